@@ -1,0 +1,146 @@
+/*
+ * edgenet.h — the public C API of the edgenet inference core.
+ *
+ * Two opaque handles:
+ *   enet_model        an immutable, verified model. Thread-safe: share one
+ *                     model between any number of interpreters and threads.
+ *   enet_interpreter  per-thread run state (activation arena, scratch). NOT
+ *                     thread-safe: use one interpreter per thread.
+ *
+ * Every fallible call returns an enet_status. On failure, enet_last_error()
+ * returns a message (thread-local, valid until the next failing call on the
+ * same thread) saying what went wrong. The core never aborts the process.
+ *
+ * Typical use:
+ *   enet_model* m; enet_interpreter* it;
+ *   if (enet_model_load_file("model.enet", &m) != ENET_OK) puts(enet_last_error());
+ *   enet_interpreter_create(m, NULL, &it);
+ *   enet_interpreter_set_input(it, 0, pixels, sizeof pixels);
+ *   enet_interpreter_invoke(it);
+ *   enet_interpreter_get_output(it, 0, probs, sizeof probs);
+ *   enet_interpreter_free(it); enet_model_free(m);
+ */
+#ifndef EDGENET_H
+#define EDGENET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define ENET_API __declspec(dllexport)
+#else
+#define ENET_API __attribute__((visibility("default")))
+#endif
+
+#define ENET_MAX_DIMS 8
+
+typedef enum enet_status {
+  ENET_OK = 0,
+  ENET_ERROR_INVALID_ARGUMENT = 1, /* bad name / index / shape / dtype / size from the caller */
+  ENET_ERROR_INVALID_MODEL = 2,    /* file failed verification (corrupt, truncated, wrong id) */
+  ENET_ERROR_UNSUPPORTED = 3,      /* op, dtype or format version this build cannot run */
+  ENET_ERROR_OUT_OF_MEMORY = 4,
+  ENET_ERROR_IO = 5,               /* file could not be opened or read */
+  ENET_ERROR_INVALID_STATE = 6,    /* e.g. reading outputs before invoke */
+} enet_status;
+
+/* Values equal schema/edgenet.fbs DataType. */
+typedef enum enet_dtype {
+  ENET_FLOAT32 = 0,
+  ENET_INT8 = 1,
+  ENET_INT32 = 2,
+  ENET_UINT8 = 3,
+  ENET_INT16 = 4,
+  ENET_INT64 = 5,
+  ENET_BOOL = 6,
+} enet_dtype;
+
+typedef struct enet_model enet_model;
+typedef struct enet_interpreter enet_interpreter;
+
+typedef struct enet_options {
+  int num_threads; /* <= 0: one thread per core */
+} enet_options;
+
+/* Describes an input or output tensor. Pointers stay valid while the
+ * interpreter lives and its shapes are unchanged. */
+typedef struct enet_tensor_info {
+  const char* name;
+  enet_dtype dtype;
+  int ndim;
+  int64_t shape[ENET_MAX_DIMS]; /* -1 for a dynamic dim not yet resolved */
+  size_t bytes;                 /* size of the data at the current shape */
+  int num_quant;                /* 0 when not quantized */
+  const float* scale;           /* num_quant entries */
+  const int64_t* zero_point;    /* num_quant entries */
+  int quant_axis;
+} enet_tensor_info;
+
+ENET_API const char* enet_version(void);
+ENET_API const char* enet_last_error(void);
+ENET_API const char* enet_status_name(enet_status status);
+ENET_API size_t enet_dtype_size(enet_dtype dtype);
+
+/* ---- model ---------------------------------------------------------------- */
+
+/* Memory-maps the file (read-only) and verifies it. */
+ENET_API enet_status enet_model_load_file(const char* path, enet_model** out_model);
+/* Verifies `size` bytes at `data`. With copy=0 the caller keeps `data` alive
+ * and unchanged until enet_model_free; with copy=1 the model owns a copy. */
+ENET_API enet_status enet_model_load_buffer(const void* data, size_t size, int copy,
+                                            enet_model** out_model);
+ENET_API void enet_model_free(enet_model* model); /* NULL is fine */
+
+ENET_API int enet_model_num_inputs(const enet_model* model);
+ENET_API int enet_model_num_outputs(const enet_model* model);
+/* Metadata value for key, or NULL. */
+ENET_API const char* enet_model_metadata(const enet_model* model, const char* key);
+
+/* ---- interpreter ---------------------------------------------------------- */
+
+/* Plans memory and prepares every op (shape checks, weight packing).
+ * options may be NULL for defaults. */
+ENET_API enet_status enet_interpreter_create(const enet_model* model, const enet_options* options,
+                                             enet_interpreter** out_interpreter);
+ENET_API void enet_interpreter_free(enet_interpreter* interpreter); /* NULL is fine */
+
+ENET_API int enet_interpreter_num_inputs(const enet_interpreter* interpreter);
+ENET_API int enet_interpreter_num_outputs(const enet_interpreter* interpreter);
+ENET_API enet_status enet_interpreter_input_info(const enet_interpreter* interpreter, int index,
+                                                 enet_tensor_info* out_info);
+ENET_API enet_status enet_interpreter_output_info(const enet_interpreter* interpreter, int index,
+                                                  enet_tensor_info* out_info);
+/* Index of the input/output with this name, or -1. */
+ENET_API int enet_interpreter_input_index(const enet_interpreter* interpreter, const char* name);
+ENET_API int enet_interpreter_output_index(const enet_interpreter* interpreter, const char* name);
+
+/* Changes the shape of an input (only dims the model marks dynamic, -1) and
+ * re-plans memory. Output shapes follow. */
+ENET_API enet_status enet_interpreter_resize_input(enet_interpreter* interpreter, int index, int ndim,
+                                                   const int64_t* shape);
+
+/* Copies `bytes` bytes (must equal the input's size) into input `index`. */
+ENET_API enet_status enet_interpreter_set_input(enet_interpreter* interpreter, int index,
+                                                const void* data, size_t bytes);
+/* Zero-copy access to an input's / output's storage inside the arena. Valid
+ * until the next resize; output data is meaningful after a successful invoke. */
+ENET_API void* enet_interpreter_input_data(enet_interpreter* interpreter, int index);
+ENET_API const void* enet_interpreter_output_data(const enet_interpreter* interpreter, int index);
+
+ENET_API enet_status enet_interpreter_invoke(enet_interpreter* interpreter);
+
+/* Copies output `index` into `data` (`bytes` must equal the output's size). */
+ENET_API enet_status enet_interpreter_get_output(const enet_interpreter* interpreter, int index,
+                                                 void* data, size_t bytes);
+
+/* Bytes of the planned activation arena (all intermediate tensors). */
+ENET_API size_t enet_interpreter_arena_size(const enet_interpreter* interpreter);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EDGENET_H */

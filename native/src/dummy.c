@@ -1,0 +1,1 @@
+int enet_dummy(void){return 0;}
