@@ -1,0 +1,48 @@
+"""Op definitions: one op, one home.
+
+Each op is an `OpDef` subclass (see `base.py`) holding everything the Python side
+knows about it: the builder (`Graph.<name>`, with argument checks), the shape rule,
+the numpy reference semantics (the oracle for the C kernels) and its serialization
+(schema opcode + options table). Families live together:
+
+    conv.py           conv2d, depthwise_conv2d, fully_connected
+    elementwise.py    add, sub, mul, relu, relu6, sigmoid, tanh, hard_swish, clip
+    pooling.py        max_pool2d, avg_pool2d, mean
+    shape.py          reshape, transpose, concat, pad
+    normalization.py  softmax, batch_norm (lowered to mul + add in the file)
+
+To add an op, touch this short list:
+  1. schema/edgenet.fbs      append an OpCode (and an options table if needed), then run
+                             `python scripts/gen_py_schema.py` to refresh edgenet/_schema/.
+  2. edgenet/ops/<family>.py an `@register`ed OpDef subclass: build, infer, reference, options.
+  3. native/                 the C reference kernel (and optimized ones) under the op's name.
+  4. tests/test_ops_vs_reference.py  a randomized C-vs-reference case;
+     tests/test_reference.py an independent check of the numpy reference if it is not trivial.
+The graph builder method, the reference executor and the serializer pick the op up
+from the registry; nothing else needs editing.
+"""
+from .base import OpDef
+
+REGISTRY = {}
+
+
+def register(cls):
+    """Class decorator: instantiate the OpDef and record it under its name."""
+    if cls.name in REGISTRY:
+        raise ValueError(f"op {cls.name!r} registered twice")
+    REGISTRY[cls.name] = cls()
+    return cls
+
+
+def get(name):
+    """The OpDef for an op name, with a clear error for unknown ops."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown op {name!r}; known ops: {', '.join(sorted(REGISTRY))}") from None
+
+
+# Importing the family modules fills REGISTRY (they use @register).
+from . import conv, elementwise, normalization, pooling, shape  # noqa: E402,F401
+
+__all__ = ["OpDef", "REGISTRY", "register", "get"]

@@ -1,0 +1,185 @@
+"""The `OpDef` base class every op derives from, and small helpers shared by op families.
+
+Shapes in the IR are tuples of ints, with `None` for a dynamic (batch) dimension.
+Shape rules raise `ValueError` with a plain message; the graph adds the op name and
+the user's file:line in front of it.
+"""
+import numpy as np
+
+# Fused activations an op may apply to its output (`activation=` argument).
+# Values are the numpy reference; keys double as the schema Activation names (upper-cased).
+FUSED_ACTIVATIONS = {
+    "relu": lambda y: np.maximum(y, 0.0),
+    "relu6": lambda y: np.clip(y, 0.0, 6.0),
+}
+
+
+class OpDef:
+    """One op's whole definition. Subclasses fill in the class attributes and methods.
+
+    name          IR op name and the `Graph` builder method name (e.g. "conv2d").
+    input_names   role of each input (used to name constants and in error messages).
+    opcode        schema OpCode name written to the file, or None when the serializer
+                  must first `lower` the op into other ops (e.g. batch_norm).
+    options_table schema options table name (e.g. "Conv2DOptions"), or None.
+    """
+
+    name = None
+    input_names = ("x",)
+    opcode = None
+    options_table = None
+
+    def build(self, g, *args, **kwargs):
+        """The user-facing builder, installed as `Graph.<name>`; returns the output Tensor."""
+        raise NotImplementedError
+
+    def infer(self, inputs, attrs):
+        """Shape rule: input Tensors (or None for absent optional inputs) -> [(shape, dtype)].
+
+        Raises ValueError on bad shapes. May canonicalize attrs in place (e.g. make
+        axes non-negative), so every path that creates a node stores the same form."""
+        raise NotImplementedError
+
+    def reference(self, inputs, attrs):
+        """Numpy semantics, without the fused activation: input arrays -> [output arrays]."""
+        raise NotImplementedError
+
+    def options(self, node):
+        """Schema options table fields as a dict (snake_case names), or None for no table."""
+        return None
+
+    def lower(self, g, node):
+        """For ops without an opcode: the replacement nodes (see converters/passes.py)."""
+        raise NotImplementedError(f"op {self.name!r} has no opcode and no lowering")
+
+    def evaluate(self, inputs, attrs):
+        """Full semantics of a node: reference plus its fused activation, if any."""
+        outputs = self.reference(inputs, attrs)
+        activation = attrs.get("activation")
+        if activation is not None:
+            outputs = [FUSED_ACTIVATIONS[activation](y) for y in outputs]
+        return outputs
+
+
+# ---- argument normalization ------------------------------------------------
+
+
+def check_activation(activation):
+    if activation is not None and activation not in FUSED_ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(FUSED_ACTIVATIONS)} or None, got {activation!r}")
+    return activation
+
+
+def int_pair(value, what):
+    """An int or a pair of ints -> a pair of positive ints (for strides, dilations, kernel sizes)."""
+    pair = (value, value) if np.isscalar(value) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and v >= 1 for v in pair):
+        raise ValueError(f"{what} must be a positive int or a pair of positive ints, got {value!r}")
+    return tuple(int(v) for v in pair)
+
+
+def normalize_padding(padding):
+    """"same" / "valid" / ((top, bottom), (left, right)) / (top, bottom, left, right) ->
+    "same", "valid" or ((top, bottom), (left, right))."""
+    if isinstance(padding, str):
+        if padding.lower() not in ("same", "valid"):
+            raise ValueError(f"padding must be 'same', 'valid' or explicit, got {padding!r}")
+        return padding.lower()
+    flat = np.asarray(padding).reshape(-1)
+    if flat.size != 4 or not np.issubdtype(flat.dtype, np.integer) or (flat < 0).any():
+        raise ValueError(
+            f"explicit padding must be ((top, bottom), (left, right)) or 4 non-negative ints, got {padding!r}"
+        )
+    t, b, l, r = (int(v) for v in flat)
+    return ((t, b), (l, r))
+
+
+def normalize_axis(axis, rank, what="axis"):
+    if not isinstance(axis, (int, np.integer)) or not -rank <= axis < rank:
+        raise ValueError(f"{what} {axis!r} is out of range for a rank-{rank} tensor")
+    return int(axis) % rank
+
+
+def check_float32(*named_tensors):
+    """All compute ops in this version take float32 tensors."""
+    for role, t in named_tensors:
+        if t is not None and t.dtype != "float32":
+            raise ValueError(f"{role} must be float32, got {t.dtype}")
+
+
+def check_rank(role, t, rank):
+    if len(t.shape) != rank:
+        raise ValueError(f"{role} must have rank {rank}, got shape {fmt_shape(t.shape)}")
+
+
+def fmt_shape(shape):
+    """(None, 32, 3) -> '(?, 32, 3)': readable shapes in error messages."""
+    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+# ---- spatial (conv / pooling) geometry ---------------------------------------
+
+
+def explicit_padding(padding, in_hw, kernel_hw, strides, dilations=(1, 1)):
+    """Resolve "same"/"valid"/explicit padding to ((top, bottom), (left, right)).
+
+    "same" follows TFLite: output = ceil(input / stride), and an odd total
+    padding puts the extra row/column at the bottom/right.
+    """
+    if padding == "valid":
+        return ((0, 0), (0, 0))
+    if padding != "same":
+        return padding
+    pads = []
+    for size, k, s, d in zip(in_hw, kernel_hw, strides, dilations):
+        effective_k = (k - 1) * d + 1
+        out = -(-size // s)  # ceil division
+        total = max((out - 1) * s + effective_k - size, 0)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def spatial_output_size(in_hw, kernel_hw, strides, dilations, pads):
+    """Output (H, W) of a strided window; raises if the window does not fit."""
+    out = []
+    for size, k, s, d, (before, after) in zip(in_hw, kernel_hw, strides, dilations, pads):
+        effective_k = (k - 1) * d + 1
+        padded = size + before + after
+        if padded < effective_k:
+            raise ValueError(
+                f"window of size {effective_k} (kernel {k}, dilation {d}) does not fit input of size "
+                f"{size} with padding ({before}, {after})"
+            )
+        out.append((padded - effective_k) // s + 1)
+    return tuple(out)
+
+
+def strided_windows(x_padded, kernel_hw, strides, dilations, out_hw):
+    """Yield (i, j, patch) for each kernel tap: patch[n, oh, ow, c] is the input
+    element that tap (i, j) reads for output position (oh, ow)."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel_hw, strides, dilations, out_hw
+    for i in range(kh):
+        for j in range(kw):
+            top, left = i * dh, j * dw
+            yield i, j, x_padded[:, top : top + (oh - 1) * sh + 1 : sh, left : left + (ow - 1) * sw + 1 : sw, :]
+
+
+# ---- broadcasting ------------------------------------------------------------
+
+
+def broadcast_shapes(a, b):
+    """numpy broadcasting, where None (dynamic) matches 1, None or any size."""
+    rank = max(len(a), len(b))
+    padded_a = (1,) * (rank - len(a)) + tuple(a)
+    padded_b = (1,) * (rank - len(b)) + tuple(b)
+    out = []
+    for da, db in zip(padded_a, padded_b):
+        if da == db or db == 1:
+            out.append(da)
+        elif da == 1:
+            out.append(db)
+        elif da is None or db is None:
+            out.append(da if db is None else db)
+        else:
+            raise ValueError(f"shapes {fmt_shape(a)} and {fmt_shape(b)} cannot be broadcast together")
+    return tuple(out)

@@ -1,0 +1,79 @@
+"""softmax, and batch_norm (which has no opcode: the serializer lowers it to mul + add)."""
+import numpy as np
+
+from . import register
+from .base import OpDef, check_float32, fmt_shape, normalize_axis
+
+
+@register
+class Softmax(OpDef):
+    name = "softmax"
+    opcode = "SOFTMAX"
+    options_table = "SoftmaxOptions"
+
+    def build(self, g, x, axis=-1, beta=1.0):
+        """exp(beta * (x - max)) / sum, along `axis`."""
+        return g.add_node(self.name, [x], {"axis": axis, "beta": float(beta)})[0]
+
+    def infer(self, inputs, attrs):
+        x = inputs[0]
+        check_float32(("x", x))
+        attrs["axis"] = normalize_axis(attrs["axis"], len(x.shape))
+        return [(x.shape, "float32")]
+
+    def reference(self, inputs, attrs):
+        x, axis = inputs[0], attrs["axis"]
+        # Subtracting the max changes nothing mathematically and avoids overflow.
+        e = np.exp(attrs["beta"] * (x - np.max(x, axis=axis, keepdims=True)))
+        return [e / np.sum(e, axis=axis, keepdims=True)]
+
+    def options(self, node):
+        return {"axis": node.attrs["axis"], "beta": node.attrs["beta"]}
+
+
+@register
+class BatchNorm(OpDef):
+    name = "batch_norm"
+    input_names = ("x", "mean", "variance", "scale", "offset")
+    opcode = None  # lowered to MUL + ADD by lower(); a later pass folds it into a preceding conv
+
+    def build(self, g, x, mean, variance, scale=None, offset=None, epsilon=1e-5):
+        """Inference batch norm over the last (channel) axis:
+        (x - mean) / sqrt(variance + epsilon) * scale + offset. Parameters are per-channel constants;
+        scale defaults to 1 and offset to 0."""
+        channels = np.shape(mean)[0] if np.ndim(mean) == 1 else None
+        if channels is not None:  # a wrong-shaped mean is reported by infer
+            scale = np.ones(channels, np.float32) if scale is None else scale
+            offset = np.zeros(channels, np.float32) if offset is None else offset
+        if not float(epsilon) >= 0:
+            raise ValueError(f"epsilon must be >= 0, got {epsilon!r}")
+        return g.add_node(self.name, [x, mean, variance, scale, offset], {"epsilon": float(epsilon)})[0]
+
+    def infer(self, inputs, attrs):
+        x = inputs[0]
+        check_float32(*zip(self.input_names, inputs))
+        channels = x.shape[-1]
+        for role, t in zip(self.input_names[1:], inputs[1:]):
+            if t is None or t.data is None:
+                raise ValueError(f"{role} must be a constant (numpy array)")
+            if tuple(t.shape) != (channels,):
+                raise ValueError(f"{role} must have shape ({channels},) to match x {fmt_shape(x.shape)}, "
+                                 f"got {fmt_shape(t.shape)}")
+        if (inputs[2].data + attrs["epsilon"] <= 0).any():
+            raise ValueError("variance + epsilon must be positive")
+        return [(x.shape, "float32")]
+
+    def reference(self, inputs, attrs):
+        x, mean, variance, scale, offset = inputs
+        return [(x - mean) / np.sqrt(variance + attrs["epsilon"]) * scale + offset]
+
+    def lower(self, g, node):
+        """x * multiplier + shift, with per-channel constants computed in float64."""
+        x, mean, variance, scale, offset = node.inputs
+        multiplier = scale.data.astype(np.float64) / np.sqrt(variance.data.astype(np.float64) + node.attrs["epsilon"])
+        shift = offset.data.astype(np.float64) - mean.data.astype(np.float64) * multiplier
+        scaled = g.make_node("mul", [x, multiplier.astype(np.float32)], {"activation": None},
+                             name=node.name + "/mul")
+        shifted = g.make_node("add", [scaled.outputs[0], shift.astype(np.float32)], {"activation": None},
+                              name=node.name + "/add", outputs=node.outputs)
+        return [scaled, shifted]

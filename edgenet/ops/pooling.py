@@ -1,0 +1,132 @@
+"""Pooling (NHWC windows) and the mean reduction (global average pool = mean over axes (1, 2))."""
+import numpy as np
+
+from . import register
+from .base import (
+    OpDef,
+    check_float32,
+    check_rank,
+    explicit_padding,
+    int_pair,
+    normalize_axis,
+    normalize_padding,
+    spatial_output_size,
+    strided_windows,
+)
+
+
+class _Pool2D(OpDef):
+    options_table = "Pool2DOptions"
+
+    def build(self, g, x, pool_size, strides=None, padding="valid", **extra):
+        attrs = {
+            "pool_size": int_pair(pool_size, "pool_size"),
+            # Like Keras: windows do not overlap unless strides are given.
+            "strides": int_pair(pool_size if strides is None else strides, "strides"),
+            "padding": normalize_padding(padding),
+        }
+        attrs.update(extra)
+        return g.add_node(self.name, [x], attrs)[0]
+
+    def geometry(self, x_shape, attrs):
+        """(pads, out_hw) for x (N, H, W, C)."""
+        in_hw = x_shape[1:3]
+        pads = explicit_padding(attrs["padding"], in_hw, attrs["pool_size"], attrs["strides"])
+        return pads, spatial_output_size(in_hw, attrs["pool_size"], attrs["strides"], (1, 1), pads)
+
+    def infer(self, inputs, attrs):
+        x = inputs[0]
+        check_float32(("x", x))
+        check_rank("x", x, 4)
+        pads, out_hw = self.geometry(x.shape, attrs)
+        for (before, after), size in zip(pads, attrs["pool_size"]):
+            if before >= size or after >= size:
+                # Otherwise a window could hold padding only and have no defined value.
+                raise ValueError(f"padding {pads} must be smaller than the pool size {attrs['pool_size']}")
+        return [((x.shape[0],) + out_hw + (x.shape[3],), "float32")]
+
+    def windows(self, x, attrs, pad_value):
+        """The padded input's window taps, plus a same-shaped 0/1 mask of real (non-padding) cells."""
+        pads, out_hw = self.geometry(x.shape, attrs)
+        spatial_pads = ((0, 0),) + tuple(pads) + ((0, 0),)
+        x_padded = np.pad(x, spatial_pads, constant_values=pad_value)
+        mask = np.pad(np.ones((1,) + x.shape[1:3] + (1,)), spatial_pads)
+        taps = strided_windows(x_padded, attrs["pool_size"], attrs["strides"], (1, 1), out_hw)
+        mask_taps = strided_windows(mask, attrs["pool_size"], attrs["strides"], (1, 1), out_hw)
+        return [(patch, m) for (_, _, patch), (_, _, m) in zip(taps, mask_taps)]
+
+    def options(self, node):
+        (pt, pb), (pl, pr) = self.geometry(node.inputs[0].shape, node.attrs)[0]
+        (fh, fw), (sh, sw) = node.attrs["pool_size"], node.attrs["strides"]
+        return {
+            "filter_h": fh, "filter_w": fw, "stride_h": sh, "stride_w": sw,
+            "pad_top": pt, "pad_bottom": pb, "pad_left": pl, "pad_right": pr,
+            "count_include_pad": bool(node.attrs.get("count_include_pad", False)),
+        }
+
+
+@register
+class MaxPool2D(_Pool2D):
+    name = "max_pool2d"
+    opcode = "MAX_POOL_2D"
+
+    def build(self, g, x, pool_size, strides=None, padding="valid"):
+        """Max over (pool_size) windows of x (N, H, W, C); padding cells are ignored."""
+        return super().build(g, x, pool_size, strides, padding)
+
+    def reference(self, inputs, attrs):
+        # Padding with -inf makes padded cells lose every max.
+        patches = [patch for patch, _ in self.windows(inputs[0], attrs, pad_value=-np.inf)]
+        return [np.max(np.stack(patches), axis=0)]
+
+
+@register
+class AvgPool2D(_Pool2D):
+    name = "avg_pool2d"
+    opcode = "AVG_POOL_2D"
+
+    def build(self, g, x, pool_size, strides=None, padding="valid", count_include_pad=False):
+        """Average over (pool_size) windows of x (N, H, W, C). Padding cells are not counted
+        (TFLite/ONNX default) unless count_include_pad=True."""
+        return super().build(g, x, pool_size, strides, padding, count_include_pad=bool(count_include_pad))
+
+    def reference(self, inputs, attrs):
+        windows = self.windows(inputs[0], attrs, pad_value=0.0)
+        total = sum(patch for patch, _ in windows)
+        if attrs["count_include_pad"]:
+            count = attrs["pool_size"][0] * attrs["pool_size"][1]
+        else:
+            count = sum(m for _, m in windows)
+        return [total / count]
+
+
+@register
+class Mean(OpDef):
+    name = "mean"
+    opcode = "MEAN"
+    options_table = "ReduceOptions"
+
+    def build(self, g, x, axis, keepdims=False):
+        """Mean over `axis` (int or tuple). g.mean(x, axis=(1, 2)) is global average pooling."""
+        axes = (axis,) if np.isscalar(axis) else tuple(axis)
+        return g.add_node(self.name, [x], {"axes": axes, "keepdims": bool(keepdims)})[0]
+
+    def infer(self, inputs, attrs):
+        x = inputs[0]
+        check_float32(("x", x))
+        rank = len(x.shape)
+        axes = sorted({normalize_axis(a, rank) for a in attrs["axes"]})
+        if len(axes) != len(attrs["axes"]) or not axes:
+            raise ValueError(f"mean axes must be distinct and non-empty, got {attrs['axes']}")
+        attrs["axes"] = tuple(axes)  # stored non-negative and sorted, as the schema asks
+        if attrs["keepdims"]:
+            shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape))
+        else:
+            shape = tuple(n for d, n in enumerate(x.shape) if d not in axes)
+        return [(shape, "float32")]
+
+    def reference(self, inputs, attrs):
+        return [np.mean(inputs[0], axis=attrs["axes"], keepdims=attrs["keepdims"])]
+
+    def options(self, node):
+        return {"axes": list(node.attrs["axes"]), "keep_dims": node.attrs["keepdims"]}
