@@ -1,0 +1,174 @@
+"""Write the models, inputs and expected outputs that `swift test` checks against.
+
+The oracle for the Swift package is the Python package: every model here is
+built with `edgenet.Graph`, converted with `edgenet.convert`, and run by the
+Python `edgenet.Interpreter`; the Swift tests must reproduce those outputs from
+the same .enet files and inputs.
+
+    python ios_demo/make_test_fixtures.py            # writes ios_demo/Tests/Fixtures/
+
+Layout of the output folder (read by ios_demo/Tests/*/Fixtures.swift):
+    manifest.json   {"cases": [...], "digits": {...}}
+    <case>.enet     one model per case
+A case lists its inputs and expected outputs as {name, shape, dtype, data}
+with data the raw little-endian bytes, base64-encoded (bit-exact, no text
+rounding). "resize" (optional) is the input shape to set before running.
+"""
+import argparse
+import base64
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+import edgenet
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DIGITS_DIR = REPO / "examples" / "digits"
+rng = np.random.default_rng(7)
+
+
+def randn(*shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def encode(name, array):
+    array = np.ascontiguousarray(array)
+    return {
+        "name": name,
+        "shape": list(array.shape),
+        "dtype": str(array.dtype),
+        "data": base64.b64encode(array.astype(array.dtype.newbyteorder("<")).tobytes()).decode(),
+    }
+
+
+# ---- the models -------------------------------------------------------------
+
+
+def mlp():
+    """Two outputs, batch 2: fully connected layers with a fused relu."""
+    g = edgenet.Graph("mlp")
+    x = g.input("features", shape=(2, 16))
+    h = g.fully_connected(x, randn(32, 16, scale=0.3), randn(32, scale=0.1), activation="relu")
+    logits = g.fully_connected(h, randn(10, 32, scale=0.3), randn(10, scale=0.1))
+    g.output(logits, "logits")
+    g.output(g.softmax(logits), "probs")
+    return g, {"features": randn(2, 16)}
+
+
+def two_inputs():
+    """Two named inputs feeding a conv and a residual add."""
+    g = edgenet.Graph("two_inputs")
+    a = g.input("a", shape=(1, 5, 5, 3))
+    b = g.input("b", shape=(1, 5, 5, 4))
+    y = g.conv2d(a, randn(4, 3, 3, 3, scale=0.3), randn(4, scale=0.1), padding="same", activation="relu6")
+    g.output(y + b, "sum")
+    return g, {"a": randn(1, 5, 5, 3), "b": randn(1, 5, 5, 4)}
+
+
+def mobilenet_block():
+    """The foundation issue's MobileNet-style block (conv, depthwise, pointwise, add, pool, FC, softmax)."""
+    g = edgenet.Graph("block")
+    x = g.input("image", shape=(1, 12, 12, 3))
+    y = g.conv2d(x, randn(8, 3, 3, 3, scale=0.3), randn(8, scale=0.1), strides=2, padding="same", activation="relu6")
+    y = g.depthwise_conv2d(y, randn(1, 3, 3, 8, scale=0.3), randn(8, scale=0.1), padding="same", activation="relu")
+    z = g.conv2d(y, randn(8, 1, 1, 8, scale=0.3), randn(8, scale=0.1), padding="valid")
+    y = g.mean(y + z, axis=(1, 2))
+    y = g.fully_connected(y, randn(5, 8, scale=0.3), randn(5, scale=0.1))
+    g.output(g.softmax(y), "probs")
+    return g, {"image": randn(1, 12, 12, 3)}
+
+
+def dynamic_batch():
+    """A dynamic batch dimension: the Swift test resizes the input to batch 3."""
+    g = edgenet.Graph("dynamic")
+    x = g.input("x", shape=(-1, 6))
+    g.output(g.fully_connected(x, randn(4, 6, scale=0.5), randn(4, scale=0.1), activation="relu"), "y")
+    return g, {"x": randn(3, 6)}
+
+
+def calibration_feeds(feeds, count=16):
+    """Calibration samples shaped like `feeds` (random, same distribution)."""
+    return [{k: randn(*v.shape) for k, v in feeds.items()} for _ in range(count)]
+
+
+# ---- writing -----------------------------------------------------------------
+
+
+def write_case(out, name, model, feeds, resize=None):
+    path = out / f"{name}.enet"
+    model.save(str(path))
+    interpreter = edgenet.Interpreter(str(path))
+    outputs = interpreter.run(feeds)
+    return {
+        "name": name,
+        "model": path.name,
+        "resize": resize,
+        "inputs": [encode(k, v) for k, v in feeds.items()],
+        "outputs": [encode(k, np.asarray(v)) for k, v in outputs.items()],
+    }
+
+
+def digits_fixture(out):
+    """The example digits model (float and int8) with held-out images and the Python outputs."""
+    data = np.load(DIGITS_DIR / "digits.npz")
+    images = data["test_images"][:64].astype(np.float32) / 16.0  # the example's scaling
+    labels = data["test_labels"][:64].astype(np.int64)
+    models = {}
+    for variant, path in find_digits_models().items():
+        shutil.copyfile(path, out / f"digits_{variant}.enet")
+        interpreter = edgenet.Interpreter(str(out / f"digits_{variant}.enet"))
+        (input_name,) = [t.name for t in interpreter.inputs]
+        outputs = [interpreter.run({input_name: img.reshape(1, 8, 8, 1)}) for img in images]
+        output_name = next(iter(outputs[0]))
+        models[variant] = {
+            "model": f"digits_{variant}.enet",
+            "input": input_name,
+            "output": output_name,
+            "expected": encode(output_name, np.stack([o[output_name][0] for o in outputs])),
+        }
+    return {
+        "images": encode("images", images),  # (N, 8, 8) in [0, 1]
+        "labels": [int(v) for v in labels],
+        "models": models,
+    }
+
+
+def find_digits_models():
+    """The example's converted models: {"float": path, "int8": path} (int8 when present)."""
+    found = {}
+    for path in sorted(DIGITS_DIR.glob("*.enet")):
+        found["int8" if "int8" in path.stem else "float"] = path
+    if "float" not in found:
+        raise SystemExit(f"no float digits model (*.enet) in {DIGITS_DIR}; run the example first")
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE / "Tests" / "Fixtures")
+    args = parser.parse_args()
+    out = args.out
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+
+    cases = []
+    for build in (mlp, two_inputs, mobilenet_block):
+        graph, feeds = build()
+        cases.append(write_case(out, graph.name, edgenet.convert(graph), feeds))
+        # The same graph quantized to int8 (float inputs/outputs at the edges).
+        qmodel = edgenet.convert(graph, quantize="int8", calibration=calibration_feeds(feeds))
+        cases.append(write_case(out, graph.name + "_int8", qmodel, feeds))
+    graph, feeds = dynamic_batch()
+    cases.append(write_case(out, graph.name, edgenet.convert(graph), feeds, resize=[3, 6]))
+
+    manifest = {"cases": cases, "digits": digits_fixture(out)}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    print(f"wrote {len(cases)} cases and the digits fixture to {out}")
+
+
+if __name__ == "__main__":
+    main()
