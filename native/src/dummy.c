@@ -1,1 +1,0 @@
-int enet_dummy(void){return 0;}

@@ -1,0 +1,179 @@
+/*
+ * internal.h — the core's private types, shared by the loader (model.c), the
+ * interpreter (interpreter.c) and the ops (ops/). Not installed.
+ *
+ * The loader turns the untrusted flatbuffer into the plain structs below once,
+ * verifying everything on the way; nothing after it reads the flatbuffer again.
+ */
+#ifndef EDGENET_INTERNAL_H
+#define EDGENET_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edgenet.h"
+#include "schema_generated.h"
+
+/* The model format version this build reads (Model.version). */
+#define ENET_FORMAT_VERSION 1u
+/* Alignment of constant buffers in the file and of every tensor in the arena. */
+#define ENET_ALIGNMENT 64
+
+/* ---- errors (common.c) ---------------------------------------------------- */
+
+/* Formats the thread-local error message and returns `status` for chaining:
+ *   return enet_set_error(ENET_ERROR_INVALID_MODEL, "tensor %d ...", i); */
+enet_status enet_set_error(enet_status status, const char* fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Puts context in front of the current message ("tensor 3: " + message). */
+void enet_prefix_error(const char* fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+const char* enet_opcode_name(int opcode);
+const char* enet_dtype_name(int dtype);
+
+/* Overflow-checked arithmetic on sizes: return 0 on overflow. */
+int enet_mul_i64(int64_t a, int64_t b, int64_t* out);
+/* Elements of a shape (all dims >= 0); 0 on overflow of int64. */
+int enet_shape_elements(int ndim, const int64_t* shape, int64_t* out);
+/* Bytes of a shape of `dtype`; 0 on overflow of int64 or size_t. */
+int enet_shape_bytes(int ndim, const int64_t* shape, int dtype, size_t* out);
+/* "(1, 32, 32, 3)" into buf, for messages. */
+const char* enet_format_shape(char* buf, size_t buf_size, int ndim, const int64_t* shape);
+#define ENET_SHAPE_STR_MAX (ENET_MAX_DIMS * 22 + 4)
+
+/* ---- the verified model (model.c) ----------------------------------------- */
+
+typedef struct enet_tensor_def {
+  const char* name; /* never NULL; points into the model's bytes */
+  int dtype;
+  int ndim;
+  int64_t shape[ENET_MAX_DIMS]; /* -1 marks a dynamic dim */
+  int buffer;                   /* -1: not constant */
+  const void* data;             /* constant data (in the model's bytes), else NULL */
+  size_t data_bytes;
+  int num_quant;
+  float* scale;
+  int64_t* zero_point;
+  int quant_axis;
+} enet_tensor_def;
+
+/* Operator options, already decoded, with schema defaults filled in. Which
+ * member is valid follows from the opcode (see the op registry). */
+typedef union enet_op_options {
+  struct {
+    int stride_h, stride_w, dilation_h, dilation_w;
+    int pad_top, pad_bottom, pad_left, pad_right;
+    int depth_multiplier;
+  } conv;
+  struct {
+    int filter_h, filter_w, stride_h, stride_w;
+    int pad_top, pad_bottom, pad_left, pad_right;
+    int count_include_pad;
+  } pool;
+  struct {
+    int num_axes;
+    int axes[ENET_MAX_DIMS];
+    int keep_dims;
+  } reduce;
+  struct {
+    int ndim; /* -1: no new_shape given, use the output tensor's declared shape */
+    int64_t shape[ENET_MAX_DIMS];
+  } reshape;
+  struct {
+    int ndim;
+    int perm[ENET_MAX_DIMS];
+  } transpose;
+  struct {
+    int axis;
+  } concat;
+  struct {
+    int num; /* 2 * ndim entries: before, after per dim */
+    int64_t paddings[2 * ENET_MAX_DIMS];
+    float value;
+  } pad;
+  struct {
+    int axis;
+    float beta;
+  } softmax;
+  struct {
+    float min, max;
+  } clip;
+} enet_op_options;
+
+typedef struct enet_op_def {
+  int opcode;
+  int activation;
+  const char* name; /* "" when the file has none */
+  int num_inputs, num_outputs;
+  int* inputs; /* tensor indices; -1 = optional input absent */
+  int* outputs;
+  enet_op_options options;
+} enet_op_def;
+
+typedef struct enet_subgraph_def {
+  const char* name;
+  int num_tensors, num_inputs, num_outputs, num_ops;
+  enet_tensor_def* tensors;
+  int* inputs;
+  int* outputs;
+  enet_op_def* ops;
+} enet_subgraph_def;
+
+struct enet_model {
+  const uint8_t* data; /* the whole file */
+  size_t size;
+  void* owned_copy; /* malloc'ed copy we free, or NULL */
+  void* mapping;    /* mmap'ed file we unmap, or NULL */
+  uint32_t version;
+  const char* producer;
+  int num_subgraphs;
+  enet_subgraph_def* subgraphs; /* [0] is the main graph */
+  int num_metadata;
+  const char** metadata_keys;
+  const char** metadata_values;
+};
+
+/* ---- run-time state (interpreter.c) and ops (ops/) ------------------------ */
+
+typedef struct enet_rt_tensor {
+  const enet_tensor_def* def;
+  int ndim;
+  int64_t shape[ENET_MAX_DIMS]; /* resolved shape (no -1 once prepared) */
+  size_t bytes;
+  void* data; /* constant data or a slot in the arena */
+} enet_rt_tensor;
+
+typedef struct enet_op_context {
+  const enet_op_def* op;
+  int num_inputs, num_outputs;
+  enet_rt_tensor** inputs; /* NULL entry for an absent optional input */
+  enet_rt_tensor** outputs;
+} enet_op_context;
+
+/* An op's entry in the registry, TFLite style: `prepare` does all checking and
+ * output shape inference (setting outputs[i]->ndim/shape), so `invoke` is lean
+ * and cannot fail. */
+typedef struct enet_op_registration {
+  int min_inputs, max_inputs; /* max_inputs < 0: unlimited */
+  unsigned optional_inputs;   /* bit i set: input i may be -1 */
+  int num_outputs;
+  int options_type; /* ENET_OperatorOptions_* this op reads; NONE if it takes none */
+  enet_status (*prepare)(enet_op_context* ctx);
+  void (*invoke)(const enet_op_context* ctx);
+} enet_op_registration;
+
+/* NULL for an opcode this build does not know. (ops/registry.c) */
+const enet_op_registration* enet_op_lookup(int opcode);
+
+/* Shared prepare helpers (ops/common.c). They set a message on failure. */
+enet_status enet_check_float(const enet_op_context* ctx);
+void enet_set_output_shape(enet_rt_tensor* out, int ndim, const int64_t* shape);
+
+#endif /* EDGENET_INTERNAL_H */

@@ -1,0 +1,402 @@
+/*
+ * interpreter.c — per-thread run state: shape inference, memory planning and
+ * execution of the main subgraph.
+ *
+ * prepare (on create and after every resize_input):
+ *   1. run each op's prepare in order: checks shapes/dtypes, infers outputs;
+ *   2. check the inferred shapes against those the file declares;
+ *   3. plan one arena for every non-constant tensor by lifetime.
+ * invoke then only runs kernels (and the fused activation) in order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels/reference/reference.h"
+
+struct enet_interpreter {
+  const enet_model* model;
+  const enet_subgraph_def* graph;
+  enet_rt_tensor* tensors; /* one per graph tensor */
+  enet_op_context* ops;    /* one per op */
+  enet_rt_tensor** slots;  /* backing store for every op's input/output pointers */
+  int prepared;            /* shapes inferred and memory planned */
+  int invoked;             /* outputs hold results for the current shapes */
+  void* arena_raw;         /* malloc'ed block; `arena` is its 64-byte aligned start */
+  uint8_t* arena;
+  size_t arena_size, arena_capacity;
+};
+
+static int64_t align_up(int64_t x) { return (x + ENET_ALIGNMENT - 1) / ENET_ALIGNMENT * ENET_ALIGNMENT; }
+
+static int has_unresolved_dims(const enet_rt_tensor* t) {
+  for (int d = 0; d < t->ndim; d++)
+    if (t->shape[d] < 0) return 1;
+  return 0;
+}
+
+/* The declared shape must agree with the inferred one, except for -1 dims. */
+static int shape_matches_declared(const enet_rt_tensor* t) {
+  const enet_tensor_def* def = t->def;
+  if (def->ndim != t->ndim) return 0;
+  for (int d = 0; d < t->ndim; d++)
+    if (def->shape[d] != -1 && def->shape[d] != t->shape[d]) return 0;
+  return 1;
+}
+
+/* ---- memory planning ------------------------------------------------------ */
+
+typedef struct plan_item {
+  int tensor;
+  int64_t first, last; /* op indices during which the tensor must stay alive */
+  int64_t size, offset;
+} plan_item;
+
+static int by_size_desc(const void* a, const void* b) {
+  const plan_item *x = a, *y = b;
+  if (x->size != y->size) return x->size > y->size ? -1 : 1;
+  return x->tensor - y->tensor; /* deterministic */
+}
+
+static int by_offset(const void* a, const void* b) {
+  const plan_item *x = *(const plan_item* const*)a, *y = *(const plan_item* const*)b;
+  return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Greedy by size: place the largest tensors first, each into the smallest gap
+ * between already placed tensors whose lifetimes overlap it (else at the end). */
+static enet_status plan_memory(enet_interpreter* it) {
+  const enet_subgraph_def* g = it->graph;
+  int n = 0;
+  plan_item* items = calloc((size_t)g->num_tensors + 1, sizeof *items);
+  plan_item** live = calloc((size_t)g->num_tensors + 1, sizeof *live);
+  int* item_of = malloc(((size_t)g->num_tensors + 1) * sizeof *item_of);
+  if (!items || !live || !item_of) {
+    free(items), free(live), free(item_of);
+    return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory planning the arena");
+  }
+  for (int t = 0; t < g->num_tensors; t++) item_of[t] = -1;
+  /* Lifetimes: graph inputs live from the start, op outputs from their op; both
+   * until their last reader, graph outputs until the end. */
+  for (int i = 0; i < g->num_inputs; i++) {
+    int t = g->inputs[i];
+    items[n] = (plan_item){t, 0, 0, (int64_t)it->tensors[t].bytes, 0};
+    item_of[t] = n++;
+  }
+  for (int o = 0; o < g->num_ops; o++) {
+    const enet_op_def* op = &g->ops[o];
+    for (int i = 0; i < op->num_inputs; i++)
+      if (op->inputs[i] >= 0 && item_of[op->inputs[i]] >= 0) items[item_of[op->inputs[i]]].last = o;
+    for (int i = 0; i < op->num_outputs; i++) {
+      int t = op->outputs[i];
+      items[n] = (plan_item){t, o, o, (int64_t)it->tensors[t].bytes, 0};
+      item_of[t] = n++;
+    }
+  }
+  for (int i = 0; i < g->num_outputs; i++)
+    if (item_of[g->outputs[i]] >= 0) items[item_of[g->outputs[i]]].last = g->num_ops;
+
+  qsort(items, (size_t)n, sizeof *items, by_size_desc);
+  int64_t arena_size = 0;
+  for (int i = 0; i < n; i++) {
+    plan_item* item = &items[i];
+    int num_live = 0;
+    for (int j = 0; j < i; j++)
+      if (items[j].first <= item->last && item->first <= items[j].last) live[num_live++] = &items[j];
+    qsort(live, (size_t)num_live, sizeof *live, by_offset);
+    int64_t best = -1, best_gap = INT64_MAX, end = 0;
+    for (int j = 0; j < num_live; j++) {
+      int64_t gap = live[j]->offset - end;
+      if (gap >= item->size && gap < best_gap) best = end, best_gap = gap;
+      int64_t live_end = align_up(live[j]->offset + live[j]->size);
+      if (live_end > end) end = live_end;
+    }
+    item->offset = best >= 0 ? best : end;
+    if (item->offset + item->size > arena_size) arena_size = item->offset + item->size;
+  }
+  arena_size = align_up(arena_size);
+
+  enet_status s = ENET_OK;
+  if ((uint64_t)arena_size > (uint64_t)SIZE_MAX - ENET_ALIGNMENT) {
+    s = enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "arena of %lld bytes is too large", (long long)arena_size);
+  } else if ((size_t)arena_size > it->arena_capacity || !it->arena_raw) {
+    free(it->arena_raw);
+    it->arena_capacity = 0;
+    it->arena = NULL;
+    /* One extra alignment unit to align the start; never malloc(0). */
+    it->arena_raw = malloc((size_t)arena_size + ENET_ALIGNMENT);
+    if (!it->arena_raw)
+      s = enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory allocating a %lld-byte arena", (long long)arena_size);
+    else {
+      it->arena = (uint8_t*)it->arena_raw + (ENET_ALIGNMENT - (uintptr_t)it->arena_raw % ENET_ALIGNMENT);
+      it->arena_capacity = (size_t)arena_size;
+    }
+  }
+  if (s == ENET_OK) {
+    it->arena_size = (size_t)arena_size;
+    for (int i = 0; i < n; i++) it->tensors[items[i].tensor].data = it->arena + items[i].offset;
+  }
+  free(items), free(live), free(item_of);
+  return s;
+}
+
+/* ---- prepare -------------------------------------------------------------- */
+
+static enet_status prepare_op(enet_interpreter* it, int index) {
+  enet_op_context* ctx = &it->ops[index];
+  const enet_op_registration* reg = enet_op_lookup(ctx->op->opcode);
+  enet_status s = reg->prepare(ctx);
+  for (int i = 0; s == ENET_OK && i < ctx->num_outputs; i++) {
+    enet_rt_tensor* out = ctx->outputs[i];
+    char inferred[ENET_SHAPE_STR_MAX], declared[ENET_SHAPE_STR_MAX];
+    if (!shape_matches_declared(out))
+      s = enet_set_error(ENET_ERROR_INVALID_MODEL, "output tensor '%s' has inferred shape %s but the file declares %s",
+                         out->def->name, enet_format_shape(inferred, sizeof inferred, out->ndim, out->shape),
+                         enet_format_shape(declared, sizeof declared, out->def->ndim, out->def->shape));
+    else if (!enet_shape_bytes(out->ndim, out->shape, out->def->dtype, &out->bytes))
+      s = enet_set_error(ENET_ERROR_INVALID_MODEL, "output tensor '%s' byte size overflows", out->def->name);
+    else if (ctx->op->activation != ENET_Activation_NONE && out->def->dtype != ENET_DataType_FLOAT32)
+      s = enet_set_error(ENET_ERROR_UNSUPPORTED, "fused activation on a %s output is not supported yet",
+                         enet_dtype_name(out->def->dtype));
+  }
+  if (s != ENET_OK)
+    enet_prefix_error("op %d '%s' (%s): ", index, ctx->op->name, enet_opcode_name(ctx->op->opcode));
+  return s;
+}
+
+/* Infers every shape and plans the arena; defers (prepared = 0) while a graph
+ * input still has an unresolved dynamic dim. */
+static enet_status prepare_all(enet_interpreter* it) {
+  const enet_subgraph_def* g = it->graph;
+  it->prepared = 0;
+  it->invoked = 0;
+  for (int i = 0; i < g->num_inputs; i++)
+    if (has_unresolved_dims(&it->tensors[g->inputs[i]])) return ENET_OK;
+  for (int o = 0; o < g->num_ops; o++) {
+    enet_status s = prepare_op(it, o);
+    if (s != ENET_OK) return s;
+  }
+  enet_status s = plan_memory(it);
+  if (s == ENET_OK) it->prepared = 1;
+  return s;
+}
+
+/* ---- create / free -------------------------------------------------------- */
+
+void enet_interpreter_free(enet_interpreter* it) {
+  if (!it) return;
+  free(it->tensors);
+  free(it->ops);
+  free(it->slots);
+  free(it->arena_raw);
+  free(it);
+}
+
+enet_status enet_interpreter_create(const enet_model* model, const enet_options* options,
+                                    enet_interpreter** out_interpreter) {
+  if (!model || !out_interpreter) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "model or out_interpreter is NULL");
+  *out_interpreter = NULL;
+  (void)options; /* num_threads: the reference kernels run on the calling thread for now */
+  const enet_subgraph_def* g = &model->subgraphs[0];
+  size_t num_slots = 0;
+  for (int o = 0; o < g->num_ops; o++) num_slots += (size_t)g->ops[o].num_inputs + (size_t)g->ops[o].num_outputs;
+
+  enet_interpreter* it = calloc(1, sizeof *it);
+  if (it) {
+    it->tensors = calloc((size_t)g->num_tensors + 1, sizeof *it->tensors);
+    it->ops = calloc((size_t)g->num_ops + 1, sizeof *it->ops);
+    it->slots = calloc(num_slots + 1, sizeof *it->slots);
+  }
+  if (!it || !it->tensors || !it->ops || !it->slots) {
+    enet_interpreter_free(it);
+    return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory creating an interpreter");
+  }
+  it->model = model;
+  it->graph = g;
+  for (int t = 0; t < g->num_tensors; t++) {
+    enet_rt_tensor* rt = &it->tensors[t];
+    rt->def = &g->tensors[t];
+    rt->ndim = rt->def->ndim;
+    memcpy(rt->shape, rt->def->shape, sizeof rt->shape);
+    if (rt->def->data) { /* constants are used in place */
+      rt->data = (void*)rt->def->data;
+      rt->bytes = rt->def->data_bytes;
+    } else if (!has_unresolved_dims(rt)) {
+      enet_shape_bytes(rt->ndim, rt->shape, rt->def->dtype, &rt->bytes); /* checked by the loader */
+    }
+  }
+  enet_rt_tensor** slot = it->slots;
+  for (int o = 0; o < g->num_ops; o++) {
+    const enet_op_def* op = &g->ops[o];
+    enet_op_context* ctx = &it->ops[o];
+    ctx->op = op;
+    ctx->num_inputs = op->num_inputs;
+    ctx->num_outputs = op->num_outputs;
+    ctx->inputs = slot;
+    for (int i = 0; i < op->num_inputs; i++) *slot++ = op->inputs[i] >= 0 ? &it->tensors[op->inputs[i]] : NULL;
+    ctx->outputs = slot;
+    for (int i = 0; i < op->num_outputs; i++) *slot++ = &it->tensors[op->outputs[i]];
+  }
+  enet_status s = prepare_all(it);
+  if (s != ENET_OK) {
+    enet_interpreter_free(it);
+    return s;
+  }
+  *out_interpreter = it;
+  return ENET_OK;
+}
+
+/* ---- inputs and outputs --------------------------------------------------- */
+
+int enet_interpreter_num_inputs(const enet_interpreter* it) { return it ? it->graph->num_inputs : 0; }
+int enet_interpreter_num_outputs(const enet_interpreter* it) { return it ? it->graph->num_outputs : 0; }
+
+static enet_status check_index(const enet_interpreter* it, int index, int count, const char* what) {
+  if (!it) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "interpreter is NULL");
+  if (index < 0 || index >= count)
+    return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "%s index %d out of range (model has %d)", what, index, count);
+  return ENET_OK;
+}
+
+static void fill_info(const enet_rt_tensor* t, enet_tensor_info* info) {
+  memset(info, 0, sizeof *info);
+  info->name = t->def->name;
+  info->dtype = (enet_dtype)t->def->dtype;
+  info->ndim = t->ndim;
+  memcpy(info->shape, t->shape, sizeof info->shape);
+  info->bytes = t->bytes;
+  info->num_quant = t->def->num_quant;
+  info->scale = t->def->scale;
+  info->zero_point = t->def->zero_point;
+  info->quant_axis = t->def->quant_axis;
+}
+
+enet_status enet_interpreter_input_info(const enet_interpreter* it, int index, enet_tensor_info* out_info) {
+  enet_status s = check_index(it, index, enet_interpreter_num_inputs(it), "input");
+  if (s == ENET_OK && !out_info) s = enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "out_info is NULL");
+  if (s == ENET_OK) fill_info(&it->tensors[it->graph->inputs[index]], out_info);
+  return s;
+}
+
+enet_status enet_interpreter_output_info(const enet_interpreter* it, int index, enet_tensor_info* out_info) {
+  enet_status s = check_index(it, index, enet_interpreter_num_outputs(it), "output");
+  if (s == ENET_OK && !out_info) s = enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "out_info is NULL");
+  if (s == ENET_OK) fill_info(&it->tensors[it->graph->outputs[index]], out_info);
+  return s;
+}
+
+static int find_by_name(const enet_interpreter* it, const int* list, int count, const char* name) {
+  if (!it || !name) return -1;
+  for (int i = 0; i < count; i++)
+    if (strcmp(it->graph->tensors[list[i]].name, name) == 0) return i;
+  return -1;
+}
+
+int enet_interpreter_input_index(const enet_interpreter* it, const char* name) {
+  return it ? find_by_name(it, it->graph->inputs, it->graph->num_inputs, name) : -1;
+}
+
+int enet_interpreter_output_index(const enet_interpreter* it, const char* name) {
+  return it ? find_by_name(it, it->graph->outputs, it->graph->num_outputs, name) : -1;
+}
+
+enet_status enet_interpreter_resize_input(enet_interpreter* it, int index, int ndim, const int64_t* shape) {
+  enet_status s = check_index(it, index, enet_interpreter_num_inputs(it), "input");
+  if (s != ENET_OK) return s;
+  enet_rt_tensor* t = &it->tensors[it->graph->inputs[index]];
+  const enet_tensor_def* def = t->def;
+  char want[ENET_SHAPE_STR_MAX], got[ENET_SHAPE_STR_MAX];
+  int ok = ndim == def->ndim && (shape || ndim == 0);
+  for (int d = 0; ok && d < ndim; d++)
+    ok = shape[d] >= 0 && (def->shape[d] == -1 || def->shape[d] == shape[d]);
+  if (!ok)
+    return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "input %d '%s': cannot resize to %s; the model declares %s "
+                          "(only -1 dims may change)", index, def->name,
+                          shape ? enet_format_shape(got, sizeof got, ndim, shape) : "NULL",
+                          enet_format_shape(want, sizeof want, def->ndim, def->shape));
+  size_t bytes;
+  if (!enet_shape_bytes(ndim, shape, def->dtype, &bytes))
+    return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "input %d '%s': shape %s is too large", index, def->name,
+                          enet_format_shape(got, sizeof got, ndim, shape));
+  for (int d = 0; d < ndim; d++) t->shape[d] = shape[d];
+  t->bytes = bytes;
+  return prepare_all(it);
+}
+
+/* Explains why the interpreter cannot run yet. */
+static enet_status not_prepared(const enet_interpreter* it) {
+  for (int i = 0; i < it->graph->num_inputs; i++) {
+    const enet_rt_tensor* t = &it->tensors[it->graph->inputs[i]];
+    char s[ENET_SHAPE_STR_MAX];
+    if (has_unresolved_dims(t))
+      return enet_set_error(ENET_ERROR_INVALID_STATE,
+                            "input %d '%s' has dynamic shape %s; call enet_interpreter_resize_input first", i,
+                            t->def->name, enet_format_shape(s, sizeof s, t->ndim, t->shape));
+  }
+  return enet_set_error(ENET_ERROR_INVALID_STATE, "interpreter is not prepared (the last resize failed)");
+}
+
+enet_status enet_interpreter_set_input(enet_interpreter* it, int index, const void* data, size_t bytes) {
+  enet_status s = check_index(it, index, enet_interpreter_num_inputs(it), "input");
+  if (s != ENET_OK) return s;
+  if (!it->prepared) return not_prepared(it);
+  enet_rt_tensor* t = &it->tensors[it->graph->inputs[index]];
+  if (bytes != t->bytes) {
+    char shape[ENET_SHAPE_STR_MAX];
+    return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "input %d '%s': got %zu bytes, expected %zu for %s shape %s",
+                          index, t->def->name, bytes, t->bytes, enet_dtype_name(t->def->dtype),
+                          enet_format_shape(shape, sizeof shape, t->ndim, t->shape));
+  }
+  if (bytes && !data) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "input %d: data is NULL", index);
+  if (bytes) memcpy(t->data, data, bytes);
+  it->invoked = 0;
+  return ENET_OK;
+}
+
+void* enet_interpreter_input_data(enet_interpreter* it, int index) {
+  if (check_index(it, index, enet_interpreter_num_inputs(it), "input") != ENET_OK || !it->prepared) return NULL;
+  it->invoked = 0; /* the caller is about to write new input data */
+  return it->tensors[it->graph->inputs[index]].data;
+}
+
+const void* enet_interpreter_output_data(const enet_interpreter* it, int index) {
+  if (check_index(it, index, enet_interpreter_num_outputs(it), "output") != ENET_OK || !it->prepared) return NULL;
+  return it->tensors[it->graph->outputs[index]].data;
+}
+
+enet_status enet_interpreter_get_output(const enet_interpreter* it, int index, void* data, size_t bytes) {
+  enet_status s = check_index(it, index, enet_interpreter_num_outputs(it), "output");
+  if (s != ENET_OK) return s;
+  if (!it->invoked) return enet_set_error(ENET_ERROR_INVALID_STATE, "output %d read before a successful invoke", index);
+  const enet_rt_tensor* t = &it->tensors[it->graph->outputs[index]];
+  if (bytes != t->bytes)
+    return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "output %d '%s': buffer has %zu bytes, expected %zu", index,
+                          t->def->name, bytes, t->bytes);
+  if (bytes && !data) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "output %d: data is NULL", index);
+  if (bytes) memcpy(data, t->data, bytes);
+  return ENET_OK;
+}
+
+size_t enet_interpreter_arena_size(const enet_interpreter* it) { return it && it->prepared ? it->arena_size : 0; }
+
+/* ---- invoke --------------------------------------------------------------- */
+
+/* The fused activation, applied in place to the op's float output. */
+static void apply_activation(int activation, enet_rt_tensor* out) {
+  int64_t n = 1;
+  for (int d = 0; d < out->ndim; d++) n *= out->shape[d];
+  if (activation == ENET_Activation_RELU) enet_ref_unary_f32(ENET_UNARY_RELU, n, out->data, out->data);
+  if (activation == ENET_Activation_RELU6) enet_ref_unary_f32(ENET_UNARY_RELU6, n, out->data, out->data);
+}
+
+enet_status enet_interpreter_invoke(enet_interpreter* it) {
+  if (!it) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "interpreter is NULL");
+  if (!it->prepared) return not_prepared(it);
+  for (int o = 0; o < it->graph->num_ops; o++) {
+    const enet_op_context* ctx = &it->ops[o];
+    enet_op_lookup(ctx->op->opcode)->invoke(ctx);
+    if (ctx->op->activation != ENET_Activation_NONE) apply_activation(ctx->op->activation, ctx->outputs[0]);
+  }
+  it->invoked = 1;
+  return ENET_OK;
+}

@@ -1,0 +1,630 @@
+/*
+ * model.c — loading and verifying a model file.
+ *
+ * The file is untrusted. Loading decodes the whole flatbuffer into the plain
+ * structs of internal.h through the bounds-checked reader, and checks every
+ * index, count, dtype, shape and buffer range on the way, so the interpreter
+ * and kernels can trust what they get. Any failure frees everything and
+ * returns ENET_ERROR_INVALID_MODEL (or UNSUPPORTED) with a message naming the
+ * offending tensor / op / buffer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fb_reader.h"
+#include "internal.h"
+
+#if defined(_WIN32)
+#include <stdio.h>
+#else
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+/* Returns from the enclosing function when a reader call reports a malformed buffer. */
+#define TRY_FB(call)                                 \
+  do {                                               \
+    if ((call) < 0) return ENET_ERROR_INVALID_MODEL; \
+  } while (0)
+#define TRY(call)                       \
+  do {                                  \
+    enet_status s_ = (call);            \
+    if (s_ != ENET_OK) return s_;       \
+  } while (0)
+
+/* calloc that turns a failure into a status; n == 0 still returns a valid pointer. */
+static enet_status alloc_array(void** out, size_t n, size_t elem) {
+  *out = calloc(n ? n : 1, elem);
+  if (!*out) return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory allocating %zu x %zu bytes", n, elem);
+  return ENET_OK;
+}
+
+/* Byte ranges of Model.buffers, checked against the file once. */
+typedef struct buffer_range {
+  uint64_t offset, size;
+} buffer_range;
+
+typedef struct loader {
+  enet_model* model;
+  int num_buffers;
+  buffer_range* buffers;
+} loader;
+
+/* Reads an [int] vector of at most `max_len` entries into a new array. */
+static enet_status read_int_vector(const fb_table* t, int slot, uint32_t max_len, const char* what, int** out,
+                                   int* out_len) {
+  fb_vector v;
+  TRY_FB(fb_get_vector(t, slot, 4, &v));
+  if (v.len > max_len)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s has %u entries, at most %u allowed", what, v.len, max_len);
+  TRY(alloc_array((void**)out, v.len, sizeof(int)));
+  for (uint32_t i = 0; i < v.len; i++) {
+    int32_t x;
+    TRY_FB(fb_vec_i32(&v, i, &x));
+    (*out)[i] = x;
+  }
+  *out_len = (int)v.len;
+  return ENET_OK;
+}
+
+/* Reads a small [int] vector (shape, axes, perm, paddings) into a fixed array. */
+static enet_status read_small_vector(const fb_table* t, int slot, int max_len, const char* what, int64_t* out,
+                                     int* out_len) {
+  fb_vector v;
+  TRY_FB(fb_get_vector(t, slot, 4, &v));
+  if (v.len > (uint32_t)max_len)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s has %u entries, at most %d allowed", what, v.len, max_len);
+  for (uint32_t i = 0; i < v.len; i++) {
+    int32_t x;
+    TRY_FB(fb_vec_i32(&v, i, &x));
+    out[i] = x;
+  }
+  *out_len = (int)v.len;
+  return ENET_OK;
+}
+
+static enet_status read_quantization(const fb_table* t, enet_tensor_def* tensor) {
+  fb_table q;
+  fb_vector scale, zp;
+  int r = fb_get_table(t, ENET_Tensor_quantization, &q);
+  TRY_FB(r);
+  if (r == 0) return ENET_OK;
+  TRY_FB(fb_get_vector(&q, ENET_QuantizationParameters_scale, 4, &scale));
+  TRY_FB(fb_get_vector(&q, ENET_QuantizationParameters_zero_point, 8, &zp));
+  int32_t axis;
+  TRY_FB(fb_get_i32(&q, ENET_QuantizationParameters_axis, ENET_QuantizationParameters_axis_DEFAULT, &axis));
+  if (scale.len == 0 && zp.len == 0) return ENET_OK; /* an empty table means "not quantized" */
+  if (scale.len != zp.len)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "quantization has %u scales but %u zero points", scale.len,
+                          zp.len);
+  if (scale.len > 1) {
+    if (axis < 0 || axis >= tensor->ndim)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "quantization axis %d out of range for rank %d", axis,
+                            tensor->ndim);
+    if (tensor->shape[axis] >= 0 && (int64_t)scale.len != tensor->shape[axis])
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "quantization has %u scales but dim %d is %lld", scale.len,
+                            axis, (long long)tensor->shape[axis]);
+  }
+  TRY(alloc_array((void**)&tensor->scale, scale.len, sizeof(float)));
+  TRY(alloc_array((void**)&tensor->zero_point, zp.len, sizeof(int64_t)));
+  for (uint32_t i = 0; i < scale.len; i++) {
+    TRY_FB(fb_vec_f32(&scale, i, &tensor->scale[i]));
+    TRY_FB(fb_vec_i64(&zp, i, &tensor->zero_point[i]));
+    if (!(tensor->scale[i] > 0.0f) || tensor->scale[i] != tensor->scale[i] || tensor->scale[i] > 3.4e38f)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "quantization scale[%u] = %g is not a positive finite number",
+                            i, (double)tensor->scale[i]);
+  }
+  tensor->num_quant = (int)scale.len;
+  tensor->quant_axis = axis;
+  return ENET_OK;
+}
+
+static enet_status read_tensor(const loader* ld, const fb_table* t, enet_tensor_def* tensor) {
+  uint32_t name_len;
+  int8_t dtype;
+  int32_t buffer;
+  TRY_FB(fb_get_string(t, ENET_Tensor_name, &tensor->name, &name_len));
+  TRY(read_small_vector(t, ENET_Tensor_shape, ENET_MAX_DIMS, "shape", tensor->shape, &tensor->ndim));
+  TRY_FB(fb_get_i8(t, ENET_Tensor_dtype, ENET_Tensor_dtype_DEFAULT, &dtype));
+  TRY_FB(fb_get_i32(t, ENET_Tensor_buffer, ENET_Tensor_buffer_DEFAULT, &buffer));
+  if (dtype < 0 || dtype >= ENET_DataType_COUNT)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "unknown dtype %d", dtype);
+  tensor->dtype = dtype;
+  tensor->buffer = buffer;
+
+  /* Dims are >= 0 or -1 (dynamic); even with dynamic dims counted as 1 the element
+   * count must not overflow. */
+  int64_t known[ENET_MAX_DIMS];
+  for (int d = 0; d < tensor->ndim; d++) {
+    if (tensor->shape[d] < -1)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "shape dim %d is %lld (only -1 may be negative)", d,
+                            (long long)tensor->shape[d]);
+    known[d] = tensor->shape[d] < 0 ? 1 : tensor->shape[d];
+  }
+  size_t bytes;
+  if (!enet_shape_bytes(tensor->ndim, known, tensor->dtype, &bytes))
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "shape element count overflows");
+
+  if (buffer != -1) {
+    if (buffer < 0 || buffer >= ld->num_buffers)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "buffer index %d out of range (model has %d buffers)", buffer,
+                            ld->num_buffers);
+    for (int d = 0; d < tensor->ndim; d++)
+      if (tensor->shape[d] < 0)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "constant tensor has a dynamic dim %d", d);
+    const buffer_range* b = &ld->buffers[buffer];
+    if (b->size != (uint64_t)bytes)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "buffer %d holds %llu bytes but shape needs %zu", buffer,
+                            (unsigned long long)b->size, bytes);
+    tensor->data = ld->model->data + b->offset;
+    tensor->data_bytes = bytes;
+  }
+  return read_quantization(t, tensor);
+}
+
+/* Decodes the options table `t` (or defaults when absent) as `type`. */
+static enet_status read_options(int type, int present, const fb_table* t, enet_op_options* o) {
+  /* An absent options table reads as a table with no fields: all defaults. */
+  fb_table empty;
+  if (!present) {
+    static const uint8_t no_fields[8] = {4, 0, 4, 0, 4, 0, 0, 0}; /* vtable {4, 4}, then soffset 4 */
+    static const fb_buffer empty_buf = {no_fields, sizeof no_fields};
+    memset(&empty, 0, sizeof empty);
+    empty.buf = &empty_buf;
+    empty.pos = 4;
+    empty.vtable = 0;
+    empty.vt_size = 4;
+    empty.tbl_size = 4;
+    t = &empty;
+  }
+  memset(o, 0, sizeof *o);
+  switch (type) {
+    case ENET_OperatorOptions_NONE:
+      return ENET_OK;
+    case ENET_OperatorOptions_Conv2DOptions: {
+      int32_t v[9];
+      TRY_FB(fb_get_i32(t, ENET_Conv2DOptions_stride_h, ENET_Conv2DOptions_stride_h_DEFAULT, &v[0]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DOptions_stride_w, ENET_Conv2DOptions_stride_w_DEFAULT, &v[1]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DOptions_dilation_h, ENET_Conv2DOptions_dilation_h_DEFAULT, &v[2]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DOptions_dilation_w, ENET_Conv2DOptions_dilation_w_DEFAULT, &v[3]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DOptions_pad_top, ENET_Conv2DOptions_pad_top_DEFAULT, &v[4]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DOptions_pad_bottom, ENET_Conv2DOptions_pad_bottom_DEFAULT, &v[5]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DOptions_pad_left, ENET_Conv2DOptions_pad_left_DEFAULT, &v[6]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DOptions_pad_right, ENET_Conv2DOptions_pad_right_DEFAULT, &v[7]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DOptions_depth_multiplier, ENET_Conv2DOptions_depth_multiplier_DEFAULT, &v[8]));
+      if (v[0] < 1 || v[1] < 1 || v[2] < 1 || v[3] < 1 || v[8] < 1)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL,
+                              "Conv2DOptions strides (%d, %d), dilations (%d, %d) and depth_multiplier %d must be >= 1",
+                              v[0], v[1], v[2], v[3], v[8]);
+      if (v[4] < 0 || v[5] < 0 || v[6] < 0 || v[7] < 0)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "Conv2DOptions paddings must be >= 0");
+      o->conv.stride_h = v[0], o->conv.stride_w = v[1], o->conv.dilation_h = v[2], o->conv.dilation_w = v[3];
+      o->conv.pad_top = v[4], o->conv.pad_bottom = v[5], o->conv.pad_left = v[6], o->conv.pad_right = v[7];
+      o->conv.depth_multiplier = v[8];
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_Pool2DOptions: {
+      int32_t v[8];
+      uint8_t include_pad;
+      TRY_FB(fb_get_i32(t, ENET_Pool2DOptions_filter_h, ENET_Pool2DOptions_filter_h_DEFAULT, &v[0]));
+      TRY_FB(fb_get_i32(t, ENET_Pool2DOptions_filter_w, ENET_Pool2DOptions_filter_w_DEFAULT, &v[1]));
+      TRY_FB(fb_get_i32(t, ENET_Pool2DOptions_stride_h, ENET_Pool2DOptions_stride_h_DEFAULT, &v[2]));
+      TRY_FB(fb_get_i32(t, ENET_Pool2DOptions_stride_w, ENET_Pool2DOptions_stride_w_DEFAULT, &v[3]));
+      TRY_FB(fb_get_i32(t, ENET_Pool2DOptions_pad_top, ENET_Pool2DOptions_pad_top_DEFAULT, &v[4]));
+      TRY_FB(fb_get_i32(t, ENET_Pool2DOptions_pad_bottom, ENET_Pool2DOptions_pad_bottom_DEFAULT, &v[5]));
+      TRY_FB(fb_get_i32(t, ENET_Pool2DOptions_pad_left, ENET_Pool2DOptions_pad_left_DEFAULT, &v[6]));
+      TRY_FB(fb_get_i32(t, ENET_Pool2DOptions_pad_right, ENET_Pool2DOptions_pad_right_DEFAULT, &v[7]));
+      TRY_FB(fb_get_u8(t, ENET_Pool2DOptions_count_include_pad, ENET_Pool2DOptions_count_include_pad_DEFAULT,
+                       &include_pad));
+      if (v[0] < 1 || v[1] < 1 || v[2] < 1 || v[3] < 1)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "Pool2DOptions filter (%d, %d) and strides (%d, %d) must be >= 1",
+                              v[0], v[1], v[2], v[3]);
+      if (v[4] < 0 || v[5] < 0 || v[6] < 0 || v[7] < 0)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "Pool2DOptions paddings must be >= 0");
+      o->pool.filter_h = v[0], o->pool.filter_w = v[1], o->pool.stride_h = v[2], o->pool.stride_w = v[3];
+      o->pool.pad_top = v[4], o->pool.pad_bottom = v[5], o->pool.pad_left = v[6], o->pool.pad_right = v[7];
+      o->pool.count_include_pad = include_pad != 0;
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_ReduceOptions: {
+      int64_t axes[ENET_MAX_DIMS];
+      uint8_t keep;
+      TRY(read_small_vector(t, ENET_ReduceOptions_axes, ENET_MAX_DIMS, "ReduceOptions.axes", axes,
+                            &o->reduce.num_axes));
+      TRY_FB(fb_get_u8(t, ENET_ReduceOptions_keep_dims, ENET_ReduceOptions_keep_dims_DEFAULT, &keep));
+      for (int i = 0; i < o->reduce.num_axes; i++) {
+        if (axes[i] < 0 || axes[i] >= ENET_MAX_DIMS)
+          return enet_set_error(ENET_ERROR_INVALID_MODEL, "ReduceOptions.axes[%d] = %lld out of range", i,
+                                (long long)axes[i]);
+        o->reduce.axes[i] = (int)axes[i];
+      }
+      o->reduce.keep_dims = keep != 0;
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_ReshapeOptions: {
+      int r = 0, dynamic = 0;
+      fb_vector v;
+      TRY_FB(r = fb_get_vector(t, ENET_ReshapeOptions_new_shape, 4, &v));
+      if (r == 0) {
+        o->reshape.ndim = -1;
+        return ENET_OK;
+      }
+      TRY(read_small_vector(t, ENET_ReshapeOptions_new_shape, ENET_MAX_DIMS, "ReshapeOptions.new_shape",
+                            o->reshape.shape, &o->reshape.ndim));
+      for (int i = 0; i < o->reshape.ndim; i++) {
+        if (o->reshape.shape[i] < -1)
+          return enet_set_error(ENET_ERROR_INVALID_MODEL, "ReshapeOptions.new_shape[%d] = %lld", i,
+                                (long long)o->reshape.shape[i]);
+        dynamic += o->reshape.shape[i] == -1;
+      }
+      if (dynamic > 1) return enet_set_error(ENET_ERROR_INVALID_MODEL, "ReshapeOptions.new_shape has more than one -1");
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_TransposeOptions: {
+      int64_t perm[ENET_MAX_DIMS];
+      TRY(read_small_vector(t, ENET_TransposeOptions_perm, ENET_MAX_DIMS, "TransposeOptions.perm", perm,
+                            &o->transpose.ndim));
+      for (int i = 0; i < o->transpose.ndim; i++) {
+        if (perm[i] < 0 || perm[i] >= o->transpose.ndim)
+          return enet_set_error(ENET_ERROR_INVALID_MODEL, "TransposeOptions.perm[%d] = %lld out of range", i,
+                                (long long)perm[i]);
+        o->transpose.perm[i] = (int)perm[i];
+      }
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_ConcatOptions: {
+      int32_t axis;
+      TRY_FB(fb_get_i32(t, ENET_ConcatOptions_axis, ENET_ConcatOptions_axis_DEFAULT, &axis));
+      if (axis < 0 || axis >= ENET_MAX_DIMS)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "ConcatOptions.axis %d out of range", axis);
+      o->concat.axis = axis;
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_PadOptions: {
+      TRY(read_small_vector(t, ENET_PadOptions_paddings, 2 * ENET_MAX_DIMS, "PadOptions.paddings", o->pad.paddings,
+                            &o->pad.num));
+      TRY_FB(fb_get_f32(t, ENET_PadOptions_constant_value, ENET_PadOptions_constant_value_DEFAULT, &o->pad.value));
+      for (int i = 0; i < o->pad.num; i++)
+        if (o->pad.paddings[i] < 0)
+          return enet_set_error(ENET_ERROR_INVALID_MODEL, "PadOptions.paddings[%d] = %lld is negative", i,
+                                (long long)o->pad.paddings[i]);
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_SoftmaxOptions: {
+      int32_t axis;
+      TRY_FB(fb_get_i32(t, ENET_SoftmaxOptions_axis, ENET_SoftmaxOptions_axis_DEFAULT, &axis));
+      TRY_FB(fb_get_f32(t, ENET_SoftmaxOptions_beta, ENET_SoftmaxOptions_beta_DEFAULT, &o->softmax.beta));
+      if (axis < -ENET_MAX_DIMS || axis >= ENET_MAX_DIMS)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "SoftmaxOptions.axis %d out of range", axis);
+      o->softmax.axis = axis;
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_ClipOptions:
+      TRY_FB(fb_get_f32(t, ENET_ClipOptions_min, 0.0f, &o->clip.min));
+      TRY_FB(fb_get_f32(t, ENET_ClipOptions_max, 0.0f, &o->clip.max));
+      return ENET_OK;
+  }
+  return enet_set_error(ENET_ERROR_INVALID_MODEL, "unknown options type %d", type);
+}
+
+/* Where a tensor comes from, to check that the graph is in topological order. */
+enum { SRC_NONE = 0, SRC_GRAPH_INPUT, SRC_CONSTANT, SRC_OP_OUTPUT };
+
+static enet_status read_operator(const enet_subgraph_def* g, const fb_table* t, enet_op_def* op, uint8_t* source) {
+  uint16_t opcode;
+  uint8_t options_type;
+  int8_t activation;
+  uint32_t name_len;
+  TRY_FB(fb_get_string(t, ENET_Operator_name, &op->name, &name_len));
+  TRY_FB(fb_get_u16(t, ENET_Operator_opcode, 0, &opcode));
+  op->opcode = opcode;
+  const enet_op_registration* reg = enet_op_lookup(opcode);
+  if (!reg) return enet_set_error(ENET_ERROR_UNSUPPORTED, "unknown opcode %u", opcode);
+  TRY(read_int_vector(t, ENET_Operator_inputs, 1u << 20, "inputs", &op->inputs, &op->num_inputs));
+  TRY(read_int_vector(t, ENET_Operator_outputs, 1u << 20, "outputs", &op->outputs, &op->num_outputs));
+  if (op->num_inputs < reg->min_inputs || (reg->max_inputs >= 0 && op->num_inputs > reg->max_inputs))
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s takes %d..%d inputs, got %d", enet_opcode_name(opcode),
+                          reg->min_inputs, reg->max_inputs, op->num_inputs);
+  if (op->num_outputs != reg->num_outputs)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s has %d outputs, got %d", enet_opcode_name(opcode),
+                          reg->num_outputs, op->num_outputs);
+
+  /* Every input must already exist: a graph input, a constant or an earlier op's output. */
+  for (int i = 0; i < op->num_inputs; i++) {
+    int x = op->inputs[i];
+    if (x == -1 && i < 32 && (reg->optional_inputs & (1u << i))) continue;
+    if (x < 0 || x >= g->num_tensors)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "input %d: tensor index %d out of range (subgraph has %d)", i, x,
+                            g->num_tensors);
+    if (source[x] == SRC_NONE)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL,
+                            "input %d: tensor %d '%s' is used before any op produces it (ops not in topological order)",
+                            i, x, g->tensors[x].name);
+  }
+  for (int i = 0; i < op->num_outputs; i++) {
+    int x = op->outputs[i];
+    if (x < 0 || x >= g->num_tensors)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "output %d: tensor index %d out of range (subgraph has %d)", i,
+                            x, g->num_tensors);
+    if (source[x] != SRC_NONE)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL,
+                            "output %d: tensor %d '%s' is already a graph input, a constant or another op's output", i,
+                            x, g->tensors[x].name);
+    source[x] = SRC_OP_OUTPUT;
+  }
+
+  TRY_FB(fb_get_u8(t, ENET_Operator_options_type, ENET_OperatorOptions_NONE, &options_type));
+  if (options_type != ENET_OperatorOptions_NONE && options_type != reg->options_type)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "options type %u does not match opcode %s (expects %d)",
+                          options_type, enet_opcode_name(opcode), reg->options_type);
+  fb_table options;
+  int present = 0;
+  if (options_type != ENET_OperatorOptions_NONE) TRY_FB(present = fb_get_table(t, ENET_Operator_options, &options));
+  TRY(read_options(reg->options_type, present, &options, &op->options));
+
+  TRY_FB(fb_get_i8(t, ENET_Operator_activation, ENET_Operator_activation_DEFAULT, &activation));
+  if (activation < 0 || activation >= ENET_Activation_COUNT)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "unknown fused activation %d", activation);
+  op->activation = activation;
+  return ENET_OK;
+}
+
+static enet_status read_subgraph(const loader* ld, const fb_table* t, enet_subgraph_def* g) {
+  uint32_t name_len;
+  fb_vector tensors, ops;
+  TRY_FB(fb_get_string(t, ENET_SubGraph_name, &g->name, &name_len));
+  TRY_FB(fb_get_vector(t, ENET_SubGraph_tensors, 4, &tensors));
+  TRY_FB(fb_get_vector(t, ENET_SubGraph_operators, 4, &ops));
+  if (tensors.len > (1u << 24) || ops.len > (1u << 24))
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "%u tensors / %u operators is more than supported", tensors.len,
+                          ops.len);
+
+  TRY(alloc_array((void**)&g->tensors, tensors.len, sizeof(enet_tensor_def)));
+  g->num_tensors = (int)tensors.len;
+  for (uint32_t i = 0; i < tensors.len; i++) {
+    fb_table tt;
+    enet_tensor_def* tensor = &g->tensors[i];
+    tensor->name = "";
+    tensor->buffer = -1;
+    enet_status s = fb_vec_table(&tensors, i, &tt) < 0 ? ENET_ERROR_INVALID_MODEL : read_tensor(ld, &tt, tensor);
+    if (s != ENET_OK) {
+      enet_prefix_error("tensor %u '%s': ", i, tensor->name);
+      return s;
+    }
+  }
+
+  uint8_t* source;
+  TRY(alloc_array((void**)&source, tensors.len, 1));
+  enet_status s = ENET_OK;
+  for (int i = 0; i < g->num_tensors; i++)
+    if (g->tensors[i].buffer >= 0) source[i] = SRC_CONSTANT;
+
+  s = read_int_vector(t, ENET_SubGraph_inputs, tensors.len, "inputs", &g->inputs, &g->num_inputs);
+  for (int i = 0; s == ENET_OK && i < g->num_inputs; i++) {
+    int x = g->inputs[i];
+    if (x < 0 || x >= g->num_tensors)
+      s = enet_set_error(ENET_ERROR_INVALID_MODEL, "graph input %d: tensor index %d out of range (subgraph has %d)", i,
+                         x, g->num_tensors);
+    else if (source[x] != SRC_NONE)
+      s = enet_set_error(ENET_ERROR_INVALID_MODEL, "graph input %d: tensor %d '%s' is a constant or listed twice", i,
+                         x, g->tensors[x].name);
+    else
+      source[x] = SRC_GRAPH_INPUT;
+  }
+
+  if (s == ENET_OK) {
+    s = alloc_array((void**)&g->ops, ops.len, sizeof(enet_op_def));
+    if (s == ENET_OK) g->num_ops = (int)ops.len;
+  }
+  for (uint32_t i = 0; s == ENET_OK && i < ops.len; i++) {
+    fb_table ot;
+    enet_op_def* op = &g->ops[i];
+    op->name = "";
+    s = fb_vec_table(&ops, i, &ot) < 0 ? ENET_ERROR_INVALID_MODEL : read_operator(g, &ot, op, source);
+    if (s != ENET_OK) enet_prefix_error("op %u '%s' (%s): ", i, op->name, enet_opcode_name(op->opcode));
+  }
+
+  if (s == ENET_OK) s = read_int_vector(t, ENET_SubGraph_outputs, tensors.len, "outputs", &g->outputs, &g->num_outputs);
+  for (int i = 0; s == ENET_OK && i < g->num_outputs; i++) {
+    int x = g->outputs[i];
+    if (x < 0 || x >= g->num_tensors)
+      s = enet_set_error(ENET_ERROR_INVALID_MODEL, "graph output %d: tensor index %d out of range (subgraph has %d)",
+                         i, x, g->num_tensors);
+    else if (source[x] == SRC_NONE)
+      s = enet_set_error(ENET_ERROR_INVALID_MODEL, "graph output %d: tensor %d '%s' is never produced", i, x,
+                         g->tensors[x].name);
+  }
+  free(source);
+  return s;
+}
+
+static enet_status read_model(loader* ld) {
+  enet_model* m = ld->model;
+  fb_buffer buf = {m->data, m->size};
+  fb_table root;
+  TRY_FB(fb_root(&buf, ENET_FILE_IDENTIFIER, &root));
+
+  TRY_FB(fb_get_u32(&root, ENET_Model_version, 0, &m->version));
+  if (m->version != ENET_FORMAT_VERSION)
+    return enet_set_error(ENET_ERROR_UNSUPPORTED, "model format version %u; this build reads version %u", m->version,
+                          ENET_FORMAT_VERSION);
+  uint32_t len;
+  TRY_FB(fb_get_string(&root, ENET_Model_producer, &m->producer, &len));
+
+  /* Constant buffers: 64-byte aligned absolute ranges inside the file. */
+  fb_vector buffers;
+  TRY_FB(fb_get_vector(&root, ENET_Model_buffers, ENET_Buffer_SIZEOF, &buffers));
+  TRY(alloc_array((void**)&ld->buffers, buffers.len, sizeof(buffer_range)));
+  ld->num_buffers = (int)buffers.len;
+  for (uint32_t i = 0; i < buffers.len; i++) {
+    buffer_range* b = &ld->buffers[i];
+    TRY_FB(fb_vec_struct_u64(&buffers, i, ENET_Buffer_offset, &b->offset));
+    TRY_FB(fb_vec_struct_u64(&buffers, i, ENET_Buffer_size, &b->size));
+    if (b->offset % ENET_ALIGNMENT != 0)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "buffer %u offset %llu is not %d-byte aligned", i,
+                            (unsigned long long)b->offset, ENET_ALIGNMENT);
+    if (b->offset > m->size || b->size > m->size - b->offset)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "buffer %u range [%llu, %llu) exceeds file size %zu", i,
+                            (unsigned long long)b->offset, (unsigned long long)(b->offset + b->size), m->size);
+  }
+
+  fb_vector metadata;
+  TRY_FB(fb_get_vector(&root, ENET_Model_metadata, 4, &metadata));
+  TRY(alloc_array((void**)&m->metadata_keys, metadata.len, sizeof(char*)));
+  TRY(alloc_array((void**)&m->metadata_values, metadata.len, sizeof(char*)));
+  for (uint32_t i = 0; i < metadata.len; i++) {
+    fb_table kv;
+    if (fb_vec_table(&metadata, i, &kv) < 0 || fb_get_string(&kv, ENET_Metadata_key, &m->metadata_keys[i], &len) < 0 ||
+        fb_get_string(&kv, ENET_Metadata_value, &m->metadata_values[i], &len) < 0) {
+      enet_prefix_error("metadata %u: ", i);
+      return ENET_ERROR_INVALID_MODEL;
+    }
+    m->num_metadata = (int)i + 1;
+  }
+
+  fb_vector subgraphs;
+  TRY_FB(fb_get_vector(&root, ENET_Model_subgraphs, 4, &subgraphs));
+  if (subgraphs.len == 0) return enet_set_error(ENET_ERROR_INVALID_MODEL, "model has no subgraphs");
+  TRY(alloc_array((void**)&m->subgraphs, subgraphs.len, sizeof(enet_subgraph_def)));
+  m->num_subgraphs = (int)subgraphs.len;
+  for (uint32_t i = 0; i < subgraphs.len; i++) {
+    fb_table st;
+    enet_subgraph_def* g = &m->subgraphs[i];
+    g->name = "";
+    enet_status s = fb_vec_table(&subgraphs, i, &st) < 0 ? ENET_ERROR_INVALID_MODEL : read_subgraph(ld, &st, g);
+    if (s != ENET_OK) {
+      if (i > 0) enet_prefix_error("subgraph %u '%s': ", i, g->name);
+      return s;
+    }
+  }
+  return ENET_OK;
+}
+
+void enet_model_free(enet_model* m) {
+  if (!m) return;
+  for (int s = 0; m->subgraphs && s < m->num_subgraphs; s++) {
+    enet_subgraph_def* g = &m->subgraphs[s];
+    for (int i = 0; g->tensors && i < g->num_tensors; i++) {
+      free(g->tensors[i].scale);
+      free(g->tensors[i].zero_point);
+    }
+    for (int i = 0; g->ops && i < g->num_ops; i++) {
+      free(g->ops[i].inputs);
+      free(g->ops[i].outputs);
+    }
+    free(g->tensors);
+    free(g->ops);
+    free(g->inputs);
+    free(g->outputs);
+  }
+  free(m->subgraphs);
+  free(m->metadata_keys);
+  free(m->metadata_values);
+#if !defined(_WIN32)
+  if (m->mapping) munmap(m->mapping, m->size);
+#endif
+  free(m->owned_copy);
+  free(m);
+}
+
+/* Verifies m->data / m->size and publishes the model, or frees it. */
+static enet_status finish_load(enet_model* m, enet_model** out_model) {
+  loader ld = {m, 0, NULL};
+  enet_status s = read_model(&ld);
+  free(ld.buffers);
+  if (s != ENET_OK) {
+    enet_model_free(m);
+    return s;
+  }
+  *out_model = m;
+  return ENET_OK;
+}
+
+enet_status enet_model_load_buffer(const void* data, size_t size, int copy, enet_model** out_model) {
+  if (!out_model) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "out_model is NULL");
+  *out_model = NULL;
+  if (!data && size) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "data is NULL");
+  enet_model* m = calloc(1, sizeof *m);
+  if (!m) return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory");
+  /* Kernels read constants in place and expect them 64-byte aligned, so an
+   * unaligned caller buffer is copied even when copy == 0. */
+  if (copy || ((uintptr_t)data % ENET_ALIGNMENT) != 0) {
+    if (size > SIZE_MAX - ENET_ALIGNMENT || !(m->owned_copy = malloc(size + ENET_ALIGNMENT))) {
+      free(m);
+      return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory copying a %zu-byte model", size);
+    }
+    uint8_t* aligned = (uint8_t*)m->owned_copy + (ENET_ALIGNMENT - (uintptr_t)m->owned_copy % ENET_ALIGNMENT);
+    if (size) memcpy(aligned, data, size);
+    m->data = aligned;
+  } else {
+    m->data = data;
+  }
+  m->size = size;
+  return finish_load(m, out_model);
+}
+
+enet_status enet_model_load_file(const char* path, enet_model** out_model) {
+  if (!out_model || !path) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "path or out_model is NULL");
+  *out_model = NULL;
+#if defined(_WIN32)
+  /* No mmap on Windows here: read the file into an aligned copy. */
+  FILE* f = fopen(path, "rb");
+  if (!f) return enet_set_error(ENET_ERROR_IO, "cannot open model file '%s'", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  void* tmp = n > 0 ? malloc((size_t)n) : NULL;
+  if (n > 0 && (!tmp || fread(tmp, 1, (size_t)n, f) != (size_t)n)) {
+    fclose(f);
+    free(tmp);
+    return enet_set_error(ENET_ERROR_IO, "cannot read model file '%s'", path);
+  }
+  fclose(f);
+  enet_status s = enet_model_load_buffer(tmp ? tmp : "", n > 0 ? (size_t)n : 0, 1, out_model);
+  free(tmp);
+  return s;
+#else
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return enet_set_error(ENET_ERROR_IO, "cannot open model file '%s'", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return enet_set_error(ENET_ERROR_IO, "'%s' is not a regular file", path);
+  }
+  if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
+    close(fd);
+    return enet_set_error(ENET_ERROR_IO, "model file '%s' is too large", path);
+  }
+  size_t size = (size_t)st.st_size;
+  if (size == 0) {
+    close(fd);
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "model file '%s' is empty", path);
+  }
+  void* mapping = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (mapping == MAP_FAILED) return enet_set_error(ENET_ERROR_IO, "cannot memory-map model file '%s'", path);
+  enet_model* m = calloc(1, sizeof *m);
+  if (!m) {
+    munmap(mapping, size);
+    return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  m->mapping = mapping;
+  m->data = mapping;
+  m->size = size;
+  enet_status s = finish_load(m, out_model);
+  if (s != ENET_OK) enet_prefix_error("%s: ", path);
+  return s;
+#endif
+}
+
+int enet_model_num_inputs(const enet_model* m) { return m ? m->subgraphs[0].num_inputs : 0; }
+int enet_model_num_outputs(const enet_model* m) { return m ? m->subgraphs[0].num_outputs : 0; }
+
+const char* enet_model_metadata(const enet_model* m, const char* key) {
+  if (!m || !key) return NULL;
+  for (int i = 0; i < m->num_metadata; i++)
+    if (strcmp(m->metadata_keys[i], key) == 0) return m->metadata_values[i];
+  return NULL;
+}

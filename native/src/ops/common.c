@@ -1,0 +1,49 @@
+/* Helpers shared by the ops' prepare functions. */
+#include "ops.h"
+
+int64_t enet_tensor_elements(const enet_rt_tensor* t) {
+  int64_t n = 1;
+  for (int d = 0; d < t->ndim; d++) n *= t->shape[d];
+  return n;
+}
+
+void enet_set_output_shape(enet_rt_tensor* out, int ndim, const int64_t* shape) {
+  out->ndim = ndim;
+  for (int d = 0; d < ndim; d++) out->shape[d] = shape[d];
+}
+
+enet_status enet_check_float(const enet_op_context* ctx) {
+  for (int i = 0; i < ctx->num_inputs; i++)
+    if (ctx->inputs[i] && ctx->inputs[i]->def->dtype != ENET_DataType_FLOAT32)
+      return enet_set_error(ENET_ERROR_UNSUPPORTED, "input %d has dtype %s; only FLOAT32 kernels exist so far", i,
+                            enet_dtype_name(ctx->inputs[i]->def->dtype));
+  for (int i = 0; i < ctx->num_outputs; i++)
+    if (ctx->outputs[i]->def->dtype != ENET_DataType_FLOAT32)
+      return enet_set_error(ENET_ERROR_UNSUPPORTED, "output %d has dtype %s; only FLOAT32 kernels exist so far", i,
+                            enet_dtype_name(ctx->outputs[i]->def->dtype));
+  return ENET_OK;
+}
+
+enet_status enet_check_rank(const enet_op_context* ctx, int i, int ndim, const char* what) {
+  const enet_rt_tensor* t = ctx->inputs[i];
+  if (t->ndim != ndim) {
+    char s[ENET_SHAPE_STR_MAX];
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s must have %d dims, got shape %s", what, ndim,
+                          enet_format_shape(s, sizeof s, t->ndim, t->shape));
+  }
+  return ENET_OK;
+}
+
+enet_status enet_window_output(int64_t in, int pad_before, int pad_after, int64_t k, int dilation, int stride,
+                               const char* what, int64_t* out) {
+  int64_t span; /* extent of the dilated kernel */
+  if (k < 1 || !enet_mul_i64(k - 1, dilation, &span) || span > INT64_MAX - 1)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s: kernel size %lld is invalid", what, (long long)k);
+  span += 1;
+  int64_t padded = in + pad_before + pad_after; /* cannot overflow: in < 2^62, pads < 2^31 */
+  if (padded < span)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s: kernel extent %lld exceeds padded input size %lld", what,
+                          (long long)span, (long long)padded);
+  *out = (padded - span) / stride + 1;
+  return ENET_OK;
+}

@@ -1,0 +1,71 @@
+/* CONV_2D and DEPTHWISE_CONV_2D: x (N,H,W,Ci), bias (Co) or absent.
+ * Conv weights are OHWI (Co,KH,KW,Ci); depthwise weights (1,KH,KW,Ci*M). */
+#include "../kernels/reference/reference.h"
+#include "ops.h"
+
+/* Shared shape checks; fills the window geometry from the tensors. */
+static enet_status conv_geometry(const enet_op_context* ctx, int depthwise, enet_window* g) {
+  const enet_rt_tensor *x = ctx->inputs[0], *w = ctx->inputs[1], *bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
+  const enet_op_options* o = &ctx->op->options;
+  enet_status s;
+  if ((s = enet_check_rank(ctx, 0, 4, "input (N, H, W, C)")) != ENET_OK) return s;
+  if ((s = enet_check_rank(ctx, 1, 4, depthwise ? "weights (1, KH, KW, C*M)" : "weights (O, KH, KW, I)")) != ENET_OK)
+    return s;
+  g->batch = x->shape[0], g->in_h = x->shape[1], g->in_w = x->shape[2], g->in_c = x->shape[3];
+  g->k_h = w->shape[1], g->k_w = w->shape[2];
+  if (depthwise) {
+    g->out_c = w->shape[3];
+    if (w->shape[0] != 1 || g->out_c != g->in_c * o->conv.depth_multiplier)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL,
+                            "weights shape (%lld, %lld, %lld, %lld) must be (1, KH, KW, %lld) for %lld input channels "
+                            "and depth_multiplier %d",
+                            (long long)w->shape[0], (long long)w->shape[1], (long long)w->shape[2],
+                            (long long)w->shape[3], (long long)(g->in_c * o->conv.depth_multiplier),
+                            (long long)g->in_c, o->conv.depth_multiplier);
+  } else {
+    g->out_c = w->shape[0];
+    if (w->shape[3] != g->in_c)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "weights have %lld input channels but the input has %lld",
+                            (long long)w->shape[3], (long long)g->in_c);
+  }
+  if (bias && (bias->ndim != 1 || bias->shape[0] != g->out_c))
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "bias must have shape (%lld,)", (long long)g->out_c);
+  g->stride_h = o->conv.stride_h, g->stride_w = o->conv.stride_w;
+  g->dilation_h = o->conv.dilation_h, g->dilation_w = o->conv.dilation_w;
+  g->pad_top = o->conv.pad_top, g->pad_left = o->conv.pad_left;
+  if ((s = enet_window_output(g->in_h, o->conv.pad_top, o->conv.pad_bottom, g->k_h, g->dilation_h, g->stride_h,
+                              "height", &g->out_h)) != ENET_OK)
+    return s;
+  return enet_window_output(g->in_w, o->conv.pad_left, o->conv.pad_right, g->k_w, g->dilation_w, g->stride_w, "width",
+                            &g->out_w);
+}
+
+static enet_status prepare(enet_op_context* ctx, int depthwise) {
+  enet_window g;
+  enet_status s = enet_check_float(ctx);
+  if (s == ENET_OK) s = conv_geometry(ctx, depthwise, &g);
+  if (s != ENET_OK) return s;
+  int64_t shape[4] = {g.batch, g.out_h, g.out_w, g.out_c};
+  enet_set_output_shape(ctx->outputs[0], 4, shape);
+  return ENET_OK;
+}
+
+static const float* bias_data(const enet_op_context* ctx) {
+  return ctx->num_inputs > 2 && ctx->inputs[2] ? (const float*)ctx->inputs[2]->data : NULL;
+}
+
+enet_status enet_conv2d_prepare(enet_op_context* ctx) { return prepare(ctx, 0); }
+enet_status enet_depthwise_conv2d_prepare(enet_op_context* ctx) { return prepare(ctx, 1); }
+
+void enet_conv2d_invoke(const enet_op_context* ctx) {
+  enet_window g;
+  conv_geometry(ctx, 0, &g); /* already checked in prepare */
+  enet_ref_conv2d_f32(&g, ctx->inputs[0]->data, ctx->inputs[1]->data, bias_data(ctx), ctx->outputs[0]->data);
+}
+
+void enet_depthwise_conv2d_invoke(const enet_op_context* ctx) {
+  enet_window g;
+  conv_geometry(ctx, 1, &g);
+  enet_ref_depthwise_conv2d_f32(&g, ctx->op->options.conv.depth_multiplier, ctx->inputs[0]->data,
+                                ctx->inputs[1]->data, bias_data(ctx), ctx->outputs[0]->data);
+}

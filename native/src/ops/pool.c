@@ -1,0 +1,44 @@
+/* MAX_POOL_2D and AVG_POOL_2D on NHWC input, Pool2DOptions. */
+#include "../kernels/reference/reference.h"
+#include "ops.h"
+
+static enet_status pool_geometry(const enet_op_context* ctx, enet_window* g) {
+  const enet_rt_tensor* x = ctx->inputs[0];
+  const enet_op_options* o = &ctx->op->options;
+  enet_status s = enet_check_rank(ctx, 0, 4, "input (N, H, W, C)");
+  if (s != ENET_OK) return s;
+  /* A window made only of padding would have nothing to pool. */
+  if (o->pool.pad_top >= o->pool.filter_h || o->pool.pad_bottom >= o->pool.filter_h ||
+      o->pool.pad_left >= o->pool.filter_w || o->pool.pad_right >= o->pool.filter_w)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "paddings must be smaller than the filter (%d, %d)",
+                          o->pool.filter_h, o->pool.filter_w);
+  g->batch = x->shape[0], g->in_h = x->shape[1], g->in_w = x->shape[2], g->in_c = x->shape[3];
+  g->out_c = g->in_c;
+  g->k_h = o->pool.filter_h, g->k_w = o->pool.filter_w;
+  g->stride_h = o->pool.stride_h, g->stride_w = o->pool.stride_w;
+  g->dilation_h = g->dilation_w = 1;
+  g->pad_top = o->pool.pad_top, g->pad_left = o->pool.pad_left;
+  if ((s = enet_window_output(g->in_h, o->pool.pad_top, o->pool.pad_bottom, g->k_h, 1, g->stride_h, "height",
+                              &g->out_h)) != ENET_OK)
+    return s;
+  return enet_window_output(g->in_w, o->pool.pad_left, o->pool.pad_right, g->k_w, 1, g->stride_w, "width", &g->out_w);
+}
+
+enet_status enet_pool2d_prepare(enet_op_context* ctx) {
+  enet_window g;
+  enet_status s = enet_check_float(ctx);
+  if (s == ENET_OK) s = pool_geometry(ctx, &g);
+  if (s != ENET_OK) return s;
+  int64_t shape[4] = {g.batch, g.out_h, g.out_w, g.out_c};
+  enet_set_output_shape(ctx->outputs[0], 4, shape);
+  return ENET_OK;
+}
+
+void enet_pool2d_invoke(const enet_op_context* ctx) {
+  enet_window g;
+  pool_geometry(ctx, &g);
+  if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D)
+    enet_ref_max_pool2d_f32(&g, ctx->inputs[0]->data, ctx->outputs[0]->data);
+  else
+    enet_ref_avg_pool2d_f32(&g, ctx->op->options.pool.count_include_pad, ctx->inputs[0]->data, ctx->outputs[0]->data);
+}

@@ -1,0 +1,158 @@
+/* Data movement ops: RESHAPE, TRANSPOSE, CONCAT (any dtype) and PAD (float). */
+#include <string.h>
+
+#include "../kernels/reference/reference.h"
+#include "ops.h"
+
+/* Data movement keeps the dtype: every input must match the output's. */
+static enet_status check_same_dtype(const enet_op_context* ctx) {
+  int dtype = ctx->outputs[0]->def->dtype;
+  for (int i = 0; i < ctx->num_inputs; i++)
+    if (ctx->inputs[i]->def->dtype != dtype)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "input %d has dtype %s but the output is %s", i,
+                            enet_dtype_name(ctx->inputs[i]->def->dtype), enet_dtype_name(dtype));
+  return ENET_OK;
+}
+
+/* RESHAPE: the target is ReshapeOptions.new_shape, or the output tensor's
+ * declared shape when the options give none; one -1 takes the remaining size. */
+enet_status enet_reshape_prepare(enet_op_context* ctx) {
+  const enet_rt_tensor* x = ctx->inputs[0];
+  const enet_op_options* o = &ctx->op->options;
+  enet_status s = check_same_dtype(ctx);
+  if (s != ENET_OK) return s;
+  int ndim = o->reshape.ndim >= 0 ? o->reshape.ndim : ctx->outputs[0]->def->ndim;
+  const int64_t* target = o->reshape.ndim >= 0 ? o->reshape.shape : ctx->outputs[0]->def->shape;
+  int64_t shape[ENET_MAX_DIMS], known = 1;
+  int dynamic = -1;
+  for (int d = 0; d < ndim; d++) {
+    shape[d] = target[d];
+    if (shape[d] == -1) {
+      if (dynamic >= 0) return enet_set_error(ENET_ERROR_INVALID_MODEL, "target shape has more than one -1");
+      dynamic = d;
+    } else if (!enet_mul_i64(known, shape[d], &known)) {
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "target shape element count overflows");
+    }
+  }
+  int64_t total = enet_tensor_elements(x);
+  if (dynamic >= 0) {
+    if (known == 0 || total % known != 0)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "cannot reshape %lld elements with -1 in dim %d",
+                            (long long)total, dynamic);
+    shape[dynamic] = total / known;
+  } else if (known != total) {
+    char a[ENET_SHAPE_STR_MAX], b[ENET_SHAPE_STR_MAX];
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "cannot reshape %s into %s",
+                          enet_format_shape(a, sizeof a, x->ndim, x->shape), enet_format_shape(b, sizeof b, ndim, shape));
+  }
+  enet_set_output_shape(ctx->outputs[0], ndim, shape);
+  return ENET_OK;
+}
+
+void enet_reshape_invoke(const enet_op_context* ctx) {
+  if (ctx->inputs[0]->bytes) memcpy(ctx->outputs[0]->data, ctx->inputs[0]->data, ctx->inputs[0]->bytes);
+}
+
+/* TRANSPOSE: output dim d is input dim perm[d]; an empty perm reverses (numpy default). */
+static void transpose_perm(const enet_op_context* ctx, int* perm) {
+  int ndim = ctx->inputs[0]->ndim;
+  for (int d = 0; d < ndim; d++)
+    perm[d] = ctx->op->options.transpose.ndim ? ctx->op->options.transpose.perm[d] : ndim - 1 - d;
+}
+
+enet_status enet_transpose_prepare(enet_op_context* ctx) {
+  const enet_rt_tensor* x = ctx->inputs[0];
+  enet_status s = check_same_dtype(ctx);
+  if (s != ENET_OK) return s;
+  int n = ctx->op->options.transpose.ndim;
+  if (n != 0 && n != x->ndim)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "perm has %d entries for an input of rank %d", n, x->ndim);
+  int perm[ENET_MAX_DIMS], seen[ENET_MAX_DIMS] = {0};
+  int64_t shape[ENET_MAX_DIMS];
+  transpose_perm(ctx, perm);
+  for (int d = 0; d < x->ndim; d++) {
+    if (seen[perm[d]]++) return enet_set_error(ENET_ERROR_INVALID_MODEL, "perm is not a permutation (%d repeats)", perm[d]);
+    shape[d] = x->shape[perm[d]];
+  }
+  enet_set_output_shape(ctx->outputs[0], x->ndim, shape);
+  return ENET_OK;
+}
+
+void enet_transpose_invoke(const enet_op_context* ctx) {
+  int perm[ENET_MAX_DIMS];
+  transpose_perm(ctx, perm);
+  enet_ref_transpose(ctx->inputs[0]->ndim, ctx->inputs[0]->shape, perm,
+                     enet_dtype_size((enet_dtype)ctx->inputs[0]->def->dtype), ctx->inputs[0]->data,
+                     ctx->outputs[0]->data);
+}
+
+/* CONCAT along ConcatOptions.axis; all other dims must agree. */
+enet_status enet_concat_prepare(enet_op_context* ctx) {
+  const enet_rt_tensor* first = ctx->inputs[0];
+  int axis = ctx->op->options.concat.axis;
+  enet_status s = check_same_dtype(ctx);
+  if (s != ENET_OK) return s;
+  if (axis >= first->ndim)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "axis %d out of range for inputs of rank %d", axis, first->ndim);
+  int64_t shape[ENET_MAX_DIMS];
+  enet_set_output_shape(ctx->outputs[0], first->ndim, first->shape);
+  for (int d = 0; d < first->ndim; d++) shape[d] = first->shape[d];
+  shape[axis] = 0;
+  for (int i = 0; i < ctx->num_inputs; i++) {
+    const enet_rt_tensor* x = ctx->inputs[i];
+    int same = x->ndim == first->ndim;
+    for (int d = 0; same && d < x->ndim; d++) same = d == axis || x->shape[d] == first->shape[d];
+    if (!same) {
+      char a[ENET_SHAPE_STR_MAX], b[ENET_SHAPE_STR_MAX];
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "input %d shape %s does not match input 0 shape %s outside axis %d",
+                            i, enet_format_shape(a, sizeof a, x->ndim, x->shape),
+                            enet_format_shape(b, sizeof b, first->ndim, first->shape), axis);
+    }
+    if (x->shape[axis] > INT64_MAX - shape[axis])
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "concatenated size overflows");
+    shape[axis] += x->shape[axis];
+  }
+  enet_set_output_shape(ctx->outputs[0], first->ndim, shape);
+  return ENET_OK;
+}
+
+void enet_concat_invoke(const enet_op_context* ctx) {
+  /* For each outer index, every input contributes one contiguous row (its dims
+   * from `axis` inward); rows are laid side by side in the output. */
+  const enet_rt_tensor* first = ctx->inputs[0];
+  int axis = ctx->op->options.concat.axis;
+  size_t elem = enet_dtype_size((enet_dtype)first->def->dtype);
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; d++) outer *= first->shape[d];
+  for (int d = axis + 1; d < first->ndim; d++) inner *= first->shape[d];
+  size_t out_row = 0;
+  for (int i = 0; i < ctx->num_inputs; i++) out_row += (size_t)(ctx->inputs[i]->shape[axis] * inner) * elem;
+  size_t offset = 0;
+  for (int i = 0; i < ctx->num_inputs; i++) {
+    size_t row = (size_t)(ctx->inputs[i]->shape[axis] * inner) * elem;
+    const char* src = ctx->inputs[i]->data;
+    char* dst = (char*)ctx->outputs[0]->data + offset;
+    for (int64_t o = 0; o < outer && row; o++) memcpy(dst + (size_t)o * out_row, src + (size_t)o * row, row);
+    offset += row;
+  }
+}
+
+/* PAD with a constant: PadOptions.paddings holds (before, after) per dim. */
+enet_status enet_pad_prepare(enet_op_context* ctx) {
+  const enet_rt_tensor* x = ctx->inputs[0];
+  const enet_op_options* o = &ctx->op->options;
+  enet_status s = enet_check_float(ctx);
+  if (s != ENET_OK) return s;
+  if (o->pad.num != 2 * x->ndim)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "paddings has %d entries; an input of rank %d needs %d", o->pad.num,
+                          x->ndim, 2 * x->ndim);
+  int64_t shape[ENET_MAX_DIMS];
+  for (int d = 0; d < x->ndim; d++) shape[d] = x->shape[d] + o->pad.paddings[2 * d] + o->pad.paddings[2 * d + 1];
+  enet_set_output_shape(ctx->outputs[0], x->ndim, shape);
+  return ENET_OK;
+}
+
+void enet_pad_invoke(const enet_op_context* ctx) {
+  enet_ref_pad_f32(ctx->inputs[0]->ndim, ctx->inputs[0]->shape, ctx->op->options.pad.paddings,
+                   ctx->op->options.pad.value, ctx->inputs[0]->data, ctx->outputs[0]->data);
+}

@@ -1,0 +1,29 @@
+/* SOFTMAX: exp(beta * (x - max)) / sum along SoftmaxOptions.axis (negative counts from the end). */
+#include "../kernels/reference/reference.h"
+#include "ops.h"
+
+static int softmax_axis(const enet_op_context* ctx) {
+  int axis = ctx->op->options.softmax.axis;
+  return axis < 0 ? axis + ctx->inputs[0]->ndim : axis;
+}
+
+enet_status enet_softmax_prepare(enet_op_context* ctx) {
+  const enet_rt_tensor* x = ctx->inputs[0];
+  enet_status s = enet_check_float(ctx);
+  if (s != ENET_OK) return s;
+  int axis = softmax_axis(ctx);
+  if (axis < 0 || axis >= x->ndim)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "axis %d out of range for an input of rank %d",
+                          ctx->op->options.softmax.axis, x->ndim);
+  enet_set_output_shape(ctx->outputs[0], x->ndim, x->shape);
+  return ENET_OK;
+}
+
+void enet_softmax_invoke(const enet_op_context* ctx) {
+  const enet_rt_tensor* x = ctx->inputs[0];
+  int axis = softmax_axis(ctx);
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; d++) outer *= x->shape[d];
+  for (int d = axis + 1; d < x->ndim; d++) inner *= x->shape[d];
+  enet_ref_softmax_f32(outer, x->shape[axis], inner, ctx->op->options.softmax.beta, x->data, ctx->outputs[0]->data);
+}
