@@ -112,15 +112,20 @@ class EnetModel:
         model = S.Model.GetRootAs(data, 0)
         self.version = model.Version()
         self.producer = _decode(model.Producer())
+        if model.SubgraphsLength() < 1:
+            raise ValueError("not a valid edgenet model: no subgraphs")
+        main = model.Subgraphs(0)
+        self.name = _decode(main.Name())
+        # A corrupt length could otherwise make us loop for a very long time.
+        for what, length in (("tensors", main.TensorsLength()), ("operators", main.OperatorsLength()),
+                             ("buffers", model.BuffersLength()), ("metadata", model.MetadataLength())):
+            if length > len(data) // 4:
+                raise ValueError(f"not a valid edgenet model: {length} {what} cannot fit in {len(data)} bytes")
         self.metadata = {}
         for i in range(model.MetadataLength()):
             entry = model.Metadata(i)
             self.metadata[_decode(entry.Key())] = _decode(entry.Value())
         self.buffers = [(model.Buffers(i).Offset(), model.Buffers(i).Size()) for i in range(model.BuffersLength())]
-        if model.SubgraphsLength() < 1:
-            raise ValueError("not a valid edgenet model: no subgraphs")
-        main = model.Subgraphs(0)
-        self.name = _decode(main.Name())
         self.tensors = [self._parse_tensor(i, main.Tensors(i)) for i in range(main.TensorsLength())]
         self.operators = [self._parse_operator(main.Operators(i)) for i in range(main.OperatorsLength())]
         self.inputs = [self._tensor_at(i) for i in main.InputsAsNumpy()] if not main.InputsIsNone() else []
