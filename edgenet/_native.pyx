@@ -1,2 +1,218 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Low-level binding of the C API in native/include/edgenet.h.
+
+Thin on purpose: one Python call per C call, C status codes turned into
+exceptions carrying enet_last_error(). The user-facing API, with its checks of
+names, shapes and dtypes, is edgenet/interpreter.py.
+"""
+from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
+
+import numpy as np
+
+cdef extern from "edgenet.h" nogil:
+    int ENET_MAX_DIMS
+
+    ctypedef enum enet_status:
+        ENET_OK
+        ENET_ERROR_INVALID_ARGUMENT
+        ENET_ERROR_INVALID_MODEL
+        ENET_ERROR_UNSUPPORTED
+        ENET_ERROR_OUT_OF_MEMORY
+        ENET_ERROR_IO
+        ENET_ERROR_INVALID_STATE
+
+    ctypedef int enet_dtype
+
+    ctypedef struct enet_model:
+        pass
+    ctypedef struct enet_interpreter:
+        pass
+
+    ctypedef struct enet_options:
+        int num_threads
+
+    ctypedef struct enet_tensor_info:
+        const char* name
+        enet_dtype dtype
+        int ndim
+        int64_t shape[8]
+        size_t bytes
+        int num_quant
+        const float* scale
+        const int64_t* zero_point
+        int quant_axis
+
+    const char* enet_version()
+    const char* enet_last_error()
+    const char* enet_status_name(enet_status status)
+
+    enet_status enet_model_load_file(const char* path, enet_model** out_model)
+    enet_status enet_model_load_buffer(const void* data, size_t size, int copy, enet_model** out_model)
+    void enet_model_free(enet_model* model)
+    const char* enet_model_metadata(const enet_model* model, const char* key)
+
+    enet_status enet_interpreter_create(const enet_model* model, const enet_options* options,
+                                        enet_interpreter** out_interpreter)
+    void enet_interpreter_free(enet_interpreter* interpreter)
+    int enet_interpreter_num_inputs(const enet_interpreter* interpreter)
+    int enet_interpreter_num_outputs(const enet_interpreter* interpreter)
+    enet_status enet_interpreter_input_info(const enet_interpreter* interpreter, int index,
+                                            enet_tensor_info* out_info)
+    enet_status enet_interpreter_output_info(const enet_interpreter* interpreter, int index,
+                                             enet_tensor_info* out_info)
+    enet_status enet_interpreter_resize_input(enet_interpreter* interpreter, int index, int ndim,
+                                              const int64_t* shape)
+    enet_status enet_interpreter_set_input(enet_interpreter* interpreter, int index, const void* data,
+                                           size_t bytes)
+    enet_status enet_interpreter_invoke(enet_interpreter* interpreter)
+    enet_status enet_interpreter_get_output(const enet_interpreter* interpreter, int index, void* data,
+                                            size_t bytes)
+    size_t enet_interpreter_arena_size(const enet_interpreter* interpreter)
+
+
+# Numpy dtypes in the order of schema DataType / enet_dtype.
+DTYPES = (np.dtype(np.float32), np.dtype(np.int8), np.dtype(np.int32), np.dtype(np.uint8),
+          np.dtype(np.int16), np.dtype(np.int64), np.dtype(np.bool_))
+
+
+cdef int check(enet_status status) except -1:
+    """Raises the exception matching a failed status, with the core's message."""
+    if status == ENET_OK:
+        return 0
+    message = enet_last_error().decode("utf-8", "replace")
+    if status in (ENET_ERROR_INVALID_ARGUMENT, ENET_ERROR_INVALID_MODEL):
+        raise ValueError(message)
+    if status == ENET_ERROR_OUT_OF_MEMORY:
+        raise MemoryError(message)
+    raise RuntimeError(f"{enet_status_name(status).decode()}: {message}")
+
+
 def version():
-    return "0.1.0"
+    """Version string of the C core."""
+    return enet_version().decode()
+
+
+cdef class Model:
+    """A loaded, verified model (enet_model). Immutable; shareable between interpreters."""
+    cdef enet_model* ptr
+
+    def __cinit__(self):
+        self.ptr = NULL
+
+    def __dealloc__(self):
+        enet_model_free(self.ptr)
+
+    @staticmethod
+    def from_file(path):
+        """Memory-maps and verifies the file at `path` (str or bytes)."""
+        cdef Model m = Model()
+        cdef bytes encoded = path.encode() if isinstance(path, str) else bytes(path)
+        cdef const char* c_path = encoded
+        cdef enet_status status
+        with nogil:
+            status = enet_model_load_file(c_path, &m.ptr)
+        check(status)
+        return m
+
+    @staticmethod
+    def from_buffer(data):
+        """Verifies a model held in any bytes-like object; the core keeps its own copy."""
+        cdef Model m = Model()
+        cdef const unsigned char[::1] view = memoryview(data).cast("B")
+        cdef const void* ptr = &view[0] if view.shape[0] else <const void*>b""
+        cdef size_t size = view.shape[0]
+        cdef enet_status status
+        with nogil:
+            status = enet_model_load_buffer(ptr, size, 1, &m.ptr)
+        check(status)
+        return m
+
+    def metadata(self, key):
+        """The metadata value for `key`, or None."""
+        cdef bytes k = key.encode()
+        cdef const char* value = enet_model_metadata(self.ptr, k)
+        return None if value == NULL else value.decode("utf-8", "replace")
+
+
+cdef dict info_to_dict(enet_tensor_info* info):
+    quant = None
+    if info.num_quant > 0:
+        quant = (np.array([info.scale[i] for i in range(info.num_quant)], dtype=np.float32),
+                 np.array([info.zero_point[i] for i in range(info.num_quant)], dtype=np.int64),
+                 info.quant_axis)
+    return {
+        "name": info.name.decode("utf-8", "replace"),
+        "dtype": DTYPES[info.dtype],
+        "shape": tuple(info.shape[d] for d in range(info.ndim)),
+        "bytes": info.bytes,
+        "quantization": quant,
+    }
+
+
+cdef class NativeInterpreter:
+    """One enet_interpreter: run state for one thread."""
+    cdef enet_interpreter* ptr
+    cdef Model model  # keeps the model alive as long as the interpreter
+
+    def __cinit__(self, Model model, int num_threads=0):
+        cdef enet_options options
+        options.num_threads = num_threads
+        self.ptr = NULL
+        self.model = model
+        check(enet_interpreter_create(model.ptr, &options, &self.ptr))
+
+    def __dealloc__(self):
+        enet_interpreter_free(self.ptr)
+
+    @property
+    def num_inputs(self):
+        return enet_interpreter_num_inputs(self.ptr)
+
+    @property
+    def num_outputs(self):
+        return enet_interpreter_num_outputs(self.ptr)
+
+    def input_info(self, int index):
+        """dict(name, dtype, shape, bytes, quantization) of input `index` at its current shape."""
+        cdef enet_tensor_info info
+        check(enet_interpreter_input_info(self.ptr, index, &info))
+        return info_to_dict(&info)
+
+    def output_info(self, int index):
+        cdef enet_tensor_info info
+        check(enet_interpreter_output_info(self.ptr, index, &info))
+        return info_to_dict(&info)
+
+    def resize_input(self, int index, shape):
+        cdef int64_t dims[8]
+        if len(shape) > 8:
+            raise ValueError(f"shape {tuple(shape)} has more than 8 dims")
+        for d, size in enumerate(shape):
+            dims[d] = size
+        check(enet_interpreter_resize_input(self.ptr, index, len(shape), dims))
+
+    def set_input(self, int index, array):
+        """Copies a C-contiguous numpy array (checked by the caller) into input `index`."""
+        cdef const unsigned char[::1] view = memoryview(array).cast("B")
+        cdef const void* ptr = &view[0] if view.shape[0] else NULL
+        check(enet_interpreter_set_input(self.ptr, index, ptr, view.shape[0]))
+
+    def invoke(self):
+        cdef enet_status status
+        with nogil:  # kernels run without the GIL, so other Python threads keep going
+            status = enet_interpreter_invoke(self.ptr)
+        check(status)
+
+    def get_output(self, int index):
+        """A fresh numpy array holding a copy of output `index`."""
+        info = self.output_info(index)
+        out = np.empty(info["shape"], dtype=info["dtype"])
+        cdef unsigned char[::1] view = memoryview(out).cast("B") if out.nbytes else None
+        cdef void* ptr = &view[0] if out.nbytes else NULL
+        check(enet_interpreter_get_output(self.ptr, index, ptr, out.nbytes))
+        return out
+
+    @property
+    def arena_size(self):
+        return enet_interpreter_arena_size(self.ptr)

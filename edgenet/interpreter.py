@@ -1,0 +1,132 @@
+"""`edgenet.Interpreter`: run a `.enet` model in the C core from Python.
+
+    interp = edgenet.Interpreter("model.enet")
+    interp.inputs      # [TensorInfo(name='image', shape=(1, 32, 32, 3), dtype=float32, ...)]
+    probs = interp.run({"image": img})["probs"]
+
+Feeds are checked here, before any C call, so mistakes raise a `ValueError` that
+names the input and what was expected. Like TFLite, dtypes are strict: a float64
+array for a float32 input is an error (cast it), not a silent conversion.
+Errors from the C core arrive as exceptions carrying its message (`ValueError`
+for an invalid model or argument, `RuntimeError` otherwise).
+"""
+import dataclasses
+import os
+from typing import Optional, Tuple
+
+import numpy as np
+
+from . import _native
+
+
+@dataclasses.dataclass(frozen=True)
+class Quantization:
+    """real = scale[c] * (q - zero_point[c]), c indexing `axis` (per-tensor when length 1)."""
+
+    scale: np.ndarray
+    zero_point: np.ndarray
+    axis: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TensorInfo:
+    """A model input or output. `shape` holds -1 for a dynamic dim (e.g. the batch)."""
+
+    name: str
+    shape: Tuple[int, ...]
+    dtype: np.dtype
+    quantization: Optional[Quantization]
+
+
+def _tensor_info(info):
+    quant = info["quantization"]
+    return TensorInfo(info["name"], info["shape"], info["dtype"],
+                      Quantization(*quant) if quant is not None else None)
+
+
+def _shape_str(shape):
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class Interpreter:
+    """Loads and verifies a model, plans its memory, and runs it.
+
+    `model` is a path (`str` / `os.PathLike`, memory-mapped) or the file's bytes
+    (`bytes`, `bytearray`, `memoryview`). `num_threads`: None for the default.
+    One Interpreter is not thread-safe; use one per thread.
+    """
+
+    def __init__(self, model, num_threads=None):
+        if isinstance(model, (bytes, bytearray, memoryview)):
+            self._model = _native.Model.from_buffer(model)
+        elif isinstance(model, (str, os.PathLike)):
+            path = os.fspath(model)
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"model file not found: {path}")
+            self._model = _native.Model.from_file(path)
+        else:
+            raise TypeError(f"model must be a path or bytes-like, got {type(model).__name__}")
+        self._native = _native.NativeInterpreter(self._model, 0 if num_threads is None else int(num_threads))
+        # The model's declared signatures (with -1 for dynamic dims), fixed for this object.
+        self.inputs = [_tensor_info(self._native.input_info(i)) for i in range(self._native.num_inputs)]
+        self.outputs = [_tensor_info(self._native.output_info(i)) for i in range(self._native.num_outputs)]
+        self._current_shapes = [info.shape for info in self.inputs]
+
+    @property
+    def arena_size(self):
+        """Bytes of the activation arena planned for the current input shapes."""
+        return self._native.arena_size
+
+    def metadata(self, key):
+        """The model's metadata value for `key`, or None."""
+        return self._model.metadata(key)
+
+    def run(self, feeds):
+        """Runs the model. `feeds`: dict name -> array, or a list in input order.
+
+        Returns a dict output name -> a fresh numpy array.
+        """
+        arrays = self._arrange_feeds(feeds)
+        for index, (info, array) in enumerate(zip(self.inputs, arrays)):
+            array = self._check_feed(info, array)
+            if array.shape != self._current_shapes[index]:  # a new size for a dynamic dim
+                self._native.resize_input(index, array.shape)
+                self._current_shapes[index] = array.shape
+            self._native.set_input(index, array)
+        self._native.invoke()
+        return {info.name: self._native.get_output(i) for i, info in enumerate(self.outputs)}
+
+    def _arrange_feeds(self, feeds):
+        """Feeds in input order, with unknown or missing names reported."""
+        names = [info.name for info in self.inputs]
+        if isinstance(feeds, dict):
+            unknown = [name for name in feeds if name not in names]
+            if unknown:
+                raise ValueError(f"unknown input name {unknown[0]!r}; the model's inputs are {names}")
+            missing = [name for name in names if name not in feeds]
+            if missing:
+                raise ValueError(f"missing input {missing[0]!r}; the model's inputs are {names}")
+            return [feeds[name] for name in names]
+        if isinstance(feeds, (list, tuple)):
+            if len(feeds) != len(names):
+                raise ValueError(f"got {len(feeds)} inputs, the model takes {len(names)}: {names}")
+            return list(feeds)
+        raise TypeError(f"feeds must be a dict by input name or a list in input order, got {type(feeds).__name__}")
+
+    @staticmethod
+    def _check_feed(info, array):
+        """Returns `array` as a C-contiguous numpy array matching `info`, or raises ValueError."""
+        if not isinstance(array, np.ndarray):
+            array = np.asarray(array)
+            # Python scalars and lists carry no dtype intent: take the model's.
+            if array.dtype.kind == info.dtype.kind or array.dtype.kind in "biuf" and info.dtype.kind == "f":
+                array = array.astype(info.dtype)
+        if array.dtype != info.dtype:
+            hint = f"; cast it with .astype(np.{info.dtype.name})" if array.dtype.kind in "biuf" else ""
+            raise ValueError(f"input {info.name!r}: expected dtype {info.dtype.name}, got {array.dtype.name}{hint}")
+        declared = info.shape
+        ok = len(array.shape) == len(declared) and all(d == -1 or d == s for d, s in zip(declared, array.shape))
+        if not ok:
+            raise ValueError(f"input {info.name!r}: expected shape {_shape_str(declared)}, "
+                             f"got {_shape_str(array.shape)}")
+        return np.ascontiguousarray(array)
