@@ -9,7 +9,7 @@ import pytest
 
 import edgenet
 
-SEEDS = range(8)
+SEEDS = range(12)
 
 
 def assert_c_matches_reference(g, feeds):
@@ -36,6 +36,11 @@ def random_padding(rng):
     return tuple(int(v) for v in rng.integers(0, 3, size=4))  # (top, bottom, left, right)
 
 
+def fitting_size(rng, kernel, dilation):
+    """A random odd-or-even spatial size the dilated kernel fits in even without padding."""
+    return (kernel - 1) * dilation + 1 + int(rng.integers(0, 9))
+
+
 def single_input_graph(shape, seed_name="x"):
     g = edgenet.Graph("op_test")
     return g, g.input(seed_name, shape)
@@ -44,11 +49,11 @@ def single_input_graph(shape, seed_name="x"):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_conv2d(seed):
     rng = np.random.default_rng(seed)
-    n, h, w = int(rng.integers(1, 3)), int(rng.integers(5, 14)), int(rng.integers(5, 14))
     cin, cout = int(rng.integers(1, 20)), int(rng.integers(1, 20))
     kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
     strides = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
     dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+    n, h, w = int(rng.integers(1, 3)), fitting_size(rng, kh, dilation[0]), fitting_size(rng, kw, dilation[1])
     activation = [None, "relu", "relu6"][seed % 3]
     g, x = single_input_graph((n, h, w, cin))
     bias = rand(rng, cout) if seed % 4 else None  # also the no-bias form
@@ -61,12 +66,12 @@ def test_conv2d(seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_depthwise_conv2d(seed):
     rng = np.random.default_rng(100 + seed)
-    n, h, w = int(rng.integers(1, 3)), int(rng.integers(5, 14)), int(rng.integers(5, 14))
     c, multiplier = int(rng.integers(1, 21)), int(rng.integers(1, 4))
-    kh, kw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    kh, kw, dilation = int(rng.integers(1, 5)), int(rng.integers(1, 5)), int(rng.integers(1, 3))
+    n, h, w = int(rng.integers(1, 3)), fitting_size(rng, kh, dilation), fitting_size(rng, kw, dilation)
     g, x = single_input_graph((n, h, w, c))
     y = g.depthwise_conv2d(x, rand(rng, 1, kh, kw, c * multiplier), rand(rng, c * multiplier),
-                           strides=int(rng.integers(1, 4)), dilation=int(rng.integers(1, 3)),
+                           strides=int(rng.integers(1, 4)), dilation=dilation,
                            padding=random_padding(rng), activation=[None, "relu", "relu6"][seed % 3])
     g.output(y, "y")
     assert_c_matches_reference(g, {"x": rand(rng, n, h, w, c) * 3})
