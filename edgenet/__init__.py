@@ -4,3 +4,4 @@ __version__ = "0.1.0"
 from . import reference  # noqa: E402
 from .converters import EnetModel, convert, load  # noqa: E402
 from .graph import Graph  # noqa: E402
+from .interpreter import Interpreter  # noqa: E402  (C core binding, edgenet/interpreter.py)
