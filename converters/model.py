@@ -52,7 +52,8 @@ def _read_options(table_name, table):
     options.Init(table.Bytes, table.Pos)
     fields = {}
     for attr in dir(cls):
-        if not attr[:1].isupper() or attr in ("Init", "GetRootAs") or attr.startswith("GetRootAs"):
+        # Field getters are the CamelCase methods that are not flatbuffers plumbing or vector helpers.
+        if not attr[:1].isupper() or attr == "Init" or attr.startswith("GetRootAs"):
             continue
         if attr.endswith(("Length", "AsNumpy", "IsNone", "BufferHasIdentifier")):
             continue

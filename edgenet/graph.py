@@ -17,7 +17,6 @@ to `Graph` under the op's name.
 import dataclasses
 import functools
 import inspect
-import os
 import sys
 
 import numpy as np
