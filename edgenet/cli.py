@@ -1,0 +1,151 @@
+"""The `edgenet` command line.
+
+    edgenet inspect model.enet                 inputs, outputs, ops, sizes
+    edgenet run model.enet --input image=x.npy [--output-dir DIR]
+    edgenet bench model.enet [--runs 100] [--threads N]
+"""
+import argparse
+import collections
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _shape(shape):
+    return "(" + ", ".join("?" if d in (-1, None) else str(d) for d in shape) + ")"
+
+
+def _quant(q):
+    if not q:
+        return ""
+    scale, zero_point = np.asarray(q["scale"]), np.asarray(q["zero_point"])
+    if scale.size == 1:
+        return f"scale={scale[0]:.6g} zp={int(zero_point[0])}"
+    return f"per-axis({q['axis']}) x{scale.size} scale=[{scale.min():.3g}..{scale.max():.3g}]"
+
+
+def _random_feed(info, rng):
+    shape = tuple(1 if d < 0 else d for d in info.shape)
+    if np.issubdtype(info.dtype, np.floating):
+        return rng.standard_normal(shape).astype(info.dtype)
+    limits = np.iinfo(info.dtype)
+    return rng.integers(max(limits.min, -128), min(limits.max, 127) + 1, size=shape).astype(info.dtype)
+
+
+def cmd_inspect(args):
+    import edgenet
+
+    model = edgenet.load(args.model)
+    interpreter = edgenet.Interpreter(args.model)
+    print(f"{args.model}: {model.size:,} bytes, format v{model.version}, producer {model.producer!r}")
+    print(f"graph {model.name!r}: {len(model.operators)} ops, {len(model.tensors)} tensors, "
+          f"{model.parameter_count:,} parameters, arena {interpreter.arena_size:,} bytes")
+    for title, tensors in (("inputs", model.inputs), ("outputs", model.outputs)):
+        print(f"{title}:")
+        for t in tensors:
+            print(f"  {t.name:<24} {_shape(t.shape):<18} {t.dtype:<8} {_quant(t.quantization)}")
+    if model.metadata:
+        print("metadata:")
+        for key, value in model.metadata.items():
+            print(f"  {key}: {value}")
+    counts = collections.Counter(op.opcode for op in model.operators)
+    print("op counts: " + ", ".join(f"{name} x{n}" for name, n in counts.most_common()))
+    print("ops:")
+    for i, op in enumerate(model.operators):
+        outs = [model.tensors[o] for o in op.outputs]
+        act = f" +{op.activation}" if op.activation != "none" else ""
+        print(f"  {i:>3} {op.opcode + act:<26} -> " + ", ".join(f"{t.name} {_shape(t.shape)} {t.dtype}" for t in outs))
+    if args.tensors:
+        print("tensors:")
+        for t in model.tensors:
+            kind = "const" if t.buffer >= 0 else "     "
+            print(f"  {t.index:>4} {kind} {t.name:<32} {_shape(t.shape):<18} {t.dtype:<8} {_quant(t.quantization)}")
+    return 0
+
+
+def _parse_feeds(pairs, interpreter):
+    feeds = {}
+    for pair in pairs:
+        name, sep, path = pair.partition("=")
+        if not sep:
+            if len(interpreter.inputs) != 1:
+                raise SystemExit(f"--input {pair!r}: give name=file.npy (the model has {len(interpreter.inputs)} inputs)")
+            name, path = interpreter.inputs[0].name, pair
+        feeds[name] = np.load(path)
+    return feeds
+
+
+def cmd_run(args):
+    import edgenet
+
+    interpreter = edgenet.Interpreter(args.model, num_threads=args.threads)
+    feeds = _parse_feeds(args.input, interpreter)
+    outputs = interpreter.run(feeds)
+    for name, value in outputs.items():
+        if args.output_dir:
+            args.output_dir.mkdir(parents=True, exist_ok=True)
+            np.save(args.output_dir / f"{name}.npy", value)
+        with np.printoptions(precision=5, suppress=True, threshold=50):
+            print(f"{name} {value.shape} {value.dtype}:\n{value}")
+    return 0
+
+
+def cmd_bench(args):
+    import edgenet
+
+    interpreter = edgenet.Interpreter(args.model, num_threads=args.threads)
+    rng = np.random.default_rng(0)
+    feeds = _parse_feeds(args.input, interpreter) if args.input else \
+        {info.name: _random_feed(info, rng) for info in interpreter.inputs}
+    for _ in range(args.warmup):
+        interpreter.run(feeds)
+    times = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        interpreter.run(feeds)
+        times.append(time.perf_counter() - start)
+    ms = 1e3 * np.asarray(times)
+    print(f"{args.model}: {args.runs} runs, threads={args.threads or 'default'}: "
+          f"median {np.median(ms):.3f} ms, min {ms.min():.3f} ms, max {ms.max():.3f} ms")
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="edgenet", description="edgenet model tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("inspect", help="show a model's inputs, outputs, ops and sizes")
+    p.add_argument("model", type=Path)
+    p.add_argument("--tensors", action="store_true", help="also list every tensor with dtype and quantization")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("run", help="run a model on inputs from .npy files and print the outputs")
+    p.add_argument("model", type=Path)
+    p.add_argument("--input", "-i", action="append", default=[], metavar="NAME=FILE.npy")
+    p.add_argument("--output-dir", "-o", type=Path, help="save each output as NAME.npy here")
+    p.add_argument("--threads", type=int, default=None)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("bench", help="time a model (random inputs unless --input is given)")
+    p.add_argument("model", type=Path)
+    p.add_argument("--input", "-i", action="append", default=[], metavar="NAME=FILE.npy")
+    p.add_argument("--runs", type=int, default=100)
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--threads", type=int, default=None)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        print(f"edgenet {args.command}: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
