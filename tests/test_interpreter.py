@@ -1,0 +1,234 @@
+"""edgenet.Interpreter: loading, feed checking, outputs, arena planning, and the C runner.
+
+Oracle: edgenet.reference (the numpy executor) for every numeric result; the
+graph itself for the arena lower bound.
+"""
+import os
+import pathlib
+import subprocess
+import sys
+import sysconfig
+
+import numpy as np
+import pytest
+
+import edgenet
+from edgenet.interpreter import Interpreter
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+rng = np.random.default_rng(1234)
+
+
+def rand(*shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def mobilenet_block():
+    """The issue's MobileNet-style block: conv, depthwise, pointwise, residual add, pool, FC, softmax."""
+    g = edgenet.Graph("block")
+    x = g.input("image", shape=(1, 32, 32, 3))
+    y = g.conv2d(x, rand(16, 3, 3, 3), rand(16), strides=2, padding="same", activation="relu6")
+    y = g.depthwise_conv2d(y, rand(1, 3, 3, 16), rand(16), padding="same", activation="relu")
+    z = g.conv2d(y, rand(16, 1, 1, 16) * 0.3, rand(16), padding="valid")
+    y = y + z
+    y = g.mean(y, axis=(1, 2))
+    y = g.fully_connected(y, rand(10, 16) * 0.3, rand(10))
+    g.output(g.softmax(y), "probs")
+    return g
+
+
+@pytest.fixture(scope="module")
+def block():
+    g = mobilenet_block()
+    return g, edgenet.convert(g).to_bytes()
+
+
+def test_block_matches_reference(block):
+    g, data = block
+    img = rand(1, 32, 32, 3)
+    out = Interpreter(data).run({"image": img})["probs"]
+    ref = edgenet.reference.run(g, {"image": img})["probs"]
+    assert out.shape == ref.shape and out.dtype == np.float32
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-6)
+
+
+def test_inputs_and_outputs_describe_the_model(block):
+    _, data = block
+    interp = Interpreter(data)
+    (inp,), (out,) = interp.inputs, interp.outputs
+    assert (inp.name, inp.shape, inp.dtype, inp.quantization) == ("image", (1, 32, 32, 3), np.float32, None)
+    assert (out.name, out.shape, out.dtype) == ("probs", (1, 10), np.float32)
+
+
+def test_load_from_bytes_bytearray_memoryview_and_paths(block, tmp_path):
+    g, data = block
+    path = tmp_path / "block.enet"
+    path.write_bytes(data)
+    img = rand(1, 32, 32, 3)
+    ref = edgenet.reference.run(g, {"image": img})["probs"]
+    for source in (data, bytearray(data), memoryview(data), str(path), path):
+        np.testing.assert_allclose(Interpreter(source).run({"image": img})["probs"], ref, rtol=1e-4, atol=1e-6)
+
+
+def test_missing_file_and_wrong_type():
+    with pytest.raises(FileNotFoundError, match="no_such.enet"):
+        Interpreter("/nonexistent/no_such.enet")
+    with pytest.raises(TypeError, match="path or bytes"):
+        Interpreter(123)
+
+
+def test_list_feeds_equal_dict_feeds():
+    g = edgenet.Graph("two_inputs")
+    a = g.input("a", shape=(2, 3))
+    b = g.input("b", shape=(2, 3))
+    g.output(a - b, "diff")
+    interp = Interpreter(edgenet.convert(g).to_bytes())
+    av, bv = rand(2, 3), rand(2, 3)
+    ref = edgenet.reference.run(g, {"a": av, "b": bv})["diff"]
+    np.testing.assert_allclose(interp.run([av, bv])["diff"], ref, rtol=1e-6)
+    np.testing.assert_allclose(interp.run({"b": bv, "a": av})["diff"], ref, rtol=1e-6)
+    with pytest.raises(ValueError, match="got 1 inputs, the model takes 2"):
+        interp.run([av])
+
+
+def test_wrong_input_name(block):
+    interp = Interpreter(block[1])
+    with pytest.raises(ValueError, match=r"unknown input name 'img'.*\['image'\]"):
+        interp.run({"img": rand(1, 32, 32, 3)})
+    with pytest.raises(ValueError, match="missing input 'image'"):
+        interp.run({})
+
+
+def test_wrong_input_shape(block):
+    interp = Interpreter(block[1])
+    with pytest.raises(ValueError, match=r"input 'image': expected shape \(1, 32, 32, 3\), got \(1, 32, 32\)"):
+        interp.run({"image": rand(1, 32, 32)})
+    with pytest.raises(ValueError, match=r"expected shape \(1, 32, 32, 3\), got \(1, 31, 32, 3\)"):
+        interp.run({"image": rand(1, 31, 32, 3)})
+
+
+def test_wrong_input_dtype(block):
+    interp = Interpreter(block[1])
+    with pytest.raises(ValueError, match=r"input 'image': expected dtype float32, got float64; cast it"):
+        interp.run({"image": rand(1, 32, 32, 3).astype(np.float64)})
+    with pytest.raises(ValueError, match="expected dtype float32, got int32"):
+        interp.run({"image": np.zeros((1, 32, 32, 3), np.int32)})
+
+
+def test_non_contiguous_feed_is_accepted(block):
+    g, data = block
+    img = np.asfortranarray(rand(1, 32, 32, 3))
+    ref = edgenet.reference.run(g, {"image": np.ascontiguousarray(img)})["probs"]
+    np.testing.assert_allclose(Interpreter(data).run({"image": img})["probs"], ref, rtol=1e-4, atol=1e-6)
+
+
+def test_outputs_are_fresh_copies(block):
+    interp = Interpreter(block[1])
+    img = rand(1, 32, 32, 3)
+    first = interp.run({"image": img})["probs"]
+    kept = first.copy()
+    first[...] = -1.0  # writing the result must not touch the interpreter
+    second = interp.run({"image": img})["probs"]
+    np.testing.assert_array_equal(second, kept)
+    assert first.flags.owndata or first.base is not None and first.base is not second.base
+
+
+def test_arena_is_planned_by_lifetime():
+    """A chain of 8 ops on (64, 64, 8) tensors: only two tensors are ever live at once."""
+    g = edgenet.Graph("chain")
+    y = g.input("x", shape=(1, 64, 64, 8))
+    for i in range(8):
+        y = g.relu(y) if i % 2 else g.tanh(y)
+    g.output(y, "y")
+    interp = Interpreter(edgenet.convert(g).to_bytes())
+    tensor_bytes = 64 * 64 * 8 * 4
+    all_tensors = 9 * tensor_bytes  # the input and every op output
+    # Each op reads one tensor while writing another, so two must coexist.
+    assert 2 * tensor_bytes <= interp.arena_size < all_tensors
+    assert interp.arena_size == 2 * tensor_bytes  # same-size chain: ping-pong between two slots
+    x = rand(1, 64, 64, 8)
+    np.testing.assert_allclose(interp.run({"x": x})["y"], edgenet.reference.run(g, {"x": x})["y"], rtol=1e-5, atol=1e-6)
+
+
+def test_arena_smaller_than_sum_of_intermediates(block):
+    g, data = block
+    interp = Interpreter(data)
+    intermediates = [t for t in g.tensors if not t.is_constant]
+    total = sum(int(np.prod(t.shape)) * 4 for t in intermediates)
+    largest = max(int(np.prod(t.shape)) * 4 for t in intermediates)
+    assert largest <= interp.arena_size < total
+
+
+def test_dynamic_batch_resizes():
+    g = edgenet.Graph("dyn")
+    x = g.input("x", shape=(None, 7))
+    g.output(g.fully_connected(x, rand(5, 7), rand(5), activation="relu"), "y")
+    interp = Interpreter(edgenet.convert(g).to_bytes())
+    assert interp.inputs[0].shape == (-1, 7)
+    sizes = []
+    for batch in (3, 1, 6):
+        xv = rand(batch, 7)
+        out = interp.run({"x": xv})["y"]
+        np.testing.assert_allclose(out, edgenet.reference.run(g, {"x": xv})["y"], rtol=1e-5, atol=1e-6)
+        sizes.append(interp.arena_size)
+    assert sizes[2] > sizes[0] > 0
+    with pytest.raises(ValueError, match=r"input 'x': expected shape \(-1, 7\), got \(3, 8\)"):
+        interp.run({"x": rand(3, 8)})
+
+
+def test_run_releases_and_reacquires_cleanly_across_threads(block):
+    """Separate interpreters on separate threads (the GIL is released in invoke) give the reference result."""
+    import threading
+
+    g, data = block
+    imgs = [rand(1, 32, 32, 3) for _ in range(4)]
+    refs = [edgenet.reference.run(g, {"image": img})["probs"] for img in imgs]
+    results = [None] * 4
+
+    def work(i):
+        results[i] = Interpreter(data).run({"image": imgs[i]})["probs"]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for out, ref in zip(results, refs):
+        np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-6)
+
+
+def _compile_c(tmp_path, main_source, name, extra_flags=()):
+    """Builds a native/tests program against the core sources with the system C compiler."""
+    cc = (sysconfig.get_config_var("CC") or "cc").split()
+    sources = sorted(str(p) for p in (REPO / "native" / "src").rglob("*.c"))
+    exe = tmp_path / name
+    cmd = cc + ["-std=c11", "-O1", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror",
+                "-I", str(REPO / "native" / "include"), "-I", str(REPO / "native" / "src"),
+                *extra_flags, str(REPO / "native" / "tests" / main_source), *sources, "-o", str(exe), "-lm"]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return exe
+
+
+def test_c_api_program(tmp_path):
+    exe = _compile_c(tmp_path, "test_c_api.c", "test_c_api")
+    result = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_c_runner_matches_reference(block, tmp_path):
+    """native/tests/edgenet_run (the program used under qemu) reads a model and input file and prints outputs."""
+    g, data = block
+    exe = _compile_c(tmp_path, "edgenet_run.c", "edgenet_run")
+    model_path, input_path = tmp_path / "block.enet", tmp_path / "image.bin"
+    model_path.write_bytes(data)
+    img = rand(1, 32, 32, 3)
+    input_path.write_bytes(img.tobytes())
+    result = subprocess.run([str(exe), str(model_path), str(input_path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "output 0 probs (1, 10)"
+    values = np.array([float(v) for v in lines[1:]], np.float32).reshape(1, 10)
+    np.testing.assert_allclose(values, edgenet.reference.run(g, {"image": img})["probs"], rtol=1e-4, atol=1e-6)
+
+    bad = subprocess.run([str(exe), str(tmp_path / "missing.enet")], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "cannot open model file" in bad.stderr
