@@ -130,7 +130,7 @@ def test_outputs_are_fresh_copies(block):
     first[...] = -1.0  # writing the result must not touch the interpreter
     second = interp.run({"image": img})["probs"]
     np.testing.assert_array_equal(second, kept)
-    assert first.flags.owndata or first.base is not None and first.base is not second.base
+    assert first.flags.owndata and second.flags.owndata and second.flags.writeable
 
 
 def test_arena_is_planned_by_lifetime():
@@ -176,7 +176,7 @@ def test_dynamic_batch_resizes():
         interp.run({"x": rand(3, 8)})
 
 
-def test_run_releases_and_reacquires_cleanly_across_threads(block):
+def test_interpreters_on_parallel_threads(block):
     """Separate interpreters on separate threads (the GIL is released in invoke) give the reference result."""
     import threading
 

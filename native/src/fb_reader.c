@@ -11,7 +11,7 @@ static int in_range(const fb_buffer* b, size_t pos, size_t len) {
 }
 
 static int bad(const fb_buffer* b, const char* what, size_t pos, size_t len) {
-  enet_set_error(ENET_ERROR_INVALID_MODEL, "%s at [%zu, %zu) lies outside the %zu-byte flatbuffer", what,
+  enet_set_error(ENET_ERROR_INVALID_MODEL, "%s at [%zu, %zu) lies outside the %zu-byte model", what,
                  pos, pos + len, b->size);
   return -1;
 }
@@ -148,7 +148,7 @@ int fb_get_string(const fb_table* t, int slot, const char** out, uint32_t* out_l
   /* The terminating NUL must be inside the buffer too, and no NUL may hide inside
    * the string (C callers would see a truncated name). */
   if (!in_range(t->buf, v.pos, (size_t)v.len + 1) || t->buf->data[v.pos + v.len] != 0) {
-    enet_set_error(ENET_ERROR_INVALID_MODEL, "string at %zu is not NUL-terminated inside the flatbuffer", v.pos);
+    enet_set_error(ENET_ERROR_INVALID_MODEL, "string at %zu is not NUL-terminated inside the model", v.pos);
     return -1;
   }
   if (memchr(t->buf->data + v.pos, 0, v.len) != NULL) {
