@@ -59,7 +59,9 @@ public final class Interpreter {
     /// Bytes of the planned activation arena (all intermediate tensors).
     public var arenaSize: Int { enet_interpreter_arena_size(pointer) }
 
-    /// The input at `index` with a copy of its current contents.
+    /// The input at `index` with a copy of its current contents. (After
+    /// `invoke()` the core may have reused input memory for intermediate
+    /// tensors; copy inputs again before each invoke.)
     public func input(at index: Int) throws(InterpreterError) -> Tensor {
         let info = try inputInfo(at: index)
         let bytes = enet_interpreter_input_data(pointer, Int32(index))

@@ -28,7 +28,7 @@ extension Duration {
     /// Milliseconds as a Double, for display ("0.42 ms").
     public var milliseconds: Double {
         let (seconds, attoseconds) = components
-        return Double(seconds) * 1e3 + Double(attoseconds) * 1e-15
+        return Double(seconds) * 1e3 + Double(attoseconds) / 1e15
     }
 }
 

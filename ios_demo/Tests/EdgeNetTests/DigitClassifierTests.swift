@@ -22,7 +22,8 @@ enum SyntheticDigit: Int, CaseIterable, CustomTestStringConvertible {
         case .four:
             return [[(0.62, 0.85), (0.62, 0.15), (0.28, 0.62), (0.78, 0.62)]]
         case .seven:
-            return [[(0.28, 0.18), (0.72, 0.18), (0.45, 0.85)]]
+            // With a crossbar, as the dataset's writers drew their sevens.
+            return [[(0.36, 0.15), (0.64, 0.15), (0.46, 0.85)], [(0.4, 0.48), (0.64, 0.48)]]
         }
     }
 
@@ -46,22 +47,36 @@ struct DigitClassifierTests {
     /// Every digits model variant the fixtures hold ("float", and "int8" once quantization exists).
     static var variants: [String] { ((try? Fixtures.manifest().digits.models.keys.sorted()) ?? []) }
 
-    func classifier(_ variant: String) throws -> DigitClassifier {
+    /// "app" means the model bundled in the SwiftUI app; otherwise a fixture variant.
+    func modelPath(_ variant: String) throws -> String {
         let digits = try Fixtures.manifest().digits
-        let entry = try #require(digits.models[variant])
-        return try DigitClassifier(model: Model(path: Fixtures.path(entry.model)))
+        if variant == "app" {
+            return DigitsFixture.appModelPath
+        }
+        return Fixtures.path(try #require(digits.models[variant]).model)
+    }
+
+    func classifier(_ variant: String) throws -> DigitClassifier {
+        try DigitClassifier(model: Model(path: modelPath(variant)))
     }
 
     @Test func digitsModelsExist() throws {
         #expect(try Fixtures.manifest().digits.models["float"] != nil)
     }
 
+    /// The app must ship the current example model (see make_test_fixtures.py --update-app-model).
+    @Test func appBundlesTheCurrentExampleModel() throws {
+        let digits = try Fixtures.manifest().digits
+        let variant = try #require(digits.appVariant, "\(DigitsFixture.appModelPath) is not a current example model; run python ios_demo/make_test_fixtures.py --update-app-model")
+        #expect(variant == (digits.models["int8"] != nil ? "int8" : "float"), "the app should ship the int8 model")
+    }
+
     /// On held-out images the Swift pipeline's scores equal the Python
     /// interpreter's probabilities, and its top-1 is their argmax.
-    @Test(arguments: variants)
+    @Test(arguments: variants + ["app"])
     func heldOutImagesMatchPython(variant: String) throws {
         let digits = try Fixtures.manifest().digits
-        let entry = try #require(digits.models[variant])
+        let entry = try #require(digits.models[variant == "app" ? digits.appVariant ?? "" : variant])
         let classifier = try classifier(variant)
         let expected = entry.expected.floats
         var correct = 0
@@ -81,7 +96,7 @@ struct DigitClassifierTests {
     }
 
     /// The whole app path: strokes -> RGBA bytes -> preprocessing -> model -> top-3.
-    @Test(arguments: variants, SyntheticDigit.allCases)
+    @Test(arguments: variants + ["app"], SyntheticDigit.allCases)
     func syntheticDrawnDigitIsRecognized(variant: String, digit: SyntheticDigit) throws {
         let image = digit.drawing().rasterize(width: 280, height: 280, lineWidth: 24)
         let result = try classifier(variant).classify(image)

@@ -101,6 +101,18 @@ struct DigitsFixture: Decodable {
     let labels: [Int]
     /// "float" and (once quantization exists) "int8".
     let models: [String: DigitsModel]
+    /// The variant the demo app's bundled model is byte-identical to; nil when
+    /// the bundled copy is stale.
+    let appVariant: String?
+
+    enum CodingKeys: String, CodingKey {
+        case images, labels, models, appVariant = "app_variant"
+    }
+
+    /// The model the SwiftUI app ships in its bundle.
+    static let appModelPath = Fixtures.directory
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("EdgeNetDigits.swiftpm/App/Resources/digits.enet").path
 
     var imageCount: Int { images.shape[0] }
     func image(_ index: Int) -> [Float] { Array(images.floats[(index * 64)..<((index + 1) * 64)]) }
