@@ -2,6 +2,14 @@ import EdgeNet
 import EdgeNetDemoCore
 import SwiftUI
 
+/// Canvas geometry shared by the view (drawing on screen) and the model
+/// (rasterizing for the classifier), so both see the same strokes.
+enum CanvasStyle {
+    /// Canvas side in points; strokes are rasterized at this size.
+    static let side: Double = 280
+    static let lineWidth: Double = 22
+}
+
 /// Keeps the drawing and runs the classifier. The pipeline itself
 /// (rasterize -> preprocess -> model -> top-3) lives in EdgeNetDemoCore and is
 /// tested on Linux; this class only connects it to the UI.
@@ -10,10 +18,6 @@ final class DrawViewModel: ObservableObject {
     @Published private(set) var drawing = Drawing()
     @Published private(set) var result: DigitClassifier.Result?
     @Published private(set) var errorMessage: String?
-
-    /// Canvas side in points; strokes are rasterized at this size.
-    static let canvasSide: Double = 280
-    static let lineWidth: Double = 22
 
     private let classifier: DigitClassifier?
 
@@ -41,8 +45,8 @@ final class DrawViewModel: ObservableObject {
     /// Called when a stroke ends: classify the whole drawing.
     func classify() {
         guard let classifier, !drawing.isEmpty else { return }
-        let side = Int(Self.canvasSide)
-        let image = drawing.rasterize(width: side, height: side, lineWidth: Self.lineWidth)
+        let side = Int(CanvasStyle.side)
+        let image = drawing.rasterize(width: side, height: side, lineWidth: CanvasStyle.lineWidth)
         do {
             result = try classifier.classify(image)
             errorMessage = nil
@@ -79,17 +83,17 @@ struct DrawView: View {
                 var path = Path()
                 path.addLines(stroke.map { CGPoint(x: $0.x, y: $0.y) })
                 if stroke.count == 1, let dot = stroke.first {
-                    let r = DrawViewModel.lineWidth / 2
+                    let r = CanvasStyle.lineWidth / 2
                     path = Path(ellipseIn: CGRect(x: dot.x - r, y: dot.y - r, width: 2 * r, height: 2 * r))
                     context.fill(path, with: .color(.black))
                 } else {
                     context.stroke(
                         path, with: .color(.black),
-                        style: StrokeStyle(lineWidth: DrawViewModel.lineWidth, lineCap: .round, lineJoin: .round))
+                        style: StrokeStyle(lineWidth: CanvasStyle.lineWidth, lineCap: .round, lineJoin: .round))
                 }
             }
         }
-        .frame(width: DrawViewModel.canvasSide, height: DrawViewModel.canvasSide)
+        .frame(width: CanvasStyle.side, height: CanvasStyle.side)
         .background(Color.white)
         .overlay(RoundedRectangle(cornerRadius: 8).stroke(Color.gray))
         .clipped()
