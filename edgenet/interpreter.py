@@ -86,15 +86,30 @@ class Interpreter:
 
         Returns a dict output name -> a fresh numpy array.
         """
-        arrays = self._arrange_feeds(feeds)
-        for index, (info, array) in enumerate(zip(self.inputs, arrays)):
-            array = self._check_feed(info, array)
-            if array.shape != self._current_shapes[index]:  # a new size for a dynamic dim
-                self._native.resize_input(index, array.shape)
-                self._current_shapes[index] = array.shape
+        arrays = [self._check_feed(info, array) for info, array in zip(self.inputs, self._arrange_feeds(feeds))]
+        self._resize_dynamic_inputs(arrays)
+        for index, array in enumerate(arrays):
             self._native.set_input(index, array)
         self._native.invoke()
         return {info.name: self._native.get_output(i) for i, info in enumerate(self.outputs)}
+
+    def _resize_dynamic_inputs(self, arrays):
+        """Gives dynamic dims the feeds' sizes. Each C resize re-plans the whole graph, so with
+        several inputs an intermediate state (one input resized, the next not yet) may not fit
+        together; only the last resize, made with every input in place, decides."""
+        changed = [i for i, array in enumerate(arrays) if array.shape != self._current_shapes[i]]
+        if not changed:
+            return
+        error = None
+        for index in changed:
+            try:
+                self._native.resize_input(index, arrays[index].shape)
+                error = None
+            except ValueError as e:
+                error = e
+        self._current_shapes = [self._native.input_info(i)["shape"] for i in range(len(self.inputs))]
+        if error is not None:
+            raise error
 
     def _arrange_feeds(self, feeds):
         """Feeds in input order, with unknown or missing names reported."""

@@ -232,3 +232,28 @@ def test_c_runner_matches_reference(block, tmp_path):
 
     bad = subprocess.run([str(exe), str(tmp_path / "missing.enet")], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "cannot open model file" in bad.stderr
+
+
+def test_metadata_round_trip():
+    g = edgenet.Graph("meta")
+    g.output(g.relu(g.input("x", shape=(2,))), "y")
+    interp = Interpreter(edgenet.convert(g, metadata={"labels": "cat,dog", "author": "ünïcode"}).to_bytes())
+    assert interp.metadata("labels") == "cat,dog"
+    assert interp.metadata("author") == "ünïcode"
+    assert interp.metadata("missing") is None
+
+
+def test_failed_resize_leaves_interpreter_usable():
+    """Batches that do not fit together fail cleanly; the next consistent feed still runs."""
+    g = edgenet.Graph("concat_batch")
+    a = g.input("a", shape=(None, 2))
+    b = g.input("b", shape=(None, 3))
+    g.output(g.concat([a, b], axis=1), "y")
+    interp = Interpreter(edgenet.convert(g).to_bytes())
+    for rows in (3, 5):
+        feeds = {"a": rand(rows, 2), "b": rand(rows, 3)}
+        np.testing.assert_array_equal(interp.run(feeds)["y"], edgenet.reference.run(g, feeds)["y"])
+    with pytest.raises(ValueError, match=r"input 1 shape \(4, 3\) does not match input 0 shape \(3, 2\)"):
+        interp.run({"a": rand(3, 2), "b": rand(4, 3)})
+    feeds = {"a": rand(2, 2), "b": rand(2, 3)}
+    np.testing.assert_array_equal(interp.run(feeds)["y"], edgenet.reference.run(g, feeds)["y"])
