@@ -93,6 +93,9 @@ static enet_status plan_memory(enet_interpreter* it) {
       item_of[t] = n++;
     }
   }
+  /* Graph inputs and outputs live to the end: an app may invoke again without
+   * re-setting its inputs (as with LiteRT), so no intermediate may overwrite them. */
+  for (int i = 0; i < g->num_inputs; i++) items[item_of[g->inputs[i]]].last = g->num_ops;
   for (int i = 0; i < g->num_outputs; i++)
     if (item_of[g->outputs[i]] >= 0) items[item_of[g->outputs[i]]].last = g->num_ops;
 
