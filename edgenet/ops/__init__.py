@@ -10,6 +10,11 @@ the numpy reference semantics (the oracle for the C kernels) and its serializati
     pooling.py        max_pool2d, avg_pool2d, mean
     shape.py          reshape, transpose, concat, pad
     normalization.py  softmax, batch_norm (lowered to mul + add in the file)
+    quantization.py   quantize, dequantize
+
+int8: an op's `reference_int8` is its integer semantics (docs/QUANTIZATION.md), with the
+fixed-point helpers in edgenet/quant_math.py; lookup-table functions (sigmoid_table, ...)
+sit next to their op.
 
 To add an op, touch this short list:
   1. schema/edgenet.fbs      append an OpCode (and an options table if needed), then run
@@ -43,6 +48,6 @@ def get(name):
 
 
 # Importing the family modules fills REGISTRY (they use @register).
-from . import conv, elementwise, normalization, pooling, shape  # noqa: E402,F401
+from . import conv, elementwise, normalization, pooling, quantization, shape  # noqa: E402,F401
 
 __all__ = ["OpDef", "REGISTRY", "register", "get"]

@@ -44,6 +44,14 @@ class OpDef:
         """Numpy semantics, without the fused activation: input arrays -> [output arrays]."""
         raise NotImplementedError
 
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        """Integer semantics (docs/QUANTIZATION.md), fused activation clamp included.
+
+        inputs: int64 arrays for integer tensors, float64 for float ones (None if absent);
+        in_quants/out_quants: each tensor's QuantParams (or None). Returns the outputs:
+        integer values as int64 arrays, float outputs as float arrays."""
+        raise NotImplementedError(f"op {self.name!r} has no int8 reference (no int8 kernel)")
+
     def options(self, node):
         """Schema options table fields as a dict (snake_case names), or None for no table."""
         return None
@@ -105,6 +113,31 @@ def check_float32(*named_tensors):
     for role, t in named_tensors:
         if t is not None and t.dtype != "float32":
             raise ValueError(f"{role} must be float32, got {t.dtype}")
+
+
+def float_or_int8(*named_tensors, int32_roles=()):
+    """The dtype an op computes in: "float32" when every present tensor is float32, "int8"
+    when every one is int8 except the roles in `int32_roles` (e.g. a bias), which are int32.
+    Raises ValueError naming the tensor that fits neither."""
+    present = [(role, t) for role, t in named_tensors if t is not None]
+    if all(t.dtype == "float32" for _, t in present):
+        return "float32"
+    for role, t in present:
+        expected = "int32" if role in int32_roles else "int8"
+        if t.dtype != expected:
+            kinds = ", ".join(f"{r} {'int32' if r in int32_roles else 'int8'}" for r, _ in named_tensors)
+            raise ValueError(f"{role} has dtype {t.dtype}; expected all float32, or int8 ({kinds})")
+    return "int8"
+
+
+def per_tensor_quant(quant, role):
+    """(scale, zero_point) of a per-tensor quantized tensor, as (float32 scale as float, int)."""
+    if quant is None:
+        raise ValueError(f"{role} is an integer tensor without quantization parameters")
+    scale, zero_point = np.asarray(quant.scale).reshape(-1), np.asarray(quant.zero_point).reshape(-1)
+    if scale.size != 1 or zero_point.size != 1:
+        raise ValueError(f"{role} needs per-tensor quantization (one scale), got {scale.size} scales")
+    return float(np.float32(scale[0])), int(zero_point[0])
 
 
 def check_rank(role, t, rank):

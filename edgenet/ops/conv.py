@@ -1,12 +1,14 @@
 """Convolutions and fully connected layers (NHWC activations, OHWI weights)."""
 import numpy as np
 
+from .. import quant_math
 from . import register
 from .base import (
     OpDef,
     check_activation,
-    check_float32,
     check_rank,
+    float_or_int8,
+    per_tensor_quant,
     explicit_padding,
     fmt_shape,
     int_pair,
@@ -49,6 +51,31 @@ def _check_bias(bias, channels):
         raise ValueError(f"bias must have shape ({channels},), got {fmt_shape(bias.shape)}")
 
 
+def _compute_dtype(x, w, b):
+    """float32, or int8 with an int32 bias."""
+    return float_or_int8(("x", x), ("weights", w), ("bias", b), int32_roles=("bias",))
+
+
+def _reference_int8(opdef, inputs, attrs, in_quants, out_quants):
+    """Shared int8 semantics of conv2d, depthwise_conv2d and fully_connected:
+    acc = bias[c] + sum (x - zp_x) * w  (padding reads zp_x, i.e. adds 0), requantized per
+    output channel (the last output axis) with M[c] = s_in * s_w[c] / s_out, then clamped.
+
+    The float reference computes the sums: on integer-valued float64 it is exact (every
+    partial sum of an int8 model stays far below 2^53)."""
+    x, w, b = inputs
+    s_in, zp_in = per_tensor_quant(in_quants[0], "x")
+    s_out, zp_out = per_tensor_quant(out_quants[0], "output")
+    if in_quants[1] is None:
+        raise ValueError("weights are int8 without quantization parameters")
+    acc = opdef.reference([(x - zp_in).astype(np.float64), w.astype(np.float64),
+                           None if b is None else b.astype(np.float64)], attrs)[0]
+    multiplier, shift = quant_math.conv_multipliers(s_in, in_quants[1].scale, s_out)
+    q = quant_math.requantize(acc.astype(np.int64), multiplier, shift) + zp_out
+    lo, hi = quant_math.activation_range(attrs.get("activation"), s_out, zp_out)
+    return [np.clip(q, lo, hi)]
+
+
 def _pad_input(x, pads):
     (pt, pb), (pl, pr) = pads
     return np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
@@ -74,7 +101,7 @@ class Conv2D(OpDef):
 
     def infer(self, inputs, attrs):
         x, w, b = inputs
-        check_float32(("x", x), ("weights", w), ("bias", b))
+        dtype = _compute_dtype(x, w, b)
         check_rank("x", x, 4)
         check_rank("weights", w, 4)
         if w.shape[3] != x.shape[3]:
@@ -82,7 +109,7 @@ class Conv2D(OpDef):
                              f"{fmt_shape(x.shape)} has {x.shape[3]}")
         _check_bias(b, w.shape[0])
         out_hw = _conv_geometry(x.shape, w.shape, attrs)[1]
-        return [((x.shape[0],) + out_hw + (w.shape[0],), "float32")]
+        return [((x.shape[0],) + out_hw + (w.shape[0],), dtype)]
 
     def reference(self, inputs, attrs):
         x, w, b = inputs
@@ -93,6 +120,9 @@ class Conv2D(OpDef):
                                            attrs["dilation"], out_hw):
             y += patch @ w[:, i, j, :].T
         return [y if b is None else y + b]
+
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        return _reference_int8(self, inputs, attrs, in_quants, out_quants)
 
     def options(self, node):
         return _conv_options(node)
@@ -114,7 +144,7 @@ class DepthwiseConv2D(OpDef):
 
     def infer(self, inputs, attrs):
         x, w, b = inputs
-        check_float32(("x", x), ("weights", w), ("bias", b))
+        dtype = _compute_dtype(x, w, b)
         check_rank("x", x, 4)
         check_rank("weights", w, 4)
         channels = x.shape[3]
@@ -123,7 +153,7 @@ class DepthwiseConv2D(OpDef):
                              f"{fmt_shape(x.shape)}, got {fmt_shape(w.shape)}")
         _check_bias(b, w.shape[3])
         out_hw = _conv_geometry(x.shape, w.shape, attrs)[1]
-        return [((x.shape[0],) + out_hw + (w.shape[3],), "float32")]
+        return [((x.shape[0],) + out_hw + (w.shape[3],), dtype)]
 
     def reference(self, inputs, attrs):
         x, w, b = inputs
@@ -135,6 +165,9 @@ class DepthwiseConv2D(OpDef):
             # np.repeat puts input channel c at output channels c*M .. c*M+M-1.
             y += np.repeat(patch, multiplier, axis=-1) * w[0, i, j, :]
         return [y if b is None else y + b]
+
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        return _reference_int8(self, inputs, attrs, in_quants, out_quants)
 
     def options(self, node):
         x, w = node.inputs[0], node.inputs[1]
@@ -153,15 +186,18 @@ class FullyConnected(OpDef):
 
     def infer(self, inputs, attrs):
         x, w, b = inputs
-        check_float32(("x", x), ("weights", w), ("bias", b))
+        dtype = _compute_dtype(x, w, b)
         check_rank("weights", w, 2)
         if len(x.shape) < 1 or x.shape[-1] != w.shape[1]:
             raise ValueError(f"weights {fmt_shape(w.shape)} (Out, In) expect {w.shape[1]} input features, but x "
                              f"{fmt_shape(x.shape)} has {x.shape[-1] if x.shape else 'none'}")
         _check_bias(b, w.shape[0])
-        return [(tuple(x.shape[:-1]) + (w.shape[0],), "float32")]
+        return [(tuple(x.shape[:-1]) + (w.shape[0],), dtype)]
 
     def reference(self, inputs, attrs):
         x, w, b = inputs
         y = x @ w.T
         return [y if b is None else y + b]
+
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        return _reference_int8(self, inputs, attrs, in_quants, out_quants)

@@ -1,8 +1,9 @@
 """Elementwise ops: binary arithmetic with numpy broadcasting, and unary activations."""
 import numpy as np
 
+from .. import quant_math
 from . import register
-from .base import OpDef, broadcast_shapes, check_activation, check_float32
+from .base import OpDef, broadcast_shapes, check_activation, check_float32, float_or_int8, per_tensor_quant
 
 
 class _Binary(OpDef):
@@ -16,11 +17,25 @@ class _Binary(OpDef):
 
     def infer(self, inputs, attrs):
         a, b = inputs
-        check_float32(("a", a), ("b", b))
-        return [(broadcast_shapes(a.shape, b.shape), "float32")]
+        dtype = float_or_int8(("a", a), ("b", b))
+        return [(broadcast_shapes(a.shape, b.shape), dtype)]
 
     def reference(self, inputs, attrs):
         return [self.numpy_fn(inputs[0], inputs[1])]
+
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        (s_a, zp_a), (s_b, zp_b) = per_tensor_quant(in_quants[0], "a"), per_tensor_quant(in_quants[1], "b")
+        s_out, zp_out = per_tensor_quant(out_quants[0], "output")
+        a, b = inputs[0] - zp_a, inputs[1] - zp_b
+        if self.name == "mul":
+            multiplier, shift = quant_math.quantize_multiplier(s_a * s_b / s_out)
+            q = quant_math.requantize(a * b, multiplier, shift)
+        else:  # add / sub: both inputs scaled to a common 2^-S fixed point, summed, rounded once
+            m_a, m_b, shift = quant_math.add_multipliers(s_a, s_b, s_out)
+            acc = self.numpy_fn(a * m_a, b * m_b)
+            q = (acc + (1 << (shift - 1))) >> shift
+        lo, hi = quant_math.activation_range(attrs.get("activation"), s_out, zp_out)
+        return [np.clip(q + zp_out, lo, hi)]
 
 
 @register
@@ -57,6 +72,8 @@ class _Unary(OpDef):
         return g.add_node(self.name, [x], {})[0]
 
     def infer(self, inputs, attrs):
+        if len(inputs) != 1:
+            raise ValueError(f"{self.name} takes one input, got {len(inputs)}")
         check_float32(("x", inputs[0]))
         return [(inputs[0].shape, "float32")]
 
@@ -82,26 +99,70 @@ class Relu6(_Unary):
         return np.minimum(np.maximum(x, 0.0), 6.0)
 
 
+def lookup_table(fn, input_scale, input_zero_point, output_scale, output_zero_point):
+    """The int8 table of a unary function: table[q + 128] = the int8 output for input q.
+
+    Computed once by the converter in float64 (so no platform's libm is involved at run
+    time): y = fn(s_in * (q - zp_in)), out = clamp(round_half_away(y / s_out) + zp_out)."""
+    q = np.arange(quant_math.INT8_MIN, quant_math.INT8_MAX + 1, dtype=np.int64)
+    y = fn(float(np.float32(input_scale)) * (q - int(input_zero_point)))
+    out = quant_math.round_half_away(y / float(np.float32(output_scale))) + int(output_zero_point)
+    return quant_math.saturate_int8(np.clip(out, -512, 512))
+
+
+class _TableUnary(_Unary):
+    """A unary op that is a 256-entry lookup table in int8: inputs (x, table), out = table[x + 128].
+
+    `output_quant` is the fixed output (scale, zero_point), or None when calibration decides."""
+
+    input_names = ("x", "table")
+    output_quant = None
+
+    def infer(self, inputs, attrs):
+        if len(inputs) == 1 and inputs[0].dtype == "int8":
+            raise ValueError(f"int8 {self.name} needs a second input, its int8 lookup table "
+                             f"(see {self.name}_table in edgenet/ops/elementwise.py)")
+        if len(inputs) != 2:
+            return super().infer(inputs, attrs)
+        x, table = inputs
+        if x.dtype != "int8" or table.dtype != "int8" or tuple(table.shape) != (256,) or not table.is_constant:
+            raise ValueError(f"int8 {self.name} takes x int8 and a constant int8 table of shape (256,), got x "
+                             f"{x.dtype} and table {table.dtype} {table.shape}")
+        return [(x.shape, "int8")]
+
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        x, table = inputs
+        return [table[x + 128]]
+
+    def table(self, input_scale, input_zero_point, output_scale=None, output_zero_point=None):
+        """The int8 lookup table (256,) for this op and these quantization parameters."""
+        if self.output_quant is not None and output_scale is None:
+            output_scale, output_zero_point = self.output_quant
+        return lookup_table(self.fn, input_scale, input_zero_point, output_scale, output_zero_point)
+
+
 @register
-class Sigmoid(_Unary):
+class Sigmoid(_TableUnary):
     name = "sigmoid"
     opcode = "SIGMOID"
+    output_quant = (1.0 / 256, -128)
 
     def fn(self, x):
         return 1.0 / (1.0 + np.exp(-x))
 
 
 @register
-class Tanh(_Unary):
+class Tanh(_TableUnary):
     name = "tanh"
     opcode = "TANH"
+    output_quant = (1.0 / 128, 0)
 
     def fn(self, x):
         return np.tanh(x)
 
 
 @register
-class HardSwish(_Unary):
+class HardSwish(_TableUnary):
     name = "hard_swish"
     opcode = "HARD_SWISH"
 
@@ -131,3 +192,18 @@ class Clip(OpDef):
 
     def options(self, node):
         return {"min": node.attrs["min"], "max": node.attrs["max"]}
+
+
+def sigmoid_table(input_scale, input_zero_point):
+    """int8 sigmoid table; the output is quantized with scale 1/256, zero point -128."""
+    return Sigmoid().table(input_scale, input_zero_point)
+
+
+def tanh_table(input_scale, input_zero_point):
+    """int8 tanh table; the output is quantized with scale 1/128, zero point 0."""
+    return Tanh().table(input_scale, input_zero_point)
+
+
+def hard_swish_table(input_scale, input_zero_point, output_scale, output_zero_point):
+    """int8 hard_swish table for a calibrated output scale and zero point."""
+    return HardSwish().table(input_scale, input_zero_point, output_scale, output_zero_point)

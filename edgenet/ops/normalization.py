@@ -1,8 +1,16 @@
 """softmax, and batch_norm (which has no opcode: the serializer lowers it to mul + add)."""
 import numpy as np
 
+from .. import quant_math
 from . import register
 from .base import OpDef, check_float32, fmt_shape, normalize_axis
+
+
+def softmax_table(input_scale, beta=1.0):
+    """int8 softmax's int32 table (256,): T[d] = floor(exp(beta * s_in * -d) * 2^16 + 0.5), the
+    weight of an element d quantization steps below its row's max (docs/QUANTIZATION.md)."""
+    d = np.arange(256, dtype=np.float64)
+    return np.floor(np.exp(float(beta) * float(np.float32(input_scale)) * -d) * 2.0**16 + 0.5).astype(np.int32)
 
 
 @register
@@ -17,8 +25,14 @@ class Softmax(OpDef):
 
     def infer(self, inputs, attrs):
         x = inputs[0]
-        check_float32(("x", x))
         attrs["axis"] = normalize_axis(attrs["axis"], len(x.shape))
+        if len(inputs) == 2:  # int8: (x, table), see softmax_table
+            table = inputs[1]
+            if x.dtype != "int8" or table.dtype != "int32" or tuple(table.shape) != (256,) or not table.is_constant:
+                raise ValueError(f"int8 softmax takes x int8 and a constant int32 table of shape (256,), got x "
+                                 f"{x.dtype} and table {table.dtype} {fmt_shape(table.shape)}")
+            return [(x.shape, "int8")]
+        check_float32(("x", x))
         return [(x.shape, "float32")]
 
     def reference(self, inputs, attrs):
@@ -26,6 +40,14 @@ class Softmax(OpDef):
         # Subtracting the max changes nothing mathematically and avoids overflow.
         e = np.exp(attrs["beta"] * (x - np.max(x, axis=axis, keepdims=True)))
         return [e / np.sum(e, axis=axis, keepdims=True)]
+
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        # Output quantization is fixed: scale 1/256, zero point -128 (the table holds beta and s_in).
+        x, table = inputs
+        weights = table[np.max(x, axis=attrs["axis"], keepdims=True) - x]
+        total = np.sum(weights, axis=attrs["axis"], keepdims=True)
+        q = (weights * 256 + total // 2) // total - 128
+        return [np.clip(q, quant_math.INT8_MIN, quant_math.INT8_MAX)]
 
     def options(self, node):
         return {"axis": node.attrs["axis"], "beta": node.attrs["beta"]}

@@ -1,15 +1,17 @@
 """Pooling (NHWC windows) and the mean reduction (global average pool = mean over axes (1, 2))."""
 import numpy as np
 
+from .. import quant_math
 from . import register
 from .base import (
     OpDef,
-    check_float32,
     check_rank,
+    float_or_int8,
     explicit_padding,
     int_pair,
     normalize_axis,
     normalize_padding,
+    per_tensor_quant,
     spatial_output_size,
     strided_windows,
 )
@@ -36,14 +38,14 @@ class _Pool2D(OpDef):
 
     def infer(self, inputs, attrs):
         x = inputs[0]
-        check_float32(("x", x))
+        dtype = float_or_int8(("x", x))
         check_rank("x", x, 4)
         pads, out_hw = self.geometry(x.shape, attrs)
         for (before, after), size in zip(pads, attrs["pool_size"]):
             if before >= size or after >= size:
                 # Otherwise a window could hold padding only and have no defined value.
                 raise ValueError(f"padding {pads} must be smaller than the pool size {attrs['pool_size']}")
-        return [((x.shape[0],) + out_hw + (x.shape[3],), "float32")]
+        return [((x.shape[0],) + out_hw + (x.shape[3],), dtype)]
 
     def windows(self, x, attrs, pad_value):
         """The padded input's window taps, plus a same-shaped 0/1 mask of real (non-padding) cells."""
@@ -79,6 +81,10 @@ class MaxPool2D(_Pool2D):
         patches = [patch for patch, _ in self.windows(inputs[0], attrs, pad_value=-np.inf)]
         return [np.max(np.stack(patches), axis=0)]
 
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        # Max is order-preserving, so it runs on the int8 values; output quant == input quant.
+        return [self.reference([inputs[0].astype(np.float64)], attrs)[0].astype(np.int64)]
+
 
 @register
 class AvgPool2D(_Pool2D):
@@ -99,6 +105,28 @@ class AvgPool2D(_Pool2D):
             count = sum(m for _, m in windows)
         return [total / count]
 
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        # acc = sum (x - zp_in) over the window's real cells (padding adds 0), then M = s_in / (s_out * count).
+        s_in, zp_in = per_tensor_quant(in_quants[0], "x")
+        s_out, zp_out = per_tensor_quant(out_quants[0], "output")
+        windows = self.windows(inputs[0] - zp_in, attrs, pad_value=0)
+        acc = sum(patch for patch, _ in windows)
+        if attrs["count_include_pad"]:
+            count = np.full(acc.shape, attrs["pool_size"][0] * attrs["pool_size"][1], dtype=np.int64)
+        else:
+            count = np.broadcast_to(sum(m for _, m in windows).astype(np.int64), acc.shape)
+        return [_requantize_mean(acc, count, s_in, s_out, zp_out)]
+
+
+def _requantize_mean(acc, count, s_in, s_out, zp_out):
+    """Averages: requantize each sum with M = s_in / (s_out * count) for its own count."""
+    q = np.empty(acc.shape, dtype=np.int64)
+    for n in np.unique(count):
+        multiplier, shift = quant_math.rescale_multiplier(s_in, s_out, int(n))
+        where = count == n
+        q[where] = quant_math.requantize(acc[where], multiplier, shift)
+    return np.clip(q + zp_out, quant_math.INT8_MIN, quant_math.INT8_MAX)
+
 
 @register
 class Mean(OpDef):
@@ -113,7 +141,7 @@ class Mean(OpDef):
 
     def infer(self, inputs, attrs):
         x = inputs[0]
-        check_float32(("x", x))
+        dtype = float_or_int8(("x", x))
         rank = len(x.shape)
         axes = sorted({normalize_axis(a, rank) for a in attrs["axes"]})
         if len(axes) != len(attrs["axes"]) or not axes:
@@ -123,10 +151,18 @@ class Mean(OpDef):
             shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape))
         else:
             shape = tuple(n for d, n in enumerate(x.shape) if d not in axes)
-        return [(shape, "float32")]
+        return [(shape, dtype)]
 
     def reference(self, inputs, attrs):
         return [np.mean(inputs[0], axis=attrs["axes"], keepdims=attrs["keepdims"])]
+
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        s_in, zp_in = per_tensor_quant(in_quants[0], "x")
+        s_out, zp_out = per_tensor_quant(out_quants[0], "output")
+        x = inputs[0]
+        acc = np.sum(x - zp_in, axis=attrs["axes"], keepdims=attrs["keepdims"])
+        count = int(np.prod([x.shape[a] for a in attrs["axes"]]))
+        return [_requantize_mean(acc, np.full(acc.shape, count), s_in, s_out, zp_out)]
 
     def options(self, node):
         return {"axes": list(node.attrs["axes"]), "keep_dims": node.attrs["keepdims"]}

@@ -1,8 +1,9 @@
 """Ops that move data without arithmetic: reshape, transpose, concat, pad."""
 import numpy as np
 
+from .. import quant_math
 from . import register
-from .base import OpDef, fmt_shape, normalize_axis
+from .base import OpDef, fmt_shape, normalize_axis, per_tensor_quant
 
 
 def _known_size(shape):
@@ -42,6 +43,9 @@ class Reshape(OpDef):
     def reference(self, inputs, attrs):
         return [inputs[0].reshape(attrs["new_shape"])]
 
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        return self.reference(inputs, attrs)  # data movement; output quant == input quant
+
     def options(self, node):
         return {"new_shape": list(node.attrs["new_shape"])}
 
@@ -64,6 +68,9 @@ class Transpose(OpDef):
 
     def reference(self, inputs, attrs):
         return [np.transpose(inputs[0], attrs["perm"])]
+
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        return self.reference(inputs, attrs)  # data movement; output quant == input quant
 
     def options(self, node):
         return {"perm": list(node.attrs["perm"])}
@@ -101,6 +108,17 @@ class Concat(OpDef):
     def reference(self, inputs, attrs):
         return [np.concatenate(inputs, axis=attrs["axis"])]
 
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        # Each input is requantized to the output's scale and zero point (M = s_in / s_out).
+        s_out, zp_out = per_tensor_quant(out_quants[0], "output")
+        parts = []
+        for i, (x, quant) in enumerate(zip(inputs, in_quants)):
+            s_in, zp_in = per_tensor_quant(quant, f"input {i}")
+            multiplier, shift = quant_math.rescale_multiplier(s_in, s_out)
+            q = quant_math.requantize(x - zp_in, multiplier, shift) + zp_out
+            parts.append(np.clip(q, quant_math.INT8_MIN, quant_math.INT8_MAX))
+        return self.reference(parts, attrs)
+
     def options(self, node):
         return {"axis": node.attrs["axis"]}
 
@@ -128,6 +146,12 @@ class Pad(OpDef):
 
     def reference(self, inputs, attrs):
         return [np.pad(inputs[0], attrs["paddings"], constant_values=attrs["constant_value"])]
+
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        # The pad value is constant_value quantized with the input's (== output's) parameters.
+        scale, zero_point = per_tensor_quant(in_quants[0], "x")
+        value = int(quant_math.quantize_float(attrs["constant_value"], scale, zero_point))
+        return [np.pad(inputs[0], attrs["paddings"], constant_values=value)]
 
     def options(self, node):
         flat = [v for pair in node.attrs["paddings"] for v in pair]
