@@ -2,6 +2,7 @@ package org.edgenet.demo.logic;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.edgenet.DataType;
 import org.edgenet.Interpreter;
 import org.edgenet.Tensor;
 
@@ -37,7 +38,8 @@ public final class DigitClassifier {
 
   private final Interpreter interpreter;
   private final List<String> labels;
-  private final float[] scores;
+  private final Tensor input;
+  private final Tensor output;
 
   public DigitClassifier(Interpreter interpreter, List<String> labels) {
     Tensor in = interpreter.getInputTensor(0);
@@ -46,16 +48,42 @@ public final class DigitClassifier {
     }
     this.interpreter = interpreter;
     this.labels = labels;
-    this.scores = new float[interpreter.getOutputTensor(0).numElements()];
+    this.input = in;
+    this.output = interpreter.getOutputTensor(0);
   }
 
   public Result classify(int[] argb, int width, int height, int k) {
-    float[] input = DigitPreprocessor.toModelInput(argb, width, height);
-    interpreter.run(input, scores);
+    float[] pixels = DigitPreprocessor.toModelInput(argb, width, height);
+    float[] scores;
+    if (output.dataType() == DataType.INT8) {
+      byte[] q = new byte[output.numElements()];
+      interpreter.run(toModelDtype(pixels), q);
+      scores = new float[q.length];
+      for (int i = 0; i < q.length; i++) { // real = scale * (q - zero_point)
+        scores[i] = output.scales()[0] * (q[i] - output.zeroPoints()[0]);
+      }
+    } else {
+      scores = new float[output.numElements()];
+      interpreter.run(toModelDtype(pixels), scores);
+    }
     List<Guess> top = new ArrayList<>();
     for (TopK.Entry e : TopK.of(scores, k)) {
       top.add(new Guess(Labels.of(labels, e.index), e.index, e.score));
     }
     return new Result(top, interpreter.getLastNativeInferenceDurationNanoseconds() / 1e6);
+  }
+
+  /** float pixels as the model's input dtype: as-is, or int8-quantized with its scale/zero point. */
+  private Object toModelDtype(float[] pixels) {
+    if (input.dataType() != DataType.INT8) {
+      return pixels;
+    }
+    float scale = input.scales()[0];
+    long zero = input.zeroPoints()[0];
+    byte[] q = new byte[pixels.length];
+    for (int i = 0; i < q.length; i++) {
+      q[i] = (byte) Math.max(-128, Math.min(127, Math.round(pixels[i] / scale) + zero));
+    }
+    return q;
   }
 }
