@@ -1,7 +1,310 @@
 """Graph passes: short functions that rewrite a Graph in place (run them on a copy).
 
-Later optimization passes (constant folding, BN folding, activation fusion) belong here too.
+`optimize(graph)` is what `convert(optimize=True)` runs: the optimization passes below, repeated
+until none changes anything (one rewrite often enables another, e.g. folding a batch_norm into a
+conv lets a following relu fuse into that conv). Each pass returns True when it changed the graph.
+`lower_to_file_ops(graph)` runs last in every conversion: it replaces ops with no schema opcode.
+
+Rewrites keep the graph's output names stable: when a node producing a graph output goes away,
+the tensor taking its place is that same output Tensor (or takes over its name).
 """
+import numpy as np
+
+from edgenet.ops.base import explicit_padding
+
+# ---- small helpers shared by the passes ---------------------------------------------------------
+
+
+def _is_output(graph, tensor):
+    return any(t is tensor for t in graph.outputs)
+
+
+def _sole_reader(graph, tensor):
+    """The one node reading `tensor`, or None when it has several readers or is a graph output
+    (then its value is needed as is, and its producer must not be rewritten to compute another)."""
+    if _is_output(graph, tensor):
+        return None
+    readers = graph.consumers(tensor)
+    return readers[0] if len(readers) == 1 else None
+
+
+def _take_over_outputs(graph, producer, reader):
+    """`producer` now computes what `reader` computed (its outputs, so their names and readers
+    stay), and `reader` is removed. The caller has checked `reader` was the producer's only reader."""
+    producer.outputs = list(reader.outputs)
+    for t in producer.outputs:
+        t.producer = producer
+    graph.nodes.remove(reader)
+
+
+def _replace_tensor(graph, old, new):
+    """Make every reader of `old` read `new` (same shape and dtype) instead, so old's producer can
+    be removed. If `old` is a graph output, `new`'s producer writes `old` instead, keeping the
+    output's name. Returns False (changing nothing) when that is impossible."""
+    if old.shape != new.shape or old.dtype != new.dtype:
+        return False
+    if _is_output(graph, old):
+        producer = new.producer
+        if producer is None or _is_output(graph, new):
+            return False  # a graph input, constant or other output cannot be renamed
+        producer.outputs = [old if t is new else t for t in producer.outputs]
+        old.producer = producer
+        old, new = new, old  # now redirect new's former readers to the output tensor
+    for node in graph.nodes:
+        node.inputs = [new if t is old else t for t in node.inputs]
+    return True
+
+
+def _rewire(node, inputs, attrs):
+    """Give `node` new inputs and attrs if its shape rule still yields exactly its current outputs.
+    Returns False (changing nothing) otherwise."""
+    attrs = dict(attrs)  # infer may canonicalize attrs in place
+    try:
+        inferred = node.opdef.infer(inputs, attrs)
+    except ValueError:
+        return False
+    if [(tuple(shape), dtype) for shape, dtype in inferred] != [(t.shape, t.dtype) for t in node.outputs]:
+        return False
+    node.inputs, node.attrs = list(inputs), attrs
+    return True
+
+
+def _per_channel(tensor, channels):
+    """A constant's values as a float64 (channels,) vector, if it broadcasts along the last axis
+    only (shape (), (C,), (1, ..., 1, C) or all ones); else None."""
+    if tensor is None or not tensor.is_constant:
+        return None
+    shape = tensor.shape
+    if any(d != 1 for d in shape[:-1]) or (shape and shape[-1] not in (1, channels)):
+        return None
+    return np.broadcast_to(tensor.data.astype(np.float64).reshape(-1), (channels,))
+
+
+# ---- constant folding ---------------------------------------------------------------------------
+
+
+def fold_constants(graph):
+    """Evaluate nodes whose inputs are all constants (numpy reference) and make their outputs
+    constants. Skipped when an output is a graph output (outputs must be op results) or when the
+    result is bigger than its inputs together (a broadcast or pad would only grow the file)."""
+    changed = False
+    for node in list(graph.nodes):
+        inputs = [t for t in node.inputs if t is not None]
+        if not inputs or not all(t.is_constant for t in inputs) or any(_is_output(graph, t) for t in node.outputs):
+            continue
+        if sum(t.data.size for t in inputs) < sum(int(np.prod(t.shape)) for t in node.outputs):
+            continue
+        values = node.opdef.evaluate([None if t is None else t.data.astype(np.float64) for t in node.inputs],
+                                     node.attrs)
+        for t, value in zip(node.outputs, values):
+            # The output Tensor becomes the constant, so its readers and name are unchanged.
+            t.data = np.ascontiguousarray(value, dtype=t.dtype)
+            t.data.setflags(write=False)
+            t.producer = None
+        graph.nodes.remove(node)
+        changed = True
+    return changed
+
+
+# ---- identity ops -------------------------------------------------------------------------------
+
+_NEUTRAL = {"add": 0.0, "sub": 0.0, "mul": 1.0}
+
+
+def _passed_through(node):
+    """The input tensor `node` returns unchanged, or None if it computes something."""
+    x, y = node.inputs[0], node.outputs[0]
+    attrs = node.attrs
+    if node.op == "reshape":
+        return x if x.shape == y.shape else None
+    if node.op == "transpose":
+        return x if list(attrs["perm"]) == list(range(len(x.shape))) else None
+    if node.op == "clip":
+        return x if attrs["min"] == -np.inf and attrs["max"] == np.inf else None
+    if node.op == "pad":
+        return x if all(before == after == 0 for before, after in attrs["paddings"]) else None
+    if node.op in _NEUTRAL and attrs.get("activation") is None:
+        a, b = node.inputs
+        # x - 0 is x, but 0 - x is not: only sub's second operand may be the neutral constant.
+        pairs = [(a, b)] if node.op == "sub" else [(a, b), (b, a)]
+        for kept, neutral in pairs:
+            if neutral.is_constant and (neutral.data == _NEUTRAL[node.op]).all() and kept.shape == y.shape:
+                return kept
+    return None
+
+
+def _merge_with_producer(node):
+    """reshape(reshape(x)) -> reshape(x); transpose(transpose(x, p), q) -> transpose(x, p[q]).
+    The inner node stays for its other readers; if it has none, dead-code elimination drops it."""
+    inner = node.inputs[0].producer
+    if inner is None or inner.op != node.op or node.op not in ("reshape", "transpose"):
+        return False
+    attrs = dict(node.attrs)
+    if node.op == "transpose":
+        attrs["perm"] = tuple(inner.attrs["perm"][p] for p in node.attrs["perm"])
+    return _rewire(node, [inner.inputs[0]], attrs)
+
+
+def remove_identity_ops(graph):
+    """Drop reshapes to the same shape, identity transposes, clips with infinite bounds, zero
+    pads, and mul by 1 / add or sub of 0; merge consecutive reshapes and transposes first, so
+    pairs that cancel become identities."""
+    changed = False
+    for node in list(graph.nodes):
+        changed |= _merge_with_producer(node)
+        kept = _passed_through(node)
+        if kept is not None and _replace_tensor(graph, node.outputs[0], kept):
+            graph.nodes.remove(node)
+            changed = True
+    return changed
+
+
+# ---- padding folded into the following window op -----------------------------------------------
+
+
+def _explicit_pads(node):
+    """A conv's or pool's padding as ((top, bottom), (left, right)), resolving "same"/"valid"."""
+    x = node.inputs[0]
+    if node.op in ("conv2d", "depthwise_conv2d"):
+        kernel, dilation = node.inputs[1].shape[1:3], node.attrs["dilation"]
+    else:
+        kernel, dilation = node.attrs["pool_size"], (1, 1)
+    return explicit_padding(node.attrs["padding"], x.shape[1:3], kernel, node.attrs["strides"], dilation)
+
+
+def _pad_matches(node, value):
+    """Whether padding cells of `value` read by `node` act exactly like the node's own padding."""
+    if node.op in ("conv2d", "depthwise_conv2d"):
+        return value == 0.0  # conv padding is zeros
+    if node.op == "max_pool2d":
+        return value == -np.inf  # max pool padding never wins a max
+    if node.op == "avg_pool2d":
+        # Zero cells counted in the average = count_include_pad=True; allowed when the pool's own
+        # padding (if any) is counted the same way.
+        has_own_padding = any(_explicit_pads(node)[i][j] for i in range(2) for j in range(2))
+        return value == 0.0 and (node.attrs["count_include_pad"] or not has_own_padding)
+    return False
+
+
+def fold_padding(graph):
+    """pad (on H and W only) followed by conv2d / depthwise_conv2d / max or avg pool: add the pad
+    to the window op's explicit padding when the pad value matches what that padding means."""
+    changed = False
+    for node in graph.nodes:
+        pad = node.inputs[0].producer if node.op in ("conv2d", "depthwise_conv2d", "max_pool2d",
+                                                     "avg_pool2d") else None
+        if pad is None or pad.op != "pad" or not _pad_matches(node, pad.attrs["constant_value"]):
+            continue
+        batch, (top, bottom), (left, right), channels = pad.attrs["paddings"]
+        if batch != (0, 0) or channels != (0, 0):
+            continue
+        (own_top, own_bottom), (own_left, own_right) = _explicit_pads(node)
+        attrs = dict(node.attrs, padding=((top + own_top, bottom + own_bottom), (left + own_left, right + own_right)))
+        if node.op == "avg_pool2d":
+            attrs["count_include_pad"] = True
+        changed |= _rewire(node, [pad.inputs[0]] + node.inputs[1:], attrs)
+    return changed
+
+
+# ---- batch norm (and per-channel mul / add) folded into weights ---------------------------------
+
+# Axis of the output channels in each weighted op's weights (OHWI conv, (1,KH,KW,C*M) depthwise, (Out,In) FC).
+_CHANNEL_AXIS = {"conv2d": 0, "depthwise_conv2d": 3, "fully_connected": 0}
+
+
+def _foldable_producer(graph, tensor, reader):
+    """The conv / depthwise / FC node computing `tensor`, if `reader` may be folded into it: its
+    weights (and bias) are constants, it has no fused activation, and `reader` is its only reader."""
+    node = tensor.producer
+    if node is None or node.op not in _CHANNEL_AXIS or node.attrs.get("activation") is not None:
+        return None
+    weights, bias = node.inputs[1], node.inputs[2]
+    if not weights.is_constant or (bias is not None and not bias.is_constant):
+        return None
+    return node if _sole_reader(graph, tensor) is reader else None
+
+
+def _as_affine(graph, node):
+    """If `node` computes y * multiplier + shift per channel on the output y of a foldable conv/FC
+    (batch_norm, or mul / add / sub by a per-channel constant), return (producer, multiplier, shift)."""
+    if node.op == "batch_norm":
+        producer = _foldable_producer(graph, node.inputs[0], node)
+        if producer is None:
+            return None
+        mean, variance, scale, offset = (t.data.astype(np.float64) for t in node.inputs[1:])
+        multiplier = scale / np.sqrt(variance + node.attrs["epsilon"])
+        return producer, multiplier, offset - mean * multiplier
+    if node.op not in ("mul", "add", "sub"):
+        return None
+    a, b = node.inputs
+    for y, constant in [(a, b)] if node.op == "sub" else [(a, b), (b, a)]:
+        producer = _foldable_producer(graph, y, node)
+        values = _per_channel(constant, y.shape[-1]) if producer is not None else None
+        if values is None or node.outputs[0].shape != y.shape:
+            continue
+        ones, zeros = np.ones_like(values), np.zeros_like(values)
+        return producer, *{"mul": (values, zeros), "add": (ones, values), "sub": (ones, -values)}[node.op]
+    return None
+
+
+def fold_batch_norm(graph):
+    """conv2d / depthwise_conv2d / fully_connected followed by batch_norm, or by a per-channel
+    mul or add of a constant (how imported models spell batch norm): scale the weights and bias
+    (creating a bias if absent) so the weighted op computes both; a fused activation of the
+    folded mul/add moves onto the weighted op."""
+    changed = False
+    for node in list(graph.nodes):
+        affine = _as_affine(graph, node)
+        if affine is None:
+            continue
+        producer, multiplier, shift = affine
+        weights, bias = producer.inputs[1], producer.inputs[2]
+        axis = _CHANNEL_AXIS[producer.op]
+        broadcast = [1] * weights.ndim
+        broadcast[axis] = weights.shape[axis]
+        new_weights = weights.data.astype(np.float64) * multiplier.reshape(broadcast)
+        old_bias = 0.0 if bias is None else bias.data.astype(np.float64)
+        producer.inputs[1] = graph.constant(new_weights, name=f"{producer.name}/weights")
+        producer.inputs[2] = graph.constant(old_bias * multiplier + shift, name=f"{producer.name}/bias")
+        producer.attrs["activation"] = node.attrs.get("activation")
+        _take_over_outputs(graph, producer, node)
+        changed = True
+    return changed
+
+
+# ---- activation fusion --------------------------------------------------------------------------
+
+# Ops with a fused `activation` attribute that the C core applies (schema: Operator.activation).
+_FUSES_ACTIVATION = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "sub")
+
+
+def _as_activation(node):
+    """The fused-activation name equal to `node` ("relu" / "relu6"), or None."""
+    if node.op in ("relu", "relu6"):
+        return node.op
+    if node.op == "clip" and node.attrs["min"] == 0.0:
+        return {6.0: "relu6", np.inf: "relu"}.get(node.attrs["max"])
+    return None
+
+
+def fuse_activations(graph):
+    """relu / relu6 / clip(0, 6) / clip(0, inf) after conv, depthwise, FC, add or sub becomes
+    that op's fused activation, when the op has none yet and the activation is its only reader."""
+    changed = False
+    for node in list(graph.nodes):
+        activation = _as_activation(node)
+        producer = node.inputs[0].producer
+        if activation is None or producer is None or producer.op not in _FUSES_ACTIVATION:
+            continue
+        if producer.attrs.get("activation") is not None or _sole_reader(graph, node.inputs[0]) is not node:
+            continue
+        producer.attrs["activation"] = activation
+        _take_over_outputs(graph, producer, node)
+        changed = True
+    return changed
+
+
+# ---- dead code ----------------------------------------------------------------------------------
 
 
 def eliminate_dead_nodes(graph):
@@ -12,7 +315,23 @@ def eliminate_dead_nodes(graph):
         if any(id(t) in needed for t in node.outputs):
             live.append(node)
             needed.update(id(t) for t in node.inputs if t is not None)
+    changed = len(live) != len(graph.nodes)
     graph.nodes = live[::-1]
+    return changed
+
+
+# ---- pipelines ----------------------------------------------------------------------------------
+
+OPTIMIZATION_PASSES = (fold_constants, remove_identity_ops, fold_padding, fold_batch_norm, fuse_activations,
+                       eliminate_dead_nodes)
+MAX_ROUNDS = 20  # each round shrinks the graph or rewires it towards fewer ops; real graphs settle in 2-3
+
+
+def optimize(graph):
+    """The optimization pipeline `convert(optimize=True)` runs."""
+    for _ in range(MAX_ROUNDS):
+        if not any([run_pass(graph) for run_pass in OPTIMIZATION_PASSES]):  # a list: run every pass
+            return
 
 
 def lower_to_file_ops(graph):
@@ -23,6 +342,8 @@ def lower_to_file_ops(graph):
     graph.nodes = lowered
 
 
-def optimize(graph):
-    """The optimization pipeline `convert(optimize=True)` runs."""
-    eliminate_dead_nodes(graph)
+def count_file_ops(graph):
+    """How many operators `graph` becomes in a file (after lowering), without changing it."""
+    lowered = graph.copy()
+    lower_to_file_ops(lowered)
+    return len(lowered.nodes)

@@ -22,17 +22,22 @@ DATA_ALIGNMENT = 64
 def convert(graph, optimize=True, metadata=None):
     """Convert a Graph into an EnetModel (float32).
 
-    optimize: run converters.passes.optimize (today: dead-node elimination).
+    optimize: run converters.passes.optimize (fold constants and batch norm, fuse activations and
+        padding, drop identity and dead ops). The op counts before and after are stored in the
+        metadata as "edgenet.ops_before_optimization" / "edgenet.ops_after_optimization".
     metadata: {key: value} strings stored in the file (labels, normalization, author, ...).
     Later versions add quantize= and calibration= keyword arguments here.
     """
     if not graph.outputs:
         raise ValueError(f"graph {graph.name!r} has no outputs; mark them with g.output(tensor, name)")
     graph = graph.copy()
+    ops_before = passes.count_file_ops(graph)
     if optimize:
         passes.optimize(graph)
     passes.lower_to_file_ops(graph)
     metadata = {str(k): str(v) for k, v in (metadata or {}).items()}
+    metadata["edgenet.ops_before_optimization"] = str(ops_before)
+    metadata["edgenet.ops_after_optimization"] = str(len(graph.nodes))
     return EnetModel(to_bytes(graph, metadata))
 
 

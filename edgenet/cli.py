@@ -42,6 +42,9 @@ def cmd_inspect(args):
     print(f"{args.model}: {model.size:,} bytes, format v{model.version}, producer {model.producer!r}")
     print(f"graph {model.name!r}: {len(model.operators)} ops, {len(model.tensors)} tensors, "
           f"{model.parameter_count:,} parameters, arena {interpreter.arena_size:,} bytes")
+    before = model.metadata.get("edgenet.ops_before_optimization")
+    if before is not None:  # written by edgenet.convert
+        print(f"ops: {len(model.operators)} ({before} before optimization)")
     for title, tensors in (("inputs", model.inputs), ("outputs", model.outputs)):
         print(f"{title}:")
         for t in tensors:
