@@ -83,8 +83,6 @@ cdef int check(enet_status status) except -1:
     message = enet_last_error().decode("utf-8", "replace")
     if status in (ENET_ERROR_INVALID_ARGUMENT, ENET_ERROR_INVALID_MODEL):
         raise ValueError(message)
-    if status == ENET_ERROR_OUT_OF_MEMORY:
-        raise MemoryError(message)
     raise RuntimeError(f"{enet_status_name(status).decode()}: {message}")
 
 
