@@ -150,11 +150,22 @@ typedef struct enet_rt_tensor {
   void* data; /* constant data or a slot in the arena */
 } enet_rt_tensor;
 
+struct enet_threadpool;
+
 typedef struct enet_op_context {
   const enet_op_def* op;
   int num_inputs, num_outputs;
   enet_rt_tensor** inputs; /* NULL entry for an absent optional input */
   enet_rt_tensor** outputs;
+  /* What prepare keeps for invoke (packed weights, the kernels it picked,
+   * scratch): ONE malloc'ed block, or NULL. The interpreter frees it before
+   * every re-prepare and when it is freed. */
+  void* state;
+  /* Set by prepare when invoke applies op->activation itself (fused into the
+   * kernel's clamp), so the interpreter does not apply it again. */
+  int fused_activation;
+  /* The interpreter's thread pool for kernels that split work (threadpool.h). */
+  struct enet_threadpool* threadpool;
 } enet_op_context;
 
 /* An op's entry in the registry, TFLite style: `prepare` does all checking and

@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "kernels/reference/reference.h"
+#include "threadpool.h"
 
 struct enet_interpreter {
   const enet_model* model;
@@ -25,6 +26,7 @@ struct enet_interpreter {
   void* arena_raw;         /* malloc'ed block; `arena` is its 64-byte aligned start */
   uint8_t* arena;
   size_t arena_size, arena_capacity;
+  enet_threadpool* threadpool; /* shared by every op of this interpreter */
 };
 
 static int64_t align_up(int64_t x) { return (x + ENET_ALIGNMENT - 1) / ENET_ALIGNMENT * ENET_ALIGNMENT; }
@@ -148,6 +150,9 @@ static enet_status plan_memory(enet_interpreter* it) {
 static enet_status prepare_op(enet_interpreter* it, int index) {
   enet_op_context* ctx = &it->ops[index];
   const enet_op_registration* reg = enet_op_lookup(ctx->op->opcode);
+  free(ctx->state); /* from an earlier prepare (before a resize) */
+  ctx->state = NULL;
+  ctx->fused_activation = 0;
   enet_status s = reg->prepare(ctx);
   for (int i = 0; s == ENET_OK && i < ctx->num_outputs; i++) {
     enet_rt_tensor* out = ctx->outputs[i];
@@ -188,6 +193,8 @@ static enet_status prepare_all(enet_interpreter* it) {
 
 void enet_interpreter_free(enet_interpreter* it) {
   if (!it) return;
+  for (int o = 0; it->ops && it->graph && o < it->graph->num_ops; o++) free(it->ops[o].state);
+  enet_threadpool_free(it->threadpool);
   free(it->tensors);
   free(it->ops);
   free(it->slots);
@@ -199,7 +206,6 @@ enet_status enet_interpreter_create(const enet_model* model, const enet_options*
                                     enet_interpreter** out_interpreter) {
   if (!model || !out_interpreter) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "model or out_interpreter is NULL");
   *out_interpreter = NULL;
-  (void)options; /* num_threads: the reference kernels run on the calling thread for now */
   const enet_subgraph_def* g = &model->subgraphs[0];
   size_t num_slots = 0;
   for (int o = 0; o < g->num_ops; o++) num_slots += (size_t)g->ops[o].num_inputs + (size_t)g->ops[o].num_outputs;
@@ -216,6 +222,12 @@ enet_status enet_interpreter_create(const enet_model* model, const enet_options*
   }
   it->model = model;
   it->graph = g;
+  /* num_threads <= 0: one per core. Optimized kernels split their work over it. */
+  it->threadpool = enet_threadpool_create(options ? options->num_threads : 0);
+  if (!it->threadpool) {
+    enet_interpreter_free(it);
+    return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory creating the thread pool");
+  }
   for (int t = 0; t < g->num_tensors; t++) {
     enet_rt_tensor* rt = &it->tensors[t];
     rt->def = &g->tensors[t];
@@ -233,6 +245,7 @@ enet_status enet_interpreter_create(const enet_model* model, const enet_options*
     const enet_op_def* op = &g->ops[o];
     enet_op_context* ctx = &it->ops[o];
     ctx->op = op;
+    ctx->threadpool = it->threadpool;
     ctx->num_inputs = op->num_inputs;
     ctx->num_outputs = op->num_outputs;
     ctx->inputs = slot;
@@ -398,7 +411,7 @@ enet_status enet_interpreter_invoke(enet_interpreter* it) {
   for (int o = 0; o < it->graph->num_ops; o++) {
     const enet_op_context* ctx = &it->ops[o];
     enet_op_lookup(ctx->op->opcode)->invoke(ctx);
-    if (ctx->op->activation != ENET_Activation_NONE) apply_activation(ctx->op->activation, ctx->outputs[0]);
+    if (ctx->op->activation != ENET_Activation_NONE && !ctx->fused_activation) apply_activation(ctx->op->activation, ctx->outputs[0]);
   }
   it->invoked = 1;
   return ENET_OK;

@@ -1,4 +1,7 @@
 /* Helpers shared by the ops' prepare functions. */
+#include <math.h>
+#include <stdlib.h>
+
 #include "ops.h"
 
 int64_t enet_tensor_elements(const enet_rt_tensor* t) {
@@ -46,4 +49,20 @@ enet_status enet_window_output(int64_t in, int pad_before, int pad_after, int64_
                           (long long)span, (long long)padded);
   *out = (padded - span) / stride + 1;
   return ENET_OK;
+}
+
+void* enet_alloc_op_state(enet_op_context* ctx, size_t bytes) {
+  void* block = NULL;
+  /* 64-byte aligned for SIMD loads and cache lines; posix_memalign memory is free()d like malloc's. */
+  if (posix_memalign(&block, 64, bytes ? bytes : 64) != 0) {
+    enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory allocating %zu bytes of packed weights/scratch", bytes);
+    return NULL;
+  }
+  ctx->state = block;
+  return block;
+}
+
+void enet_activation_range(int activation, float* min, float* max) {
+  *min = activation == ENET_Activation_NONE ? -INFINITY : 0.0f;
+  *max = activation == ENET_Activation_RELU6 ? 6.0f : INFINITY;
 }

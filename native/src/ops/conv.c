@@ -1,5 +1,6 @@
 /* CONV_2D and DEPTHWISE_CONV_2D: x (N,H,W,Ci), bias (Co) or absent.
  * Conv weights are OHWI (Co,KH,KW,Ci); depthwise weights (1,KH,KW,Ci*M). */
+#include "../kernels/optimized.h"
 #include "../kernels/reference/reference.h"
 #include "ops.h"
 
@@ -40,6 +41,33 @@ static enet_status conv_geometry(const enet_op_context* ctx, int depthwise, enet
                             &g->out_w);
 }
 
+static const float* bias_data(const enet_op_context* ctx) {
+  return ctx->num_inputs > 2 && ctx->inputs[2] ? (const float*)ctx->inputs[2]->data : NULL;
+}
+
+/* Float fast path: when the CPU has SIMD kernels (cpu.h; EDGENET_KERNELS=reference
+ * turns them off) and the weights and bias are constants, pack them once into
+ * the microkernels' layout (ctx->state) and fuse the activation into their clamp.
+ * Otherwise ctx->state stays NULL and invoke runs the reference kernel. */
+static enet_status prepare_packed_f32(enet_op_context* ctx, const enet_window* g, int depthwise) {
+  const enet_f32_kernels* k = enet_f32_kernels_for(enet_isa_selected());
+  const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
+  if (!k || !ctx->inputs[1]->def->data || (bias && !bias->def->data)) return ENET_OK;
+  if (depthwise && ctx->op->options.conv.depth_multiplier != 1) return ENET_OK; /* rare: reference */
+  int threads = enet_threadpool_size(ctx->threadpool);
+  float lo, hi;
+  enet_activation_range(ctx->op->activation, &lo, &hi);
+  size_t bytes = depthwise ? enet_f32_dwconv_plan_size(k, g, threads) : enet_f32_conv_plan_size(k, g, threads);
+  void* state = enet_alloc_op_state(ctx, bytes);
+  if (!state) return ENET_ERROR_OUT_OF_MEMORY;
+  if (depthwise)
+    enet_f32_dwconv_plan_init(state, k, g, threads, ctx->inputs[1]->data, bias_data(ctx), lo, hi);
+  else
+    enet_f32_conv_plan_init(state, k, g, threads, ctx->inputs[1]->data, bias_data(ctx), lo, hi);
+  ctx->fused_activation = 1;
+  return ENET_OK;
+}
+
 static enet_status prepare(enet_op_context* ctx, int depthwise) {
   enet_window g;
   enet_status s = enet_check_float(ctx);
@@ -47,23 +75,27 @@ static enet_status prepare(enet_op_context* ctx, int depthwise) {
   if (s != ENET_OK) return s;
   int64_t shape[4] = {g.batch, g.out_h, g.out_w, g.out_c};
   enet_set_output_shape(ctx->outputs[0], 4, shape);
-  return ENET_OK;
-}
-
-static const float* bias_data(const enet_op_context* ctx) {
-  return ctx->num_inputs > 2 && ctx->inputs[2] ? (const float*)ctx->inputs[2]->data : NULL;
+  return prepare_packed_f32(ctx, &g, depthwise);
 }
 
 enet_status enet_conv2d_prepare(enet_op_context* ctx) { return prepare(ctx, 0); }
 enet_status enet_depthwise_conv2d_prepare(enet_op_context* ctx) { return prepare(ctx, 1); }
 
 void enet_conv2d_invoke(const enet_op_context* ctx) {
+  if (ctx->state) { /* packed at prepare */
+    enet_f32_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
+    return;
+  }
   enet_window g;
   conv_geometry(ctx, 0, &g); /* already checked in prepare */
   enet_ref_conv2d_f32(&g, ctx->inputs[0]->data, ctx->inputs[1]->data, bias_data(ctx), ctx->outputs[0]->data);
 }
 
 void enet_depthwise_conv2d_invoke(const enet_op_context* ctx) {
+  if (ctx->state) { /* packed at prepare */
+    enet_f32_dwconv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
+    return;
+  }
   enet_window g;
   conv_geometry(ctx, 1, &g);
   enet_ref_depthwise_conv2d_f32(&g, ctx->op->options.conv.depth_multiplier, ctx->inputs[0]->data,

@@ -1,6 +1,27 @@
 /* FULLY_CONNECTED: x (..., In), w (Out, In), bias (Out) or absent -> (..., Out). */
+#include "../kernels/optimized.h"
 #include "../kernels/reference/reference.h"
 #include "ops.h"
+
+/* Float fast path: a fully connected layer is a 1x1 convolution over `rows`
+ * pixels, so it shares the packed GEMM of conv (weights (Out, In) are OHWI
+ * with KH = KW = 1). NULL state (no SIMD kernels, or non-constant weights):
+ * the reference kernel runs. */
+static enet_status prepare_packed_f32(enet_op_context* ctx, int64_t rows, int64_t in, int64_t out) {
+  const enet_f32_kernels* k = enet_f32_kernels_for(enet_isa_selected());
+  const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
+  if (!k || !ctx->inputs[1]->def->data || (bias && !bias->def->data)) return ENET_OK;
+  enet_window g = {.batch = rows, .in_h = 1, .in_w = 1, .in_c = in, .out_h = 1, .out_w = 1, .out_c = out,
+                   .k_h = 1, .k_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1};
+  int threads = enet_threadpool_size(ctx->threadpool);
+  float lo, hi;
+  enet_activation_range(ctx->op->activation, &lo, &hi);
+  void* state = enet_alloc_op_state(ctx, enet_f32_conv_plan_size(k, &g, threads));
+  if (!state) return ENET_ERROR_OUT_OF_MEMORY;
+  enet_f32_conv_plan_init(state, k, &g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, lo, hi);
+  ctx->fused_activation = 1;
+  return ENET_OK;
+}
 
 enet_status enet_fully_connected_prepare(enet_op_context* ctx) {
   const enet_rt_tensor *x = ctx->inputs[0], *w = ctx->inputs[1], *bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
@@ -18,10 +39,16 @@ enet_status enet_fully_connected_prepare(enet_op_context* ctx) {
   for (int d = 0; d < x->ndim; d++) shape[d] = x->shape[d];
   shape[x->ndim - 1] = w->shape[0];
   enet_set_output_shape(ctx->outputs[0], x->ndim, shape);
-  return ENET_OK;
+  int64_t rows = 1; /* all leading dims of x */
+  for (int d = 0; d + 1 < x->ndim; d++) rows *= x->shape[d];
+  return prepare_packed_f32(ctx, rows, w->shape[1], w->shape[0]);
 }
 
 void enet_fully_connected_invoke(const enet_op_context* ctx) {
+  if (ctx->state) { /* packed at prepare */
+    enet_f32_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
+    return;
+  }
   const enet_rt_tensor *x = ctx->inputs[0], *w = ctx->inputs[1];
   const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
   int64_t rows = 1; /* all leading dims of x */

@@ -45,4 +45,10 @@ enet_status enet_check_rank(const enet_op_context* ctx, int i, int ndim, const c
 enet_status enet_window_output(int64_t in, int pad_before, int pad_after, int64_t k, int dilation, int stride,
                                const char* what, int64_t* out);
 
+/* Allocates ctx->state (64-byte aligned, freed by the interpreter); NULL with
+ * an error message when out of memory. */
+void* enet_alloc_op_state(enet_op_context* ctx, size_t bytes);
+/* The clamp [min, max] equal to a fused float activation (NONE: +-infinity). */
+void enet_activation_range(int activation, float* min, float* max);
+
 #endif /* EDGENET_OPS_H */

@@ -1,0 +1,39 @@
+/*
+ * cpu.h — which SIMD instruction sets this CPU has, and which kernel family
+ * the ops use. Detected once per process (cpu.c); every op picks its kernels
+ * from this at prepare time, never per invoke.
+ */
+#ifndef EDGENET_CPU_H
+#define EDGENET_CPU_H
+
+/* Kernel families in increasing order per architecture. An op uses the best
+ * family the CPU supports, capped by the EDGENET_KERNELS environment variable. */
+typedef enum enet_isa {
+  ENET_ISA_REFERENCE = 0, /* portable C reference kernels (the oracle) */
+  /* x86-64 */
+  ENET_ISA_SSE41 = 10, /* floor of every x86-64 build */
+  ENET_ISA_AVX2 = 11,  /* AVX2 + FMA3 */
+  /* ARM (aarch64 and armv7) */
+  ENET_ISA_NEON = 20,
+  ENET_ISA_NEONDOT = 21, /* aarch64 + int8 dot product (sdot) */
+  ENET_ISA_I8MM = 22,    /* aarch64 + int8 matrix multiply (smmla) */
+} enet_isa;
+
+typedef struct enet_cpu_info {
+  int sse41, avx2_fma, avx512_vnni; /* x86-64 */
+  int neon, neon_dot, i8mm;         /* ARM */
+  int num_cores;                    /* online logical cores, >= 1 */
+} enet_cpu_info;
+
+/* The CPU's features, detected on first use (thread-safe). */
+const enet_cpu_info* enet_cpu(void);
+
+/* The kernel family to use: the best the CPU has, capped by EDGENET_KERNELS
+ * (read at every call, so tests can switch it between interpreters):
+ *   unset / "auto"            best available
+ *   "reference"               reference kernels only (A/B tests)
+ *   "sse41" "avx2" "neon" "neondot" "i8mm"   at most this family */
+enet_isa enet_isa_selected(void);
+const char* enet_isa_name(enet_isa isa);
+
+#endif /* EDGENET_CPU_H */

@@ -1,0 +1,67 @@
+/* f32 GEMM tile 6 rows x 16 columns, AVX2 + FMA (see enet_f32_gemm_ukernel).
+ * 12 ymm accumulators, 2 for the weight row, 1 for the broadcast input. */
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include "../optimized.h"
+
+/* Lanes j < n set (for masked stores of a partial 8-column half). */
+__attribute__((target("avx2,fma"))) static inline __m256i lane_mask(size_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+__attribute__((target("avx2,fma"))) static inline void store_row(float* c, size_t nc, __m256 lo, __m256 hi) {
+  if (nc == 16) {
+    _mm256_storeu_ps(c, lo);
+    _mm256_storeu_ps(c + 8, hi);
+  } else if (nc > 8) {
+    _mm256_storeu_ps(c, lo);
+    _mm256_maskstore_ps(c + 8, lane_mask(nc - 8), hi);
+  } else {
+    _mm256_maskstore_ps(c, lane_mask(nc), lo);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void enet_f32_gemm_6x16_avx2(size_t mr, size_t nc, size_t kc, const float* a,
+                                                                  size_t a_stride, const float* w, float* c,
+                                                                  size_t c_stride, float min, float max) {
+  /* Missing rows alias the row above: they compute the same values, and only
+   * rows < mr are stored. */
+  const float* a0 = a;
+  const float* a1 = mr > 1 ? a0 + a_stride : a0;
+  const float* a2 = mr > 2 ? a1 + a_stride : a1;
+  const float* a3 = mr > 3 ? a2 + a_stride : a2;
+  const float* a4 = mr > 4 ? a3 + a_stride : a3;
+  const float* a5 = mr > 5 ? a4 + a_stride : a4;
+  __m256 c0l = _mm256_loadu_ps(w), c0h = _mm256_loadu_ps(w + 8);
+  __m256 c1l = c0l, c1h = c0h, c2l = c0l, c2h = c0h, c3l = c0l, c3h = c0h, c4l = c0l, c4h = c0h, c5l = c0l, c5h = c0h;
+  w += 16;
+  for (size_t k = 0; k < kc; k++, w += 16) {
+    const __m256 wl = _mm256_loadu_ps(w), wh = _mm256_loadu_ps(w + 8);
+    __m256 v = _mm256_broadcast_ss(a0 + k);
+    c0l = _mm256_fmadd_ps(v, wl, c0l), c0h = _mm256_fmadd_ps(v, wh, c0h);
+    v = _mm256_broadcast_ss(a1 + k);
+    c1l = _mm256_fmadd_ps(v, wl, c1l), c1h = _mm256_fmadd_ps(v, wh, c1h);
+    v = _mm256_broadcast_ss(a2 + k);
+    c2l = _mm256_fmadd_ps(v, wl, c2l), c2h = _mm256_fmadd_ps(v, wh, c2h);
+    v = _mm256_broadcast_ss(a3 + k);
+    c3l = _mm256_fmadd_ps(v, wl, c3l), c3h = _mm256_fmadd_ps(v, wh, c3h);
+    v = _mm256_broadcast_ss(a4 + k);
+    c4l = _mm256_fmadd_ps(v, wl, c4l), c4h = _mm256_fmadd_ps(v, wh, c4h);
+    v = _mm256_broadcast_ss(a5 + k);
+    c5l = _mm256_fmadd_ps(v, wl, c5l), c5h = _mm256_fmadd_ps(v, wh, c5h);
+  }
+  /* Clamp with the accumulator second so a NaN passes through unchanged. */
+  const __m256 lo = _mm256_set1_ps(min), hi = _mm256_set1_ps(max);
+#define CLAMP(x) x = _mm256_min_ps(hi, _mm256_max_ps(lo, x))
+  CLAMP(c0l), CLAMP(c0h), CLAMP(c1l), CLAMP(c1h), CLAMP(c2l), CLAMP(c2h);
+  CLAMP(c3l), CLAMP(c3h), CLAMP(c4l), CLAMP(c4h), CLAMP(c5l), CLAMP(c5h);
+#undef CLAMP
+  store_row(c, nc, c0l, c0h);
+  if (mr > 1) store_row(c + c_stride, nc, c1l, c1h);
+  if (mr > 2) store_row(c + 2 * c_stride, nc, c2l, c2h);
+  if (mr > 3) store_row(c + 3 * c_stride, nc, c3l, c3h);
+  if (mr > 4) store_row(c + 4 * c_stride, nc, c4l, c4h);
+  if (mr > 5) store_row(c + 5 * c_stride, nc, c5l, c5h);
+}
+#endif
