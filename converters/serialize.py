@@ -11,7 +11,9 @@ import numpy as np
 
 from edgenet._schema import edgenet_generated as S
 
+from . import calibration as calibration_lib
 from . import passes
+from . import quantize as quantize_lib
 from .model import EnetModel
 
 FORMAT_VERSION = 1  # Model.version; bump on a breaking schema change
@@ -19,26 +21,63 @@ FILE_IDENTIFIER = b"ENET"
 DATA_ALIGNMENT = 64
 
 
-def convert(graph, optimize=True, metadata=None):
-    """Convert a Graph into an EnetModel (float32).
+def convert(graph, optimize=True, metadata=None, quantize=None, calibration=None, calibration_method="minmax",
+            io_dtype="float32", verbose=True):
+    """Convert a Graph into an EnetModel (float32, or int8 with quantize="int8").
 
     optimize: run converters.passes.optimize (fold constants and batch norm, fuse activations and
         padding, drop identity and dead ops). The op counts before and after are stored in the
         metadata as "edgenet.ops_before_optimization" / "edgenet.ops_after_optimization".
     metadata: {key: value} strings stored in the file (labels, normalization, author, ...).
-    Later versions add quantize= and calibration= keyword arguments here.
+    quantize: None (float32) or "int8": post-training quantization (converters/quantize.py).
+    calibration: for int8, representative inputs: a list/iterable of feed dicts
+        ({input name: float32 array}) or a callable returning one (converters/calibration.py).
+    calibration_method: "minmax" (default), "moving_average" or "percentile".
+    io_dtype: for int8, "float32" (default: the model quantizes its inputs and dequantizes its
+        outputs) or "int8" (inputs/outputs stay int8; their scale/zero point are in the file).
+    verbose: draw a progress bar on stderr while calibrating (only when stderr is a terminal).
+
+    The returned model carries the graph it was serialized from as `model.graph`, and for
+    int8 a `model.quantization` summary (which ops stayed float and why).
     """
-    if not graph.outputs:
-        raise ValueError(f"graph {graph.name!r} has no outputs; mark them with g.output(tensor, name)")
-    graph = graph.copy()
+    if quantize not in (None, "int8"):
+        raise ValueError(f"quantize must be None or 'int8', got {quantize!r}")
+    if quantize is None and (calibration is not None or io_dtype != "float32"):
+        raise ValueError("calibration= and io_dtype= apply to quantize='int8' only")
+    if quantize is not None and calibration_method not in calibration_lib.METHODS:
+        raise ValueError(f"calibration_method must be one of {calibration_lib.METHODS}, got {calibration_method!r}")
+    if quantize is not None and io_dtype not in quantize_lib.IO_DTYPES:
+        raise ValueError(f"io_dtype must be one of {quantize_lib.IO_DTYPES}, got {io_dtype!r}")
     ops_before = passes.count_file_ops(graph)
-    if optimize:
-        passes.optimize(graph)
-    passes.lower_to_file_ops(graph)
+    graph = prepare(graph, optimize)
     metadata = {str(k): str(v) for k, v in (metadata or {}).items()}
     metadata["edgenet.ops_before_optimization"] = str(ops_before)
     metadata["edgenet.ops_after_optimization"] = str(len(graph.nodes))
-    return EnetModel(to_bytes(graph, metadata))
+    summary = None
+    if quantize == "int8":
+        ranges, count = calibration_lib.collect_ranges(graph, calibration, calibration_method, verbose=verbose)
+        summary = quantize_lib.quantize_graph(graph, ranges, io_dtype, calibration_method, count)
+        summary.optimized = bool(optimize)
+        metadata["edgenet.quantization"] = "int8"
+        metadata["edgenet.calibration_method"] = calibration_method
+        if summary.float_ops:
+            metadata["edgenet.float_fallback_ops"] = ",".join(name for name, _, _ in summary.float_ops)
+    model = EnetModel(to_bytes(graph, metadata))
+    model.graph, model.quantization = graph, summary
+    return model
+
+
+def prepare(graph, optimize=True):
+    """The float graph `convert` serializes or quantizes: a copy of `graph`, optimized (unless
+    optimize=False) and lowered to file ops. quantization_report rebuilds it the same way, so its
+    tensors match the quantized model's by name."""
+    if not graph.outputs:
+        raise ValueError(f"graph {graph.name!r} has no outputs; mark them with g.output(tensor, name)")
+    graph = graph.copy()
+    if optimize:
+        passes.optimize(graph)
+    passes.lower_to_file_ops(graph)
+    return graph
 
 
 def _align(n, alignment=DATA_ALIGNMENT):
