@@ -138,7 +138,7 @@ OBSERVERS = {"minmax": MinMaxObserver, "moving_average": MovingAverageObserver, 
 # ---- running the samples ----------------------------------------------------------------
 
 
-def _check_sample(graph, sample, index):
+def check_sample(graph, sample, index):
     """The sample as a feed dict, after checking names, shapes, dtypes and finiteness."""
     try:
         arrays = reference.check_feeds(graph, sample)
@@ -182,7 +182,7 @@ def collect_ranges(graph, samples, method="minmax", verbose=True):
     total = len(samples) if hasattr(samples, "__len__") else None
     count = 0
     for count, sample in enumerate(progress(iterator, total, "calibrating", verbose), 1):
-        values = reference.run(probe, _check_sample(graph, sample, count - 1))
+        values = reference.run(probe, check_sample(graph, sample, count - 1))
         for name, observer in observers.items():
             observer.observe(values[name])
     if count == 0:
