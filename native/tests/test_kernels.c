@@ -1,0 +1,179 @@
+/*
+ * test_kernels — every optimized float kernel this CPU can run (each ISA
+ * family, not only the best) against the reference kernels, on odd shapes and
+ * channel counts, with 1, 2 and 3 threads:
+ *   - within 1e-5 of the reference, relative to sum |x*w| + |bias| (the
+ *     scale of the rounding error of any summation order);
+ *   - bit-identical for every thread count.
+ * Built with the C tests and run natively and under qemu (scripts/run_arm_tests.sh).
+ * Prints each failure and exits 1 if any.
+ */
+#define _POSIX_C_SOURCE 200809L /* posix_memalign */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/cpu.h"
+#include "../src/kernels/optimized.h"
+#include "../src/kernels/reference/reference.h"
+#include "../src/threadpool.h"
+
+static int failures = 0, checks = 0;
+static unsigned long long rng_state = 88172645463325252ull;
+
+static float frand(void) { /* xorshift64, uniform in [-1, 1) */
+  rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
+  return (float)((rng_state >> 40) / (double)(1ull << 24)) * 2.0f - 1.0f;
+}
+static int irand(int lo, int hi) { return lo + (int)((frand() + 1.0f) * 0.5f * (float)(hi - lo + 1)) % (hi - lo + 1); }
+
+static float* random_floats(size_t n) {
+  float* p = malloc((n ? n : 1) * sizeof *p);
+  for (size_t i = 0; i < n; i++) p[i] = frand();
+  return p;
+}
+static float* abs_copy(const float* x, size_t n) {
+  float* p = malloc((n ? n : 1) * sizeof *p);
+  for (size_t i = 0; i < n; i++) p[i] = fabsf(x[i]);
+  return p;
+}
+static float clampf(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Fills out_h/out_w from the rest of the geometry and explicit pads (bottom/right = pb/pr). */
+static int finish_window(enet_window* g, int pb, int pr) {
+  int64_t span_h = (g->k_h - 1) * g->dilation_h + 1, span_w = (g->k_w - 1) * g->dilation_w + 1;
+  int64_t ph = g->in_h + g->pad_top + pb, pw = g->in_w + g->pad_left + pr;
+  if (ph < span_h || pw < span_w) return 0;
+  g->out_h = (ph - span_h) / g->stride_h + 1;
+  g->out_w = (pw - span_w) / g->stride_w + 1;
+  return 1;
+}
+
+static void random_window(enet_window* g, int depthwise) {
+  static const int ks[] = {1, 1, 3, 3, 5, 2, 7};
+  do {
+    memset(g, 0, sizeof *g);
+    g->batch = irand(1, 2);
+    g->in_h = irand(1, 13), g->in_w = irand(1, 13);
+    g->in_c = depthwise ? irand(1, 41) : irand(1, 37);
+    g->out_c = depthwise ? g->in_c : irand(1, 41);
+    g->k_h = ks[irand(0, 6)], g->k_w = irand(0, 3) ? g->k_h : ks[irand(0, 6)];
+    g->stride_h = irand(1, 2), g->stride_w = irand(1, 2);
+    g->dilation_h = irand(0, 4) ? 1 : 2, g->dilation_w = irand(0, 4) ? 1 : 2;
+    g->pad_top = irand(0, (int)g->k_h / 2 + 1), g->pad_left = irand(0, (int)g->k_w / 2 + 1);
+  } while (!finish_window(g, irand(0, (int)g->k_h / 2), irand(0, (int)g->k_w / 2)));
+}
+
+/* got vs want (already clamped), with the error bound from mag = reference on |inputs|. */
+static void compare(const char* what, const char* isa, const enet_window* g, const float* got, const float* want,
+                    const float* mag, size_t n) {
+  checks++;
+  for (size_t i = 0; i < n; i++) {
+    float tol = 1e-5f * mag[i] + 1e-30f;
+    if (!(fabsf(got[i] - want[i]) <= tol)) {
+      fprintf(stderr,
+              "FAIL %s [%s] in (%lld,%lld,%lld,%lld) k %lldx%lld s %d,%d d %d,%d pad %d,%d out_c %lld: "
+              "y[%zu] = %.9g, reference %.9g\n",
+              what, isa, (long long)g->batch, (long long)g->in_h, (long long)g->in_w, (long long)g->in_c,
+              (long long)g->k_h, (long long)g->k_w, g->stride_h, g->stride_w, g->dilation_h, g->dilation_w,
+              g->pad_top, g->pad_left, (long long)g->out_c, i, got[i], want[i]);
+      failures++;
+      return;
+    }
+  }
+}
+
+static void same_bits(const char* what, const char* isa, int threads, const float* a, const float* b, size_t n) {
+  checks++;
+  if (memcmp(a, b, n * sizeof *a) != 0) {
+    fprintf(stderr, "FAIL %s [%s]: %d threads differ from 1 thread\n", what, isa, threads);
+    failures++;
+  }
+}
+
+static const int activations_lo_hi[3][2] = {{0, 0}, {1, 0}, {1, 1}}; /* none, relu, relu6 */
+
+static void activation(int a, float* lo, float* hi) {
+  *lo = activations_lo_hi[a][0] ? 0.0f : -INFINITY;
+  *hi = activations_lo_hi[a][1] ? 6.0f : INFINITY;
+}
+
+static void test_conv(const enet_f32_kernels* k, enet_threadpool** pools, int depthwise, int fc) {
+  enet_window g;
+  if (fc) { /* fully connected = 1x1 conv over rows */
+    memset(&g, 0, sizeof g);
+    g.batch = irand(1, 9), g.in_h = g.in_w = g.out_h = g.out_w = 1, g.k_h = g.k_w = 1;
+    g.in_c = irand(1, 300), g.out_c = irand(1, 70);
+    g.stride_h = g.stride_w = g.dilation_h = g.dilation_w = 1;
+  } else {
+    random_window(&g, depthwise);
+  }
+  size_t nx = (size_t)(g.batch * g.in_h * g.in_w * g.in_c), ny = (size_t)(g.batch * g.out_h * g.out_w * g.out_c);
+  size_t nw = depthwise ? (size_t)(g.k_h * g.k_w * g.out_c) : (size_t)(g.out_c * g.k_h * g.k_w * g.in_c);
+  float *x = random_floats(nx), *w = random_floats(nw), *b = irand(0, 3) ? random_floats((size_t)g.out_c) : NULL;
+  float *ax = abs_copy(x, nx), *aw = abs_copy(w, nw), *ab = b ? abs_copy(b, (size_t)g.out_c) : NULL;
+  for (size_t i = 0; i < nx; i++) x[i] *= 3.0f; /* so relu6 clamps some values */
+  for (size_t i = 0; i < nx; i++) ax[i] = fabsf(x[i]);
+  float *want = malloc(ny * sizeof(float) + 4), *mag = malloc(ny * sizeof(float) + 4);
+  float *got1 = malloc(ny * sizeof(float) + 4), *got = malloc(ny * sizeof(float) + 4);
+  if (depthwise) {
+    enet_ref_depthwise_conv2d_f32(&g, 1, x, w, b, want);
+    enet_ref_depthwise_conv2d_f32(&g, 1, ax, aw, ab, mag);
+  } else {
+    enet_ref_conv2d_f32(&g, x, w, b, want);
+    enet_ref_conv2d_f32(&g, ax, aw, ab, mag);
+  }
+  int act = irand(0, 2);
+  float lo, hi;
+  activation(act, &lo, &hi);
+  for (size_t i = 0; i < ny; i++) want[i] = clampf(want[i], lo, hi);
+  const char* what = fc ? "f32 fully connected" : depthwise ? "f32 depthwise conv" : "f32 conv";
+  const char* isa = enet_isa_name(k->isa);
+  for (int t = 0; t < 3; t++) {
+    int threads = enet_threadpool_size(pools[t]);
+    size_t bytes = depthwise ? enet_f32_dwconv_plan_size(k, &g, threads) : enet_f32_conv_plan_size(k, &g, threads);
+    void* mem = NULL;
+    if (posix_memalign(&mem, 64, bytes)) abort();
+    if (depthwise) {
+      enet_f32_dwconv_plan* p = enet_f32_dwconv_plan_init(mem, k, &g, threads, w, b, lo, hi);
+      enet_f32_dwconv_run(p, pools[t], x, t ? got : got1);
+    } else {
+      enet_f32_conv_plan* p = enet_f32_conv_plan_init(mem, k, &g, threads, w, b, lo, hi);
+      enet_f32_conv_run(p, pools[t], x, t ? got : got1);
+    }
+    free(mem);
+    if (t == 0)
+      compare(what, isa, &g, got1, want, mag, ny);
+    else
+      same_bits(what, isa, threads, got1, got, ny);
+  }
+  free(x), free(w), free(b), free(ax), free(aw), free(ab), free(want), free(mag), free(got1), free(got);
+}
+
+int main(void) {
+  const enet_cpu_info* cpu = enet_cpu();
+  printf("cpu: sse41=%d avx2_fma=%d avx512_vnni=%d neon=%d neon_dot=%d i8mm=%d cores=%d; selected %s\n", cpu->sse41,
+         cpu->avx2_fma, cpu->avx512_vnni, cpu->neon, cpu->neon_dot, cpu->i8mm, cpu->num_cores,
+         enet_isa_name(enet_isa_selected()));
+  enet_threadpool* pools[3] = {enet_threadpool_create(1), enet_threadpool_create(2), enet_threadpool_create(3)};
+  static const enet_isa families[] = {ENET_ISA_SSE41, ENET_ISA_AVX2, ENET_ISA_NEON};
+  enet_isa best = enet_isa_selected();
+  int tested = 0;
+  for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
+    /* Every family this CPU runs: the same architecture and not above the best. */
+    if (families[f] / 10 != best / 10 || families[f] > best) continue;
+    const enet_f32_kernels* k = enet_f32_kernels_for(families[f]);
+    if (!k) continue;
+    tested++;
+    int before = failures;
+    for (int i = 0; i < 60; i++) test_conv(k, pools, 0, 0);
+    for (int i = 0; i < 60; i++) test_conv(k, pools, 1, 0);
+    for (int i = 0; i < 30; i++) test_conv(k, pools, 0, 1);
+    printf("%s: %s\n", enet_isa_name(k->isa), failures == before ? "float kernels match the reference" : "FAILED");
+  }
+  for (int t = 0; t < 3; t++) enet_threadpool_free(pools[t]);
+  if (!tested) printf("no optimized float kernels for this CPU (reference only)\n");
+  printf("test_kernels: %d checks, %d failed\n", checks, failures);
+  return failures ? 1 : 0;
+}
