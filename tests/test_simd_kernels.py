@@ -1,0 +1,184 @@
+"""Optimized kernels (SIMD microkernels, packed weights, thread pool) vs the references.
+
+The C core picks the best kernel family for this CPU at prepare time; EDGENET_KERNELS caps
+it ("reference", "sse41", "avx2", "neon", ...; values for another architecture change nothing),
+so every family the machine runs is checked here through the public Python API:
+  - float outputs within 1e-5 of edgenet.reference, relative to sum |x * w| + |bias| (the
+    scale of rounding differences between summation orders), on odd shapes and channel counts;
+  - bit-identical outputs for 1, 2 and 3 threads.
+native/tests/test_kernels.c checks the microkernels directly (built with ASan/UBSan here, and
+under qemu for ARM by scripts/run_arm_tests.sh).
+"""
+import os
+import platform
+import sys
+
+import numpy as np
+import pytest
+
+import edgenet
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "native", "tests"))
+import build_programs  # noqa: E402
+
+FAMILIES = ["reference", "sse41", "avx2", "auto"] if platform.machine() in ("x86_64", "AMD64") else \
+    ["reference", "neon", "neondot", "auto"]
+THREADS = [1, 2, 3]
+
+
+def rand(rng, *shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def run_c(model_bytes, feeds, family, threads, monkeypatch):
+    monkeypatch.setenv("EDGENET_KERNELS", family)  # read when the interpreter prepares its ops
+    return edgenet.Interpreter(model_bytes, num_threads=threads).run(feeds)
+
+
+def check_against_reference(build, params, x, monkeypatch):
+    """build(params) -> Graph with input "x" and output "y". Runs every family x thread count."""
+    g = build(params)
+    want = edgenet.reference.run(g, {"x": x})["y"]
+    # Error scale: the same graph on |x| and |weights| without activations gives sum |x*w| + |b|.
+    magnitude = edgenet.reference.run(build({k: np.abs(v) if isinstance(v, np.ndarray) else
+                                             (None if k == "activation" else v) for k, v in params.items()}),
+                                      {"x": np.abs(x)})["y"]
+    model = edgenet.convert(g).to_bytes()
+    for family in FAMILIES:
+        first = None
+        for threads in THREADS:
+            got = run_c(model, {"x": x}, family, threads, monkeypatch)["y"]
+            if first is None:
+                first = got
+                err = np.abs(got.astype(np.float64) - want)
+                bound = 1e-5 * magnitude + 1e-30
+                assert np.all(err <= bound), (
+                    f"{family}: max error {err.max():.3g} exceeds the bound at {np.unravel_index(np.argmax(err - bound), err.shape)}")
+            else:
+                assert np.array_equal(got, first), f"{family}: {threads} threads differ from 1 thread"
+
+
+CONV_CASES = [
+    # (input NHWC, out_c, kernel, strides, padding, dilation, activation)
+    ((1, 9, 11, 3), 5, 3, 2, "same", 1, "relu6"),     # stem-like, odd sizes
+    ((2, 7, 7, 17), 33, 1, 1, "valid", 1, None),      # 1x1 direct GEMM, batch 2
+    ((1, 8, 9, 13), 7, 1, 2, "valid", 1, "relu"),     # 1x1 strided: im2col
+    ((1, 10, 10, 9), 19, 3, 1, "same", 1, "relu"),    # 3x3
+    ((1, 12, 11, 5), 3, 5, 2, "same", 1, None),       # 5x5 stride 2
+    ((1, 13, 13, 6), 11, 3, 1, "same", 2, "relu6"),   # dilated
+    ((1, 6, 8, 4), 9, (2, 3), (1, 2), ((1, 0), (2, 1)), 1, None),  # asymmetric kernel and padding
+    ((1, 3, 3, 300), 70, 3, 1, "same", 1, None),      # deep K: several im2col tiles of few rows
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=[f"conv{i}" for i in range(len(CONV_CASES))])
+def test_conv2d(case, monkeypatch):
+    shape, out_c, k, s, pad, dil, act = case
+    kh, kw = (k, k) if isinstance(k, int) else k
+    rng = np.random.default_rng(hash(str(case)) % 2**32)
+
+    def build(p):
+        g = edgenet.Graph("conv")
+        x = g.input("x", shape)
+        g.output(g.conv2d(x, p["w"], p["b"], strides=s, padding=pad, dilation=dil, activation=p["activation"]), "y")
+        return g
+
+    params = {"w": rand(rng, out_c, kh, kw, shape[3], scale=0.5), "b": rand(rng, out_c), "activation": act}
+    check_against_reference(build, params, rand(rng, *shape, scale=2.0), monkeypatch)
+
+
+DW_CASES = [
+    # (input NHWC, kernel, strides, padding, activation, depth_multiplier)
+    ((1, 11, 9, 7), 3, 1, "same", "relu6", 1),
+    ((1, 12, 13, 37), 3, 2, "same", "relu", 1),
+    ((2, 9, 10, 21), 5, 1, "same", None, 1),
+    ((1, 15, 14, 16), 5, 2, "same", "relu6", 1),
+    ((1, 7, 7, 3), 3, 1, "valid", None, 1),
+    ((1, 8, 8, 5), 3, 1, "same", "relu", 2),          # multiplier 2: the reference kernel serves it
+]
+
+
+@pytest.mark.parametrize("case", DW_CASES, ids=[f"dw{i}" for i in range(len(DW_CASES))])
+def test_depthwise_conv2d(case, monkeypatch):
+    shape, k, s, pad, act, mult = case
+    rng = np.random.default_rng(hash(str(case)) % 2**32)
+
+    def build(p):
+        g = edgenet.Graph("dw")
+        x = g.input("x", shape)
+        g.output(g.depthwise_conv2d(x, p["w"], p["b"], strides=s, padding=pad, activation=p["activation"]), "y")
+        return g
+
+    params = {"w": rand(rng, 1, k, k, shape[3] * mult), "b": rand(rng, shape[3] * mult), "activation": act}
+    check_against_reference(build, params, rand(rng, *shape, scale=2.0), monkeypatch)
+
+
+@pytest.mark.parametrize("rows,n_in,n_out,act", [(1, 1, 1, None), (1, 129, 1001, None), (5, 37, 19, "relu"),
+                                                  (3, 300, 70, "relu6")])
+def test_fully_connected(rows, n_in, n_out, act, monkeypatch):
+    rng = np.random.default_rng(rows * 1000 + n_in + n_out)
+
+    def build(p):
+        g = edgenet.Graph("fc")
+        x = g.input("x", (rows, n_in))
+        g.output(g.fully_connected(x, p["w"], p["b"], activation=p["activation"]), "y")
+        return g
+
+    params = {"w": rand(rng, n_out, n_in, scale=0.3), "b": rand(rng, n_out), "activation": act}
+    check_against_reference(build, params, rand(rng, rows, n_in), monkeypatch)
+
+
+def test_mobilenet_style_stack_all_families(monkeypatch):
+    """conv -> depthwise -> pointwise (+ residual) -> pool -> FC: one graph through every family."""
+    rng = np.random.default_rng(7)
+
+    def build(p):
+        g = edgenet.Graph("stack")
+        x = g.input("x", (1, 24, 23, 3))
+        y = g.conv2d(x, p["w0"], p["b0"], strides=2, padding="same", activation=p["activation"])
+        y = g.depthwise_conv2d(y, p["w1"], p["b1"], padding="same", activation=p["activation"])
+        z = g.conv2d(y, p["w2"], p["b2"], padding="valid")
+        y = g.mean(y + z, axis=(1, 2))
+        g.output(g.fully_connected(y, p["w3"], p["b3"]), "y")
+        return g
+
+    params = {"w0": rand(rng, 20, 3, 3, 3, scale=0.5), "b0": rand(rng, 20), "w1": rand(rng, 1, 3, 3, 20),
+              "b1": rand(rng, 20), "w2": rand(rng, 20, 1, 1, 20, scale=0.3), "b2": rand(rng, 20),
+              "w3": rand(rng, 10, 20), "b3": rand(rng, 10), "activation": "relu6"}
+    # Activations feed later layers, so |x|-magnitudes are only an approximation of the error scale
+    # there; the relu6 network keeps values bounded, and 1e-5 of the magnitude still holds.
+    check_against_reference(build, params, rand(rng, 1, 24, 23, 3), monkeypatch)
+
+
+def test_default_threads_and_many_pools():
+    """num_threads None/0 (one per core) and repeated pool creation: same results, no hang."""
+    rng = np.random.default_rng(3)
+    g = edgenet.Graph("pool")
+    x = g.input("x", (1, 16, 16, 8))
+    g.output(g.conv2d(x, rand(rng, 12, 3, 3, 8), None, padding="same"), "y")
+    model = edgenet.convert(g).to_bytes()
+    feeds = {"x": rand(rng, 1, 16, 16, 8)}
+    want = edgenet.Interpreter(model, num_threads=1).run(feeds)["y"]
+    for threads in [None, 0, 4, 2] * 10:
+        assert np.array_equal(edgenet.Interpreter(model, num_threads=threads).run(feeds)["y"], want)
+
+
+def test_unknown_kernel_family_is_ignored(monkeypatch):
+    rng = np.random.default_rng(4)
+    g = edgenet.Graph("c")
+    x = g.input("x", (1, 5, 5, 3))
+    g.output(g.conv2d(x, rand(rng, 4, 3, 3, 3), None, padding="same"), "y")
+    model = edgenet.convert(g).to_bytes()
+    feeds = {"x": rand(rng, 1, 5, 5, 3)}
+    auto = run_c(model, feeds, "auto", 1, monkeypatch)["y"]
+    assert np.array_equal(run_c(model, feeds, "no-such-isa", 1, monkeypatch)["y"], auto)
+
+
+def test_kernels_c_program():
+    """native/tests/test_kernels.c: microkernels vs reference kernels, every ISA family of this CPU
+    (built with AddressSanitizer + UBSan when available, so it also checks for out-of-bounds reads)."""
+    programs = build_programs.build_programs()
+    path = os.path.join(os.path.dirname(programs["test_c_api"]), "test_kernels")
+    result = build_programs.run(path, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 failed" in result.stdout
