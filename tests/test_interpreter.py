@@ -3,11 +3,8 @@
 Oracle: edgenet.reference (the numpy executor) for every numeric result; the
 graph itself for the arena lower bound.
 """
-import os
 import pathlib
-import subprocess
 import sys
-import sysconfig
 
 import numpy as np
 import pytest
@@ -198,40 +195,32 @@ def test_interpreters_on_parallel_threads(block):
         np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-6)
 
 
-def _compile_c(tmp_path, main_source, name, extra_flags=()):
-    """Builds a native/tests program against the core sources with the system C compiler."""
-    cc = (sysconfig.get_config_var("CC") or "cc").split()
-    sources = sorted(str(p) for p in (REPO / "native" / "src").rglob("*.c"))
-    exe = tmp_path / name
-    cmd = cc + ["-std=c11", "-O1", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror",
-                "-I", str(REPO / "native" / "include"), "-I", str(REPO / "native" / "src"),
-                *extra_flags, str(REPO / "native" / "tests" / main_source), *sources, "-o", str(exe), "-lm"]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return exe
+# The C test programs, built once per session from native/CMakeLists.txt (with sanitizers when available).
+sys.path.insert(0, str(REPO / "native" / "tests"))
+import build_programs  # noqa: E402
 
 
-def test_c_api_program(tmp_path):
-    exe = _compile_c(tmp_path, "test_c_api.c", "test_c_api")
-    result = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+def test_c_api_program():
+    result = build_programs.run(build_programs.build_programs()["test_c_api"])
     assert result.returncode == 0, result.stderr
 
 
 def test_c_runner_matches_reference(block, tmp_path):
     """native/tests/edgenet_run (the program used under qemu) reads a model and input file and prints outputs."""
     g, data = block
-    exe = _compile_c(tmp_path, "edgenet_run.c", "edgenet_run")
+    exe = build_programs.build_programs()["edgenet_run"]
     model_path, input_path = tmp_path / "block.enet", tmp_path / "image.bin"
     model_path.write_bytes(data)
     img = rand(1, 32, 32, 3)
     input_path.write_bytes(img.tobytes())
-    result = subprocess.run([str(exe), str(model_path), str(input_path)], capture_output=True, text=True, timeout=60)
+    result = build_programs.run(exe, model_path, input_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "output 0 probs (1, 10)"
     values = np.array([float(v) for v in lines[1:]], np.float32).reshape(1, 10)
     np.testing.assert_allclose(values, edgenet.reference.run(g, {"image": img})["probs"], rtol=1e-4, atol=1e-6)
 
-    bad = subprocess.run([str(exe), str(tmp_path / "missing.enet")], capture_output=True, text=True, timeout=60)
+    bad = build_programs.run(exe, tmp_path / "missing.enet")
     assert bad.returncode == 1 and "cannot open model file" in bad.stderr
 
 
