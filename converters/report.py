@@ -33,8 +33,8 @@ LOW_SQNR_DB = 20.0
 @dataclasses.dataclass
 class LayerError:
     tensor: str  # tensor name (shared by the float and the quantized graph)
-    op: str  # op producing it in the quantized graph
-    dtype: str  # "int8", or "float32" for a float-fallback op / float model output
+    op: str  # op computing it in the quantized graph (through inserted quantize/dequantize)
+    dtype: str  # what that op computes in: "int8", or "float32" for a float-fallback op
     sqnr_db: float
     cosine: float
 
@@ -121,7 +121,6 @@ def quantization_report(graph, qmodel, samples, verbose=True):
     float_probe, int8_probe = _all_tensors_as_outputs(float_graph), _all_tensors_as_outputs(qgraph)
     float_names = {t.name for t in float_probe.outputs}
     compared = [t for t in int8_probe.outputs if t.name in float_names]
-    producer_op = {t.name: n.op for n in int8_probe.nodes for t in n.outputs}
     sums = {t.name: _ErrorSums() for t in compared}
 
     total = len(samples) if hasattr(samples, "__len__") else None
@@ -135,9 +134,21 @@ def quantization_report(graph, qmodel, samples, verbose=True):
             sums[t.name].add(float_values[t.name], _as_real(t, int8_values[t.name]))
     if count == 0:
         raise calibration.CalibrationError("quantization_report needs at least one sample ({input name: array})")
-    rows = [LayerError(t.name, producer_op[t.name], t.dtype, sums[t.name].sqnr_db(), sums[t.name].cosine())
-            for t in compared]
+    rows = []
+    for t in compared:
+        computed_by = _computing_node(t)
+        rows.append(LayerError(t.name, computed_by.op, computed_by.outputs[0].dtype, sums[t.name].sqnr_db(),
+                               sums[t.name].cosine()))
     return QuantizationReport(rows, count)
+
+
+def _computing_node(t):
+    """The node that computed `t`, looking through the quantize/dequantize the quantizer inserted
+    (a float model output "probs" is computed by the int8 softmax, not by its dequantize)."""
+    node = t.producer
+    while node.op in ("quantize", "dequantize") and node.inputs[0].producer is not None:
+        node = node.inputs[0].producer
+    return node
 
 
 def _to_input_dtype(t, array):
