@@ -31,7 +31,7 @@ def make_model(tensors=None, ops=None, inputs=(0,), outputs=(2,), buffers=None, 
                version=1, identifier=b"ENET", options=None):
     """Builds `y = x + w` (x: input (2, 3), w: constant (3,)) unless parts are overridden.
 
-    tensors: dicts(name, shape, dtype=0, buffer=-1); ops: dicts(opcode, inputs, outputs,
+    tensors: dicts(name, shape, dtype=0, buffer=-1, quant=(scales, zero_points, axis)); ops: dicts(opcode, inputs, outputs,
     options_type=0); buffers: (offset, size) pairs; blobs: (offset, bytes) placed in the file;
     options: a function(builder) -> (options_type, offset) for the first op.
     """
@@ -57,11 +57,22 @@ def make_model(tensors=None, ops=None, inputs=(0,), outputs=(2,), buffers=None, 
     tensor_offsets = []
     for t in tensors:
         name, shape = b.CreateString(t["name"]), int_vector(t["shape"])
+        quant = None
+        if "quant" in t:  # (scales, zero_points, axis)
+            scale = b.CreateNumpyVector(np.asarray(t["quant"][0], dtype=np.float32))
+            zero_point = b.CreateNumpyVector(np.asarray(t["quant"][1], dtype=np.int64))
+            S.QuantizationParametersStart(b)
+            S.QuantizationParametersAddScale(b, scale)
+            S.QuantizationParametersAddZeroPoint(b, zero_point)
+            S.QuantizationParametersAddAxis(b, t["quant"][2])
+            quant = S.QuantizationParametersEnd(b)
         S.TensorStart(b)
         S.TensorAddName(b, name)
         S.TensorAddShape(b, shape)
         S.TensorAddDtype(b, t.get("dtype", 0))
         S.TensorAddBuffer(b, t.get("buffer", -1))
+        if quant is not None:
+            S.TensorAddQuantization(b, quant)
         tensor_offsets.append(S.TensorEnd(b))
     op_offsets = []
     for i, op in enumerate(ops):
@@ -167,6 +178,37 @@ def test_wrong_identifier_in_real_model():
 def test_specific_defects_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Interpreter(make_model(**kwargs))
+
+
+def _int8_reshape(quant):
+    """x int8 (2, 3) with quantization `quant` -> RESHAPE -> y int8 (3, 2)."""
+    return dict(tensors=[dict(name="x", shape=(2, 3), dtype=S.DataType.INT8, quant=quant),
+                         dict(name="y", shape=(3, 2), dtype=S.DataType.INT8)],
+                ops=[dict(opcode=S.OpCode.RESHAPE, inputs=(0,), outputs=(1,))], outputs=(1,), buffers=[], blobs=[])
+
+
+@pytest.mark.parametrize("quant, message", [
+    (([0.5, 0.25], [0], 1), "quantization has 2 scales but 1 zero points"),
+    (([0.5, 0.25], [0, 0], 1), "quantization has 2 scales but dim 1 is 3"),
+    (([0.5, 0.25], [0, 0], 5), "quantization axis 5 out of range for rank 2"),
+    (([-0.5], [0], 0), r"quantization scale\[0\] = -0.5 is not a positive finite number"),
+    (([float("nan")], [0], 0), r"quantization scale\[0\] = nan is not a positive finite number"),
+])
+def test_bad_quantization_parameters(quant, message):
+    with pytest.raises(ValueError, match="tensor 0 'x': " + message):
+        Interpreter(make_model(**_int8_reshape(quant)))
+
+
+def test_quantization_parameters_are_reported():
+    """Per-axis parameters of an int8 input reach TensorInfo; RESHAPE moves int8 data unchanged."""
+    interp = Interpreter(make_model(**_int8_reshape(([0.5, 0.25, 2.0], [1, -2, 3], 1))))
+    q = interp.inputs[0].quantization
+    assert interp.inputs[0].dtype == np.int8 and interp.outputs[0].quantization is None
+    np.testing.assert_array_equal(q.scale, np.array([0.5, 0.25, 2.0], np.float32))
+    np.testing.assert_array_equal(q.zero_point, [1, -2, 3])
+    assert q.axis == 1
+    x = np.arange(-3, 3, dtype=np.int8).reshape(2, 3)
+    np.testing.assert_array_equal(interp.run({"x": x})["y"], x.reshape(3, 2))
 
 
 def test_unknown_opcode_and_unsupported_features():
