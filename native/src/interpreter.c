@@ -163,7 +163,8 @@ static enet_status prepare_op(enet_interpreter* it, int index) {
                          enet_format_shape(declared, sizeof declared, out->def->ndim, out->def->shape));
     else if (!enet_shape_bytes(out->ndim, out->shape, out->def->dtype, &out->bytes))
       s = enet_set_error(ENET_ERROR_INVALID_MODEL, "output tensor '%s' byte size overflows", out->def->name);
-    else if (ctx->op->activation != ENET_Activation_NONE && out->def->dtype != ENET_DataType_FLOAT32)
+    else if (ctx->op->activation != ENET_Activation_NONE && !ctx->fused_activation &&
+             out->def->dtype != ENET_DataType_FLOAT32)
       s = enet_set_error(ENET_ERROR_UNSUPPORTED, "fused activation on a %s output is not supported yet",
                          enet_dtype_name(out->def->dtype));
   }

@@ -115,6 +115,15 @@ static enet_status read_quantization(const fb_table* t, enet_tensor_def* tensor)
     if (!(tensor->scale[i] > 0.0f) || tensor->scale[i] != tensor->scale[i] || tensor->scale[i] > 3.4e38f)
       return enet_set_error(ENET_ERROR_INVALID_MODEL, "quantization scale[%u] = %g is not a positive finite number",
                             i, (double)tensor->scale[i]);
+    /* A zero point is a value of the tensor's own dtype. */
+    int64_t zp_min = INT64_MIN, zp_max = INT64_MAX;
+    if (tensor->dtype == ENET_DataType_INT8) zp_min = -128, zp_max = 127;
+    if (tensor->dtype == ENET_DataType_UINT8) zp_min = 0, zp_max = 255;
+    if (tensor->dtype == ENET_DataType_INT16) zp_min = INT16_MIN, zp_max = INT16_MAX;
+    if (tensor->dtype == ENET_DataType_INT32) zp_min = INT32_MIN, zp_max = INT32_MAX;
+    if (tensor->zero_point[i] < zp_min || tensor->zero_point[i] > zp_max)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "quantization zero_point[%u] = %lld is out of range for %s", i,
+                            (long long)tensor->zero_point[i], enet_dtype_name(tensor->dtype));
   }
   tensor->num_quant = (int)scale.len;
   tensor->quant_axis = axis;

@@ -3,6 +3,7 @@
 #include "../kernels/optimized.h"
 #include "../kernels/reference/reference.h"
 #include "ops.h"
+#include "ops_s8.h"
 
 /* Shared shape checks; fills the window geometry from the tensors. */
 static enet_status conv_geometry(const enet_op_context* ctx, int depthwise, enet_window* g) {
@@ -70,11 +71,13 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, const enet_window* g
 
 static enet_status prepare(enet_op_context* ctx, int depthwise) {
   enet_window g;
-  enet_status s = enet_check_float(ctx);
+  int int8 = enet_is_int8_op(ctx); /* int8 kernels: ops/conv_s8.c */
+  enet_status s = int8 ? ENET_OK : enet_check_float(ctx);
   if (s == ENET_OK) s = conv_geometry(ctx, depthwise, &g);
   if (s != ENET_OK) return s;
   int64_t shape[4] = {g.batch, g.out_h, g.out_w, g.out_c};
   enet_set_output_shape(ctx->outputs[0], 4, shape);
+  if (int8) return depthwise ? enet_depthwise_conv2d_s8_prepare(ctx, &g) : enet_conv2d_s8_prepare(ctx, &g);
   return prepare_packed_f32(ctx, &g, depthwise);
 }
 
@@ -82,6 +85,10 @@ enet_status enet_conv2d_prepare(enet_op_context* ctx) { return prepare(ctx, 0); 
 enet_status enet_depthwise_conv2d_prepare(enet_op_context* ctx) { return prepare(ctx, 1); }
 
 void enet_conv2d_invoke(const enet_op_context* ctx) {
+  if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
+    enet_conv2d_s8_invoke(ctx);
+    return;
+  }
   if (ctx->state) { /* packed at prepare */
     enet_f32_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
     return;
@@ -92,6 +99,10 @@ void enet_conv2d_invoke(const enet_op_context* ctx) {
 }
 
 void enet_depthwise_conv2d_invoke(const enet_op_context* ctx) {
+  if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
+    enet_depthwise_conv2d_s8_invoke(ctx);
+    return;
+  }
   if (ctx->state) { /* packed at prepare */
     enet_f32_dwconv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
     return;

@@ -2,6 +2,7 @@
  * RELU6, SIGMOID, TANH, HARD_SWISH, and CLIP. */
 #include "../kernels/reference/reference.h"
 #include "ops.h"
+#include "ops_s8.h"
 
 /* Right-aligns `t`'s shape into `ndim` dims, padding with leading 1s. */
 static void aligned_shape(const enet_rt_tensor* t, int ndim, int64_t* out) {
@@ -11,7 +12,8 @@ static void aligned_shape(const enet_rt_tensor* t, int ndim, int64_t* out) {
 
 enet_status enet_binary_prepare(enet_op_context* ctx) {
   const enet_rt_tensor *a = ctx->inputs[0], *b = ctx->inputs[1];
-  enet_status s = enet_check_float(ctx);
+  int int8 = enet_is_int8_op(ctx); /* int8 kernels: ops/elementwise_s8.c */
+  enet_status s = int8 ? ENET_OK : enet_check_float(ctx);
   if (s != ENET_OK) return s;
   int ndim = a->ndim > b->ndim ? a->ndim : b->ndim;
   int64_t as[ENET_MAX_DIMS], bs[ENET_MAX_DIMS], out[ENET_MAX_DIMS];
@@ -27,10 +29,14 @@ enet_status enet_binary_prepare(enet_op_context* ctx) {
     out[d] = as[d] == 1 ? bs[d] : as[d];
   }
   enet_set_output_shape(ctx->outputs[0], ndim, out);
-  return ENET_OK;
+  return int8 ? enet_binary_s8_prepare(ctx) : ENET_OK;
 }
 
 void enet_binary_invoke(const enet_op_context* ctx) {
+  if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
+    enet_binary_s8_invoke(ctx);
+    return;
+  }
   const enet_rt_tensor *a = ctx->inputs[0], *b = ctx->inputs[1], *y = ctx->outputs[0];
   int64_t as[ENET_MAX_DIMS], bs[ENET_MAX_DIMS];
   aligned_shape(a, y->ndim, as);
@@ -43,13 +49,21 @@ void enet_binary_invoke(const enet_op_context* ctx) {
 
 /* Unary ops and CLIP keep the input shape. */
 enet_status enet_unary_prepare(enet_op_context* ctx) {
+  if (enet_is_int8_op(ctx)) return enet_lookup_s8_prepare(ctx); /* int8: a table lookup */
   enet_status s = enet_check_float(ctx);
   if (s != ENET_OK) return s;
+  if (ctx->num_inputs != 1)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "float %s takes one input, got %d",
+                          enet_opcode_name(ctx->op->opcode), ctx->num_inputs);
   enet_set_output_shape(ctx->outputs[0], ctx->inputs[0]->ndim, ctx->inputs[0]->shape);
   return ENET_OK;
 }
 
 void enet_unary_invoke(const enet_op_context* ctx) {
+  if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
+    enet_lookup_s8_invoke(ctx);
+    return;
+  }
   enet_unary_op op;
   switch (ctx->op->opcode) {
     case ENET_OpCode_RELU: op = ENET_UNARY_RELU; break;

@@ -2,6 +2,7 @@
 #include "../kernels/optimized.h"
 #include "../kernels/reference/reference.h"
 #include "ops.h"
+#include "ops_s8.h"
 
 /* Float fast path: a fully connected layer is a 1x1 convolution over `rows`
  * pixels, so it shares the packed GEMM of conv (weights (Out, In) are OHWI
@@ -25,7 +26,8 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, int64_t rows, int64_
 
 enet_status enet_fully_connected_prepare(enet_op_context* ctx) {
   const enet_rt_tensor *x = ctx->inputs[0], *w = ctx->inputs[1], *bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
-  enet_status s = enet_check_float(ctx);
+  int int8 = enet_is_int8_op(ctx); /* int8 kernel: ops/conv_s8.c */
+  enet_status s = int8 ? ENET_OK : enet_check_float(ctx);
   if (s == ENET_OK) s = enet_check_rank(ctx, 1, 2, "weights (Out, In)");
   if (s != ENET_OK) return s;
   if (x->ndim < 1 || x->shape[x->ndim - 1] != w->shape[1]) {
@@ -39,12 +41,17 @@ enet_status enet_fully_connected_prepare(enet_op_context* ctx) {
   for (int d = 0; d < x->ndim; d++) shape[d] = x->shape[d];
   shape[x->ndim - 1] = w->shape[0];
   enet_set_output_shape(ctx->outputs[0], x->ndim, shape);
+  if (int8) return enet_fully_connected_s8_prepare(ctx);
   int64_t rows = 1; /* all leading dims of x */
   for (int d = 0; d + 1 < x->ndim; d++) rows *= x->shape[d];
   return prepare_packed_f32(ctx, rows, w->shape[1], w->shape[0]);
 }
 
 void enet_fully_connected_invoke(const enet_op_context* ctx) {
+  if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
+    enet_fully_connected_s8_invoke(ctx);
+    return;
+  }
   if (ctx->state) { /* packed at prepare */
     enet_f32_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
     return;

@@ -7,7 +7,8 @@
  *   reduce.c           MEAN
  *   softmax.c          SOFTMAX
  *   shape.c            RESHAPE, TRANSPOSE, CONCAT, PAD
- *   quantize.c         QUANTIZE, DEQUANTIZE (not yet supported)
+ *   quantize.c         QUANTIZE, DEQUANTIZE
+ * The int8 side of each op lives in *_s8.c files (see ops_s8.h).
  * registry.c maps op codes to these functions and states each op's input,
  * output and options contract, which the loader verifies.
  */

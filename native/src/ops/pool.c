@@ -1,6 +1,7 @@
 /* MAX_POOL_2D and AVG_POOL_2D on NHWC input, Pool2DOptions. */
 #include "../kernels/reference/reference.h"
 #include "ops.h"
+#include "ops_s8.h"
 
 static enet_status pool_geometry(const enet_op_context* ctx, enet_window* g) {
   const enet_rt_tensor* x = ctx->inputs[0];
@@ -26,15 +27,20 @@ static enet_status pool_geometry(const enet_op_context* ctx, enet_window* g) {
 
 enet_status enet_pool2d_prepare(enet_op_context* ctx) {
   enet_window g;
-  enet_status s = enet_check_float(ctx);
+  int int8 = enet_is_int8_op(ctx); /* int8 kernels: ops/pool_s8.c */
+  enet_status s = int8 ? ENET_OK : enet_check_float(ctx);
   if (s == ENET_OK) s = pool_geometry(ctx, &g);
   if (s != ENET_OK) return s;
   int64_t shape[4] = {g.batch, g.out_h, g.out_w, g.out_c};
   enet_set_output_shape(ctx->outputs[0], 4, shape);
-  return ENET_OK;
+  return int8 ? enet_pool2d_s8_prepare(ctx, &g) : ENET_OK;
 }
 
 void enet_pool2d_invoke(const enet_op_context* ctx) {
+  if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
+    enet_pool2d_s8_invoke(ctx);
+    return;
+  }
   enet_window g;
   pool_geometry(ctx, &g);
   if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D)

@@ -1,6 +1,7 @@
 /* MEAN over ReduceOptions.axes (non-negative), optionally keeping dims. */
 #include "../kernels/reference/reference.h"
 #include "ops.h"
+#include "ops_s8.h"
 
 /* Marks reduced dims; fails on an axis out of range or listed twice. */
 static enet_status reduced_dims(const enet_op_context* ctx, uint8_t* reduce) {
@@ -19,7 +20,8 @@ static enet_status reduced_dims(const enet_op_context* ctx, uint8_t* reduce) {
 enet_status enet_mean_prepare(enet_op_context* ctx) {
   const enet_rt_tensor* x = ctx->inputs[0];
   uint8_t reduce[ENET_MAX_DIMS];
-  enet_status s = enet_check_float(ctx);
+  int int8 = enet_is_int8_op(ctx); /* int8 kernel: ops/pool_s8.c */
+  enet_status s = int8 ? ENET_OK : enet_check_float(ctx);
   if (s == ENET_OK) s = reduced_dims(ctx, reduce);
   if (s != ENET_OK) return s;
   int64_t shape[ENET_MAX_DIMS];
@@ -31,10 +33,14 @@ enet_status enet_mean_prepare(enet_op_context* ctx) {
       shape[ndim++] = 1;
   }
   enet_set_output_shape(ctx->outputs[0], ndim, shape);
-  return ENET_OK;
+  return int8 ? enet_mean_s8_prepare(ctx, reduce) : ENET_OK;
 }
 
 void enet_mean_invoke(const enet_op_context* ctx) {
+  if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
+    enet_mean_s8_invoke(ctx);
+    return;
+  }
   uint8_t reduce[ENET_MAX_DIMS];
   reduced_dims(ctx, reduce);
   enet_ref_mean_f32(ctx->inputs[0]->ndim, ctx->inputs[0]->shape, reduce, ctx->inputs[0]->data, ctx->outputs[0]->data);

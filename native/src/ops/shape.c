@@ -3,6 +3,7 @@
 
 #include "../kernels/reference/reference.h"
 #include "ops.h"
+#include "ops_s8.h"
 
 /* Data movement keeps the dtype: every input must match the output's. */
 static enet_status check_same_dtype(const enet_op_context* ctx) {
@@ -20,6 +21,7 @@ enet_status enet_reshape_prepare(enet_op_context* ctx) {
   const enet_rt_tensor* x = ctx->inputs[0];
   const enet_op_options* o = &ctx->op->options;
   enet_status s = check_same_dtype(ctx);
+  if (s == ENET_OK && enet_is_int8_op(ctx)) s = enet_check_same_quant(ctx);
   if (s != ENET_OK) return s;
   int ndim = o->reshape.ndim >= 0 ? o->reshape.ndim : ctx->outputs[0]->def->ndim;
   const int64_t* target = o->reshape.ndim >= 0 ? o->reshape.shape : ctx->outputs[0]->def->shape;
@@ -63,6 +65,7 @@ static void transpose_perm(const enet_op_context* ctx, int* perm) {
 enet_status enet_transpose_prepare(enet_op_context* ctx) {
   const enet_rt_tensor* x = ctx->inputs[0];
   enet_status s = check_same_dtype(ctx);
+  if (s == ENET_OK && enet_is_int8_op(ctx)) s = enet_check_same_quant(ctx);
   if (s != ENET_OK) return s;
   int n = ctx->op->options.transpose.ndim;
   if (n != 0 && n != x->ndim)
@@ -113,10 +116,15 @@ enet_status enet_concat_prepare(enet_op_context* ctx) {
     shape[axis] += x->shape[axis];
   }
   enet_set_output_shape(ctx->outputs[0], first->ndim, shape);
-  return ENET_OK;
+  /* int8 inputs may each have their own scale: ops/shape_s8.c requantizes them. */
+  return enet_is_int8_op(ctx) ? enet_concat_s8_prepare(ctx) : ENET_OK;
 }
 
 void enet_concat_invoke(const enet_op_context* ctx) {
+  if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
+    enet_concat_s8_invoke(ctx);
+    return;
+  }
   /* For each outer index, every input contributes one contiguous row (its dims
    * from `axis` inward); rows are laid side by side in the output. */
   const enet_rt_tensor* first = ctx->inputs[0];
@@ -141,7 +149,8 @@ void enet_concat_invoke(const enet_op_context* ctx) {
 enet_status enet_pad_prepare(enet_op_context* ctx) {
   const enet_rt_tensor* x = ctx->inputs[0];
   const enet_op_options* o = &ctx->op->options;
-  enet_status s = enet_check_float(ctx);
+  int int8 = enet_is_int8_op(ctx); /* int8 kernel: ops/shape_s8.c */
+  enet_status s = int8 ? ENET_OK : enet_check_float(ctx);
   if (s != ENET_OK) return s;
   if (o->pad.num != 2 * x->ndim)
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "paddings has %d entries; an input of rank %d needs %d", o->pad.num,
@@ -149,10 +158,14 @@ enet_status enet_pad_prepare(enet_op_context* ctx) {
   int64_t shape[ENET_MAX_DIMS];
   for (int d = 0; d < x->ndim; d++) shape[d] = x->shape[d] + o->pad.paddings[2 * d] + o->pad.paddings[2 * d + 1];
   enet_set_output_shape(ctx->outputs[0], x->ndim, shape);
-  return ENET_OK;
+  return int8 ? enet_pad_s8_prepare(ctx) : ENET_OK;
 }
 
 void enet_pad_invoke(const enet_op_context* ctx) {
+  if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
+    enet_pad_s8_invoke(ctx);
+    return;
+  }
   enet_ref_pad_f32(ctx->inputs[0]->ndim, ctx->inputs[0]->shape, ctx->op->options.pad.paddings,
                    ctx->op->options.pad.value, ctx->inputs[0]->data, ctx->outputs[0]->data);
 }

@@ -1,6 +1,7 @@
 /* SOFTMAX: exp(beta * (x - max)) / sum along SoftmaxOptions.axis (negative counts from the end). */
 #include "../kernels/reference/reference.h"
 #include "ops.h"
+#include "ops_s8.h"
 
 static int softmax_axis(const enet_op_context* ctx) {
   int axis = ctx->op->options.softmax.axis;
@@ -9,17 +10,24 @@ static int softmax_axis(const enet_op_context* ctx) {
 
 enet_status enet_softmax_prepare(enet_op_context* ctx) {
   const enet_rt_tensor* x = ctx->inputs[0];
-  enet_status s = enet_check_float(ctx);
+  int int8 = enet_is_int8_op(ctx); /* int8 kernel: ops/softmax_s8.c */
+  enet_status s = int8 ? ENET_OK : enet_check_float(ctx);
   if (s != ENET_OK) return s;
+  if (!int8 && ctx->num_inputs != 1)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "float SOFTMAX takes one input, got %d", ctx->num_inputs);
   int axis = softmax_axis(ctx);
   if (axis < 0 || axis >= x->ndim)
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "axis %d out of range for an input of rank %d",
                           ctx->op->options.softmax.axis, x->ndim);
   enet_set_output_shape(ctx->outputs[0], x->ndim, x->shape);
-  return ENET_OK;
+  return int8 ? enet_softmax_s8_prepare(ctx, axis) : ENET_OK;
 }
 
 void enet_softmax_invoke(const enet_op_context* ctx) {
+  if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
+    enet_softmax_s8_invoke(ctx);
+    return;
+  }
   const enet_rt_tensor* x = ctx->inputs[0];
   int axis = softmax_axis(ctx);
   int64_t outer = 1, inner = 1;

@@ -1,0 +1,79 @@
+/* int8 MAX_POOL_2D (input and output share scale and zero point), AVG_POOL_2D and
+ * MEAN (sum of x - zp, requantized with M = s_in / (s_out * count)). */
+#include "ops_s8.h"
+
+/* Largest averaging window: count * 255 must fit the int32 accumulator. */
+#define MAX_AVERAGE_COUNT ((int64_t)1 << 23)
+
+static enet_status check_io(const enet_op_context* ctx, float* s_in, int32_t* zp_in, enet_s8_output* out,
+                            float* s_out) {
+  int32_t zp_out;
+  enet_status s = enet_check_dtype(ctx->inputs[0], ENET_DataType_INT8, "input");
+  if (s == ENET_OK) s = enet_per_tensor_quant(ctx->inputs[0], "input", s_in, zp_in);
+  if (s == ENET_OK) s = enet_s8_output_params(ctx, out);
+  if (s == ENET_OK) s = enet_per_tensor_quant(ctx->outputs[0], "output", s_out, &zp_out);
+  return s;
+}
+
+enet_status enet_pool2d_s8_prepare(enet_op_context* ctx, const enet_window* g) {
+  enet_s8_state* st;
+  enet_s8_output out;
+  float s_in, s_out;
+  int32_t zp_in;
+  enet_status s = check_io(ctx, &s_in, &zp_in, &out, &s_out);
+  if (s != ENET_OK) return s;
+  if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D) {
+    if ((s = enet_check_same_quant(ctx)) == ENET_OK) s = enet_s8_state_alloc(ctx, 0, &st);
+    if (s == ENET_OK) st->window = *g;
+    return s;
+  }
+  int64_t max_count = g->k_h * g->k_w; /* k_h, k_w < 2^31: no overflow */
+  if (max_count > MAX_AVERAGE_COUNT)
+    return enet_set_error(ENET_ERROR_UNSUPPORTED, "int8 average pool window of %lld cells is too large",
+                          (long long)max_count);
+  if ((s = enet_s8_state_alloc(ctx, max_count, &st)) != ENET_OK) return s;
+  st->out = out;
+  st->in_zp = zp_in;
+  st->window = *g;
+  for (int64_t count = 1; count <= max_count; count++) /* one multiplier per possible window count */
+    if ((s = enet_quantize_multiplier((double)s_in / ((double)s_out * (double)count), &st->requant[count - 1])) !=
+        ENET_OK)
+      return s;
+  return ENET_OK;
+}
+
+void enet_pool2d_s8_invoke(const enet_op_context* ctx) {
+  const enet_s8_state* st = ctx->state;
+  const enet_window* g = &st->window;
+  if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D)
+    enet_ref_max_pool2d_s8(g, ctx->inputs[0]->data, ctx->outputs[0]->data);
+  else
+    enet_ref_avg_pool2d_s8(g, ctx->op->options.pool.count_include_pad, ctx->inputs[0]->data, st->in_zp, st->requant,
+                           &st->out, ctx->outputs[0]->data);
+}
+
+enet_status enet_mean_s8_prepare(enet_op_context* ctx, const uint8_t* reduce) {
+  enet_s8_state* st;
+  enet_s8_output out;
+  float s_in, s_out;
+  int32_t zp_in;
+  enet_status s = check_io(ctx, &s_in, &zp_in, &out, &s_out);
+  if (s != ENET_OK) return s;
+  int64_t count = 1;
+  for (int d = 0; d < ctx->inputs[0]->ndim; d++)
+    if (reduce[d]) count *= ctx->inputs[0]->shape[d]; /* <= element count, no overflow */
+  if (count < 1 || count > MAX_AVERAGE_COUNT)
+    return enet_set_error(ENET_ERROR_UNSUPPORTED, "int8 mean over %lld elements is not supported (1 to %lld)",
+                          (long long)count, (long long)MAX_AVERAGE_COUNT);
+  if ((s = enet_s8_state_alloc(ctx, 1, &st)) != ENET_OK) return s;
+  st->out = out;
+  st->in_zp = zp_in;
+  for (int d = 0; d < ENET_MAX_DIMS; d++) st->reduce[d] = reduce[d];
+  return enet_quantize_multiplier((double)s_in / ((double)s_out * (double)count), &st->requant[0]);
+}
+
+void enet_mean_s8_invoke(const enet_op_context* ctx) {
+  const enet_s8_state* st = ctx->state;
+  enet_ref_mean_s8(ctx->inputs[0]->ndim, ctx->inputs[0]->shape, st->reduce, ctx->inputs[0]->data, st->in_zp,
+                   st->requant[0], &st->out, ctx->outputs[0]->data);
+}
