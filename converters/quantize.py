@@ -3,9 +3,8 @@
     ranges = calibration.collect_ranges(graph, samples)            # {tensor name: (lo, hi)}
     summary = quantize_graph(graph, ranges, io_dtype="float32")    # rewrites `graph` in place
 
-The scheme and the exact integer arithmetic are in docs/QUANTIZATION.md; the IR
-convention (dtypes, `Tensor.quant`, lookup tables as constant inputs) in the module
-docstring of edgenet/ops/__init__.py. In short:
+The scheme and the exact integer arithmetic are in docs/QUANTIZATION.md (the contract
+with the integer reference in edgenet/ops and the C kernels). In short:
 
 - weights: int8, symmetric, one scale per output channel, values in [-127, 127];
 - activations: int8, asymmetric, one scale and zero point per tensor, from the calibrated
@@ -33,9 +32,9 @@ from edgenet.ops.normalization import softmax_table
 log = logging.getLogger("edgenet.quantize")
 
 IO_DTYPES = ("float32", "int8")
-# A calibrated range narrower than this many scale steps' worth gets this scale instead, so
-# an all-zero (or constant) tensor never divides by zero, while requantization multipliers
-# involving it stay inside the range the C core accepts.
+# The smallest activation scale. A degenerate calibrated range (an all-zero tensor, e.g. a dead
+# relu) gets it instead of 0, so nothing divides by zero; it is not smaller so that the
+# requantization multipliers of the ops reading that tensor stay in the range the C core accepts.
 MIN_SCALE = 1e-6
 
 # Where the output channel of each weighted op's weights is (docs/QUANTIZATION.md).
