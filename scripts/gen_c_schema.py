@@ -97,8 +97,8 @@ def generate(text):
                         default = "ENET_%s_%s" % (ftype, default)
                     elif default in ("true", "false"):
                         default = "1" if default == "true" else "0"
-                    elif ftype == "float" and "." not in default:
-                        default += ".0"
+                    elif ftype == "float" and not any(c in default for c in ".eE"):
+                        default += ".0"  # "1" -> "1.0f"; "1e-5" is already a valid float literal
                     if ftype == "float":
                         default += "f"
                     lines.append("#define ENET_%s_%s_DEFAULT %s" % (name, field, default))
