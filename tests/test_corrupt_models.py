@@ -181,9 +181,9 @@ def test_specific_defects_are_named(kwargs, message):
 
 
 def _int8_reshape(quant):
-    """x int8 (2, 3) with quantization `quant` -> RESHAPE -> y int8 (3, 2)."""
+    """x int8 (2, 3) -> RESHAPE -> y int8 (3, 2), x with quantization `quant`, y per-tensor."""
     return dict(tensors=[dict(name="x", shape=(2, 3), dtype=S.DataType.INT8, quant=quant),
-                         dict(name="y", shape=(3, 2), dtype=S.DataType.INT8)],
+                         dict(name="y", shape=(3, 2), dtype=S.DataType.INT8, quant=([0.5], [1], 0))],
                 ops=[dict(opcode=S.OpCode.RESHAPE, inputs=(0,), outputs=(1,))], outputs=(1,), buffers=[], blobs=[])
 
 
@@ -200,13 +200,14 @@ def test_bad_quantization_parameters(quant, message):
 
 
 def test_quantization_parameters_are_reported():
-    """Per-axis parameters of an int8 input reach TensorInfo; RESHAPE moves int8 data unchanged."""
-    interp = Interpreter(make_model(**_int8_reshape(([0.5, 0.25, 2.0], [1, -2, 3], 1))))
-    q = interp.inputs[0].quantization
-    assert interp.inputs[0].dtype == np.int8 and interp.outputs[0].quantization is None
-    np.testing.assert_array_equal(q.scale, np.array([0.5, 0.25, 2.0], np.float32))
-    np.testing.assert_array_equal(q.zero_point, [1, -2, 3])
-    assert q.axis == 1
+    """Quantization parameters of int8 tensors reach TensorInfo; RESHAPE moves int8 data unchanged."""
+    interp = Interpreter(make_model(**_int8_reshape(([0.5], [1], 0))))
+    q_in, q_out = interp.inputs[0].quantization, interp.outputs[0].quantization
+    assert interp.inputs[0].dtype == np.int8 and interp.outputs[0].dtype == np.int8
+    for q in (q_in, q_out):
+        np.testing.assert_array_equal(q.scale, np.array([0.5], np.float32))
+        np.testing.assert_array_equal(q.zero_point, [1])
+        assert q.axis == 0
     x = np.arange(-3, 3, dtype=np.int8).reshape(2, 3)
     np.testing.assert_array_equal(interp.run({"x": x})["y"], x.reshape(3, 2))
 
@@ -218,7 +219,7 @@ def test_unknown_opcode_and_unsupported_features():
         Interpreter(make_model(version=7))
     quantize = dict(tensors=[dict(name="x", shape=(2, 3)), dict(name="q", shape=(2, 3), dtype=S.DataType.INT8)],
                     ops=[dict(opcode=S.OpCode.QUANTIZE, inputs=(0,), outputs=(1,))], outputs=(1,), buffers=[], blobs=[])
-    with pytest.raises(RuntimeError, match="QUANTIZE is not supported by this build yet"):
+    with pytest.raises(ValueError, match="QUANTIZE.*output 'q' is INT8 but has no quantization parameters"):
         Interpreter(make_model(**quantize))
 
 
