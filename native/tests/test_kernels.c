@@ -1,9 +1,10 @@
 /*
- * test_kernels — every optimized float kernel this CPU can run (each ISA
- * family, not only the best) against the reference kernels, on odd shapes and
- * channel counts, with 1, 2 and 3 threads:
- *   - within 1e-5 of the reference, relative to sum |x*w| + |bias| (the
+ * test_kernels — every optimized kernel this CPU can run (each ISA family,
+ * not only the best) against the reference kernels, on odd shapes and channel
+ * counts, with 1, 2 and 3 threads:
+ *   - float within 1e-5 of the reference, relative to sum |x*w| + |bias| (the
  *     scale of the rounding error of any summation order);
+ *   - int8 bit-exact (random zero points, per-channel multipliers, clamps);
  *   - bit-identical for every thread count.
  * Built with the C tests and run natively and under qemu (scripts/run_arm_tests.sh).
  * Prints each failure and exits 1 if any.
@@ -17,6 +18,8 @@
 #include "../src/cpu.h"
 #include "../src/kernels/optimized.h"
 #include "../src/kernels/reference/reference.h"
+#include "../src/kernels/reference/reference_s8.h"
+#include "../src/ops/ops_s8.h" /* enet_quantize_multiplier */
 #include "../src/threadpool.h"
 
 static int failures = 0, checks = 0;
@@ -151,6 +154,76 @@ static void test_conv(const enet_f32_kernels* k, enet_threadpool** pools, int de
   free(x), free(w), free(b), free(ax), free(aw), free(ab), free(want), free(mag), free(got1), free(got);
 }
 
+static int8_t* random_s8(size_t n, int lo, int hi) {
+  int8_t* p = malloc(n ? n : 1);
+  for (size_t i = 0; i < n; i++) p[i] = (int8_t)irand(lo, hi);
+  return p;
+}
+
+/* int8 conv (or fully connected) through the packed int8 GEMM vs the reference, bit for bit. */
+static void test_qs8_conv(const enet_qs8_kernels* k, enet_threadpool** pools, int fc) {
+  enet_window g;
+  if (fc) {
+    memset(&g, 0, sizeof g);
+    g.batch = irand(1, 9), g.in_h = g.in_w = g.out_h = g.out_w = 1, g.k_h = g.k_w = 1;
+    g.in_c = irand(1, 300), g.out_c = irand(1, 70);
+    g.stride_h = g.stride_w = g.dilation_h = g.dilation_w = 1;
+  } else {
+    random_window(&g, 0);
+  }
+  size_t nx = (size_t)(g.batch * g.in_h * g.in_w * g.in_c), ny = (size_t)(g.batch * g.out_h * g.out_w * g.out_c);
+  size_t n = (size_t)g.out_c, kdim = (size_t)(g.k_h * g.k_w * g.in_c);
+  int8_t *x = random_s8(nx, -128, 127), *w = random_s8(n * kdim, -127, 127);
+  int32_t* bias = NULL;
+  if (irand(0, 3)) {
+    bias = malloc(n * sizeof *bias);
+    for (size_t c = 0; c < n; c++) bias[c] = irand(-20000, 20000);
+  }
+  int32_t x_zp = irand(-128, 127);
+  enet_requant* rq = malloc(n * sizeof *rq);
+  /* Per-channel multipliers over a wide range, as per-channel weight scales give. */
+  double base = 1.0 / (double)(kdim * 64 + 1);
+  for (size_t c = 0; c < n; c++)
+    if (enet_quantize_multiplier(base * pow(2.0, 6.0 * (double)frand()), &rq[c]) != ENET_OK) abort();
+  enet_s8_output out = {irand(-128, 127), -128, 127};
+  if (irand(0, 1)) out.min = out.zero_point, out.max = irand(0, 1) ? 127 : (out.zero_point + 100 > 127 ? 127 : out.zero_point + 100);
+  int8_t *want = malloc(ny + 1), *got1 = malloc(ny + 1), *got = malloc(ny + 1);
+  if (fc)
+    enet_ref_fully_connected_s8(g.batch, g.in_c, g.out_c, x, x_zp, w, bias, rq, &out, want);
+  else
+    enet_ref_conv2d_s8(&g, x, x_zp, w, bias, rq, &out, want);
+  const char* what = fc ? "qs8 fully connected" : "qs8 conv";
+  const char* isa = enet_isa_name(k->isa);
+  for (int t = 0; t < 3; t++) {
+    int threads = enet_threadpool_size(pools[t]);
+    void* mem = NULL;
+    if (posix_memalign(&mem, 64, enet_qs8_conv_plan_size(k, &g, threads))) abort();
+    enet_qs8_conv_plan* p = enet_qs8_conv_plan_init(mem, k, &g, threads, w, bias, x_zp, rq, out.zero_point,
+                                                    out.min, out.max);
+    enet_qs8_conv_run(p, pools[t], x, t ? got : got1);
+    free(mem);
+    if (t == 0) {
+      checks++;
+      for (size_t i = 0; i < ny; i++)
+        if (got1[i] != want[i]) {
+          fprintf(stderr, "FAIL %s [%s] in (%lld,%lld,%lld,%lld) k %lldx%lld s %d,%d pad %d,%d out_c %lld x_zp %d: "
+                  "y[%zu] = %d, reference %d\n", what, isa, (long long)g.batch, (long long)g.in_h, (long long)g.in_w,
+                  (long long)g.in_c, (long long)g.k_h, (long long)g.k_w, g.stride_h, g.stride_w, g.pad_top,
+                  g.pad_left, (long long)g.out_c, x_zp, i, got1[i], want[i]);
+          failures++;
+          break;
+        }
+    } else {
+      checks++;
+      if (memcmp(got1, got, ny) != 0) {
+        fprintf(stderr, "FAIL %s [%s]: %d threads differ from 1 thread\n", what, isa, threads);
+        failures++;
+      }
+    }
+  }
+  free(x), free(w), free(bias), free(rq), free(want), free(got1), free(got);
+}
+
 int main(void) {
   const enet_cpu_info* cpu = enet_cpu();
   printf("cpu: sse41=%d avx2_fma=%d avx512_vnni=%d neon=%d neon_dot=%d i8mm=%d cores=%d; selected %s\n", cpu->sse41,
@@ -171,6 +244,17 @@ int main(void) {
     for (int i = 0; i < 60; i++) test_conv(k, pools, 1, 0);
     for (int i = 0; i < 30; i++) test_conv(k, pools, 0, 1);
     printf("%s: %s\n", enet_isa_name(k->isa), failures == before ? "float kernels match the reference" : "FAILED");
+  }
+  static const enet_isa qs8_families[] = {ENET_ISA_SSE41, ENET_ISA_AVX2, ENET_ISA_NEON, ENET_ISA_NEONDOT};
+  for (size_t f = 0; f < sizeof qs8_families / sizeof qs8_families[0]; f++) {
+    if (qs8_families[f] / 10 != best / 10 || qs8_families[f] > best) continue;
+    const enet_qs8_kernels* k = enet_qs8_kernels_for(qs8_families[f]);
+    if (!k) continue;
+    tested++;
+    int before = failures;
+    for (int i = 0; i < 60; i++) test_qs8_conv(k, pools, 0);
+    for (int i = 0; i < 30; i++) test_qs8_conv(k, pools, 1);
+    printf("%s: %s\n", enet_isa_name(k->isa), failures == before ? "int8 kernels bit-exact with the reference" : "FAILED");
   }
   for (int t = 0; t < 3; t++) enet_threadpool_free(pools[t]);
   if (!tested) printf("no optimized float kernels for this CPU (reference only)\n");

@@ -1,0 +1,47 @@
+/* qs8 GEMM tile 4 rows x 8 columns, k in blocks of 4 (c4), aarch64 int8 dot
+ * product (sdot). Each column's 4 weights of a block sit together, so one sdot
+ * adds a row's 4 products to each of 4 columns. See enet_qs8_gemm_ukernel. */
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#include <string.h>
+
+#include "../optimized.h"
+
+#define DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
+
+/* 4 inputs a[k..k+3] (zeros past kc) repeated in every 32-bit lane. */
+DOTPROD static inline int8x16_t input_quad(const int8_t* a, size_t n) {
+  int32_t v = 0;
+  if (n >= 4)
+    memcpy(&v, a, 4); /* one 32-bit load */
+  else
+    memcpy(&v, a, n);
+  return vreinterpretq_s8_s32(vdupq_n_s32(v));
+}
+
+DOTPROD void enet_qs8_gemm_4x8c4_neondot(size_t mr, size_t kc, const int8_t* a, size_t a_stride, const void* packed,
+                                         int32_t* acc) {
+  const int8_t* a0 = a;
+  const int8_t* a1 = mr > 1 ? a0 + a_stride : a0; /* missing rows alias the row above */
+  const int8_t* a2 = mr > 2 ? a1 + a_stride : a1;
+  const int8_t* a3 = mr > 3 ? a2 + a_stride : a2;
+  const int32_t* bias = packed;
+  int32x4_t c0l = vld1q_s32(bias), c0h = vld1q_s32(bias + 4);
+  int32x4_t c1l = c0l, c1h = c0h, c2l = c0l, c2h = c0h, c3l = c0l, c3h = c0h;
+  const int8_t* w = (const int8_t*)(bias + 8);
+  for (size_t k = 0; k < kc; k += 4, w += 32) {
+    const size_t n = kc - k;
+    const int8x16_t wl = vld1q_s8(w), wh = vld1q_s8(w + 16);
+    int8x16_t v = input_quad(a0 + k, n);
+    c0l = vdotq_s32(c0l, wl, v), c0h = vdotq_s32(c0h, wh, v);
+    v = input_quad(a1 + k, n);
+    c1l = vdotq_s32(c1l, wl, v), c1h = vdotq_s32(c1h, wh, v);
+    v = input_quad(a2 + k, n);
+    c2l = vdotq_s32(c2l, wl, v), c2h = vdotq_s32(c2h, wh, v);
+    v = input_quad(a3 + k, n);
+    c3l = vdotq_s32(c3l, wl, v), c3h = vdotq_s32(c3h, wh, v);
+  }
+  vst1q_s32(acc, c0l), vst1q_s32(acc + 4, c0h), vst1q_s32(acc + 8, c1l), vst1q_s32(acc + 12, c1h);
+  vst1q_s32(acc + 16, c2l), vst1q_s32(acc + 20, c2h), vst1q_s32(acc + 24, c3l), vst1q_s32(acc + 28, c3h);
+}
+#endif

@@ -1,0 +1,164 @@
+/*
+ * qs8_conv_gemm.c — int8 convolution / fully connected as an integer GEMM over
+ * packed weights (the int8 twin of f32_conv_gemm.c; same tiling and threading).
+ *
+ *   acc[m][c] = bias[c] + sum_k (x[m][k] - x_zp) * w[c][k]
+ *             = (bias[c] - x_zp * sum_k w[c][k]) + sum_k x[m][k] * w[c][k]
+ * The bracket is folded into the packed bias at prepare time, and im2col pads
+ * with x_zp (whose products the folded bias cancels), so microkernels multiply
+ * raw int8. int32 sums wrap identically in any order, and the reference bound
+ * check guarantees the true sum fits, so the result is exact. Each tile's
+ * accumulators are then requantized with the shared enet_requantize: bit-exact
+ * with the reference kernels on every ISA and for any thread count.
+ */
+#include <string.h>
+
+#include "optimized.h"
+
+#define SCRATCH_BYTES 32768 /* im2col tile budget per thread */
+#define MAX_TILE 64         /* MR * NR of the largest microkernel tile */
+
+static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+static size_t align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+
+static void plan_shape(const enet_qs8_kernels* k, const enet_window* g, enet_qs8_conv_plan* p) {
+  memset(p, 0, sizeof *p);
+  p->k = k;
+  p->g = *g;
+  p->m = (size_t)(g->batch * g->out_h * g->out_w);
+  p->n = (size_t)g->out_c;
+  p->kdim = (size_t)(g->k_h * g->k_w * g->in_c);
+  p->direct = g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
+              g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w;
+  size_t rows = SCRATCH_BYTES / (p->kdim ? p->kdim : 1);
+  p->mc = rows / k->mr * k->mr;
+  if (p->mc < k->mr) p->mc = k->mr;
+  if (p->mc > 16 * k->mr) p->mc = 16 * k->mr;
+  size_t weight_bytes = k->kr == 2 ? 2 : 1; /* c2 panels hold int16 weights, c4 panels int8 */
+  p->panel_bytes = k->nr * 4 + div_up(p->kdim, k->kr) * k->kr * k->nr * weight_bytes;
+}
+
+size_t enet_qs8_conv_plan_size(const enet_qs8_kernels* k, const enet_window* g, int num_threads) {
+  enet_qs8_conv_plan p;
+  plan_shape(k, g, &p);
+  size_t bytes = align64(sizeof p) + align64(div_up(p.n, k->nr) * p.panel_bytes) + align64(p.n * sizeof(enet_requant));
+  if (!p.direct) bytes += align64((size_t)num_threads * p.mc * p.kdim);
+  return bytes;
+}
+
+enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels* k, const enet_window* g,
+                                            int num_threads, const int8_t* weights, const int32_t* bias,
+                                            int32_t x_zp, const enet_requant* requant, int32_t out_zp,
+                                            int32_t out_min, int32_t out_max) {
+  uint8_t* at = memory; /* 64-byte aligned by the caller */
+  enet_qs8_conv_plan* p = (enet_qs8_conv_plan*)at;
+  plan_shape(k, g, p);
+  at += align64(sizeof *p);
+  p->num_threads = num_threads;
+  p->x_zp = x_zp, p->out_zp = out_zp, p->out_min = out_min, p->out_max = out_max;
+  size_t nr = k->nr, kr = k->kr, panels = div_up(p->n, nr), kblocks = div_up(p->kdim, kr);
+  p->packed = at;
+  at += align64(panels * p->panel_bytes);
+  p->requant = (enet_requant*)at;
+  memcpy(p->requant, requant, p->n * sizeof *requant);
+  at += align64(p->n * sizeof(enet_requant));
+  p->scratch = p->direct ? NULL : (int8_t*)at;
+  for (size_t pi = 0; pi < panels; pi++) {
+    uint8_t* panel = p->packed + pi * p->panel_bytes;
+    int32_t* pb = (int32_t*)panel;
+    int16_t* w16 = (int16_t*)(panel + nr * 4);
+    int8_t* w8 = (int8_t*)(panel + nr * 4);
+    for (size_t j = 0; j < nr; j++) {
+      size_t o = pi * nr + j;
+      /* Folded bias in unsigned arithmetic: int32 wrap-around without undefined behaviour. */
+      uint32_t b = o < p->n && bias ? (uint32_t)bias[o] : 0u, wsum = 0;
+      for (size_t kk = 0; o < p->n && kk < p->kdim; kk++) wsum += (uint32_t)(int32_t)weights[o * p->kdim + kk];
+      pb[j] = (int32_t)(b - (uint32_t)x_zp * wsum);
+    }
+    /* Block b, column j, i < kr: w[o][b*kr + i] at (b * nr + j) * kr + i; zero past kdim and n. */
+    for (size_t b = 0; b < kblocks; b++)
+      for (size_t j = 0; j < nr; j++)
+        for (size_t i = 0; i < kr; i++) {
+          size_t o = pi * nr + j, kk = b * kr + i, at_index = (b * nr + j) * kr + i;
+          int8_t v = o < p->n && kk < p->kdim ? weights[o * p->kdim + kk] : 0;
+          if (kr == 2)
+            w16[at_index] = v;
+          else
+            w8[at_index] = v;
+        }
+  }
+  return p;
+}
+
+/* Rows [m0, m0 + rows) of the im2col matrix; padding reads the input zero point. */
+static void im2col(const enet_qs8_conv_plan* p, const int8_t* x, size_t m0, size_t rows, int8_t* a) {
+  const enet_window* g = &p->g;
+  size_t ci = (size_t)g->in_c;
+  for (size_t r = 0; r < rows; r++) {
+    size_t m = m0 + r;
+    int64_t ox = (int64_t)(m % (size_t)g->out_w), rest = (int64_t)(m / (size_t)g->out_w);
+    int64_t oy = rest % g->out_h, n = rest / g->out_h;
+    int8_t* dst = a + r * p->kdim;
+    for (int64_t ky = 0; ky < g->k_h; ky++) {
+      int64_t iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
+      for (int64_t kx = 0; kx < g->k_w; kx++, dst += ci) {
+        int64_t ix = ox * g->stride_w - g->pad_left + kx * g->dilation_w;
+        if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w)
+          memset(dst, (int8_t)p->x_zp, ci);
+        else
+          memcpy(dst, x + ((n * g->in_h + iy) * g->in_w + ix) * g->in_c, ci);
+      }
+    }
+  }
+}
+
+typedef struct qs8_job {
+  const enet_qs8_conv_plan* p;
+  const int8_t* x;
+  int8_t* y;
+  size_t col_groups, panels_per_group;
+} qs8_job;
+
+static void qs8_task(void* context, size_t begin, size_t end, int thread) {
+  const qs8_job* job = context;
+  const enet_qs8_conv_plan* p = job->p;
+  size_t mr = p->k->mr, nr = p->k->nr, panels = div_up(p->n, nr);
+  enet_s8_output out = {p->out_zp, p->out_min, p->out_max};
+  int32_t acc[MAX_TILE];
+  int8_t* scratch = p->scratch ? p->scratch + (size_t)thread * p->mc * p->kdim : NULL;
+  size_t gathered = (size_t)-1;
+  for (size_t u = begin; u < end; u++) {
+    size_t tile = u / job->col_groups, group = u % job->col_groups;
+    size_t m0 = tile * p->mc, rows = p->m - m0 < p->mc ? p->m - m0 : p->mc;
+    const int8_t* a = job->x + m0 * p->kdim;
+    if (!p->direct) {
+      if (gathered != tile) im2col(p, job->x, m0, rows, scratch);
+      gathered = tile;
+      a = scratch;
+    }
+    size_t first = group * job->panels_per_group, last = first + job->panels_per_group;
+    if (last > panels) last = panels;
+    for (size_t pi = first; pi < last; pi++) {
+      size_t n0 = pi * nr, nc = p->n - n0 < nr ? p->n - n0 : nr;
+      for (size_t i = 0; i < rows; i += mr) {
+        size_t tile_rows = rows - i < mr ? rows - i : mr;
+        p->k->gemm(tile_rows, p->kdim, a + i * p->kdim, p->kdim, p->packed + pi * p->panel_bytes, acc);
+        for (size_t r = 0; r < tile_rows; r++) {
+          int8_t* yrow = job->y + (m0 + i + r) * p->n + n0;
+          for (size_t j = 0; j < nc; j++) yrow[j] = enet_clamp_s8(enet_requantize(acc[r * nr + j], p->requant[n0 + j]), &out);
+        }
+      }
+    }
+  }
+}
+
+void enet_qs8_conv_run(const enet_qs8_conv_plan* p, enet_threadpool* pool, const int8_t* x, int8_t* y) {
+  if (p->m == 0 || p->n == 0) return;
+  size_t tiles = div_up(p->m, p->mc), panels = div_up(p->n, p->k->nr);
+  size_t want = 4 * (size_t)enet_threadpool_size(pool), groups = 1; /* as in enet_f32_conv_run */
+  if (enet_threadpool_size(pool) > 1 && tiles < want) groups = div_up(want, tiles);
+  if (groups > panels) groups = panels;
+  qs8_job job = {p, x, y, 0, div_up(panels, groups)};
+  job.col_groups = div_up(panels, job.panels_per_group);
+  enet_parallel_for(pool, qs8_task, &job, tiles * job.col_groups, 1);
+}
