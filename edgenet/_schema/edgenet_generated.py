@@ -45,6 +45,78 @@ class OpCode(object):
     CLIP = 19
     QUANTIZE = 20
     DEQUANTIZE = 21
+    DIV = 22
+    POW = 23
+    MINIMUM = 24
+    MAXIMUM = 25
+    SQRT = 26
+    EXP = 27
+    LOG = 28
+    ABS = 29
+    NEG = 30
+    ERF = 31
+    GELU = 32
+    LEAKY_RELU = 33
+    PRELU = 34
+    HARD_SIGMOID = 35
+    LOG_SOFTMAX = 36
+    REDUCE_SUM = 37
+    REDUCE_MAX = 38
+    REDUCE_MIN = 39
+    ARG_MAX = 40
+    ARG_MIN = 41
+    MATMUL = 42
+    CONV_2D_TRANSPOSE = 43
+    SPLIT = 44
+    SLICE = 45
+    GATHER = 46
+    RESIZE = 47
+    DEPTH_TO_SPACE = 48
+    SPACE_TO_DEPTH = 49
+    CAST = 50
+    LAYER_NORM = 51
+    INSTANCE_NORM = 52
+    BROADCAST_TO = 53
+    WHERE = 54
+    EQUAL = 55
+    LESS = 56
+    GREATER = 57
+    LESS_EQUAL = 58
+    GREATER_EQUAL = 59
+    FLOOR = 60
+    CEIL = 61
+    RECIPROCAL = 62
+    ELU = 63
+    SOFTPLUS = 64
+    SIN = 65
+    COS = 66
+
+
+class PadMode(object):
+    CONSTANT = 0
+    REFLECT = 1
+    EDGE = 2
+
+
+class ResizeMode(object):
+    NEAREST = 0
+    LINEAR = 1
+
+
+class CoordinateMode(object):
+    HALF_PIXEL = 0
+    ALIGN_CORNERS = 1
+    ASYMMETRIC = 2
+    PYTORCH_HALF_PIXEL = 3
+    TF_HALF_PIXEL_FOR_NN = 4
+    HALF_PIXEL_SYMMETRIC = 5
+
+
+class NearestMode(object):
+    ROUND_PREFER_FLOOR = 0
+    ROUND_PREFER_CEIL = 1
+    FLOOR = 2
+    CEIL = 3
 
 
 class OperatorOptions(object):
@@ -58,6 +130,17 @@ class OperatorOptions(object):
     PadOptions = 7
     SoftmaxOptions = 8
     ClipOptions = 9
+    GeluOptions = 10
+    AlphaBetaOptions = 11
+    ArgOptions = 12
+    Conv2DTransposeOptions = 13
+    SplitOptions = 14
+    SliceOptions = 15
+    GatherOptions = 16
+    ResizeOptions = 17
+    DepthSpaceOptions = 18
+    LayerNormOptions = 19
+    InstanceNormOptions = 20
 
 
 class QuantizationParameters(object):
@@ -807,8 +890,15 @@ class PadOptions(object):
             return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
         return 0.0
 
+    # PadOptions
+    def Mode(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
+        return 0
+
 def PadOptionsStart(builder):
-    builder.StartObject(2)
+    builder.StartObject(3)
 
 def PadOptionsAddPaddings(builder, paddings):
     builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(paddings), 0)
@@ -818,6 +908,9 @@ def PadOptionsStartPaddingsVector(builder, numElems):
 
 def PadOptionsAddConstantValue(builder, constantValue):
     builder.PrependFloat32Slot(1, constantValue, 0.0)
+
+def PadOptionsAddMode(builder, mode):
+    builder.PrependInt8Slot(2, mode, 0)
 
 def PadOptionsEnd(builder):
     return builder.EndObject()
@@ -920,6 +1013,748 @@ def ClipOptionsAddMax(builder, max):
     builder.PrependFloat32Slot(1, max, 0.0)
 
 def ClipOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class GeluOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = GeluOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsGeluOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def GeluOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # GeluOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # GeluOptions
+    def Approximate(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+def GeluOptionsStart(builder):
+    builder.StartObject(1)
+
+def GeluOptionsAddApproximate(builder, approximate):
+    builder.PrependBoolSlot(0, approximate, 0)
+
+def GeluOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class AlphaBetaOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = AlphaBetaOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsAlphaBetaOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def AlphaBetaOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # AlphaBetaOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # AlphaBetaOptions
+    def Alpha(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return 0.0
+
+    # AlphaBetaOptions
+    def Beta(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return 0.0
+
+def AlphaBetaOptionsStart(builder):
+    builder.StartObject(2)
+
+def AlphaBetaOptionsAddAlpha(builder, alpha):
+    builder.PrependFloat32Slot(0, alpha, 0.0)
+
+def AlphaBetaOptionsAddBeta(builder, beta):
+    builder.PrependFloat32Slot(1, beta, 0.0)
+
+def AlphaBetaOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class ArgOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = ArgOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsArgOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def ArgOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # ArgOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # ArgOptions
+    def Axis(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # ArgOptions
+    def KeepDims(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return True
+
+    # ArgOptions
+    def SelectLastIndex(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+def ArgOptionsStart(builder):
+    builder.StartObject(3)
+
+def ArgOptionsAddAxis(builder, axis):
+    builder.PrependInt32Slot(0, axis, 0)
+
+def ArgOptionsAddKeepDims(builder, keepDims):
+    builder.PrependBoolSlot(1, keepDims, 1)
+
+def ArgOptionsAddSelectLastIndex(builder, selectLastIndex):
+    builder.PrependBoolSlot(2, selectLastIndex, 0)
+
+def ArgOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class Conv2DTransposeOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = Conv2DTransposeOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsConv2DTransposeOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def Conv2DTransposeOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # Conv2DTransposeOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # Conv2DTransposeOptions
+    def StrideH(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 1
+
+    # Conv2DTransposeOptions
+    def StrideW(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 1
+
+    # Conv2DTransposeOptions
+    def DilationH(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 1
+
+    # Conv2DTransposeOptions
+    def DilationW(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 1
+
+    # Conv2DTransposeOptions
+    def PadTop(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # Conv2DTransposeOptions
+    def PadBottom(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # Conv2DTransposeOptions
+    def PadLeft(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # Conv2DTransposeOptions
+    def PadRight(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # Conv2DTransposeOptions
+    def OutputPadH(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # Conv2DTransposeOptions
+    def OutputPadW(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+def Conv2DTransposeOptionsStart(builder):
+    builder.StartObject(10)
+
+def Conv2DTransposeOptionsAddStrideH(builder, strideH):
+    builder.PrependInt32Slot(0, strideH, 1)
+
+def Conv2DTransposeOptionsAddStrideW(builder, strideW):
+    builder.PrependInt32Slot(1, strideW, 1)
+
+def Conv2DTransposeOptionsAddDilationH(builder, dilationH):
+    builder.PrependInt32Slot(2, dilationH, 1)
+
+def Conv2DTransposeOptionsAddDilationW(builder, dilationW):
+    builder.PrependInt32Slot(3, dilationW, 1)
+
+def Conv2DTransposeOptionsAddPadTop(builder, padTop):
+    builder.PrependInt32Slot(4, padTop, 0)
+
+def Conv2DTransposeOptionsAddPadBottom(builder, padBottom):
+    builder.PrependInt32Slot(5, padBottom, 0)
+
+def Conv2DTransposeOptionsAddPadLeft(builder, padLeft):
+    builder.PrependInt32Slot(6, padLeft, 0)
+
+def Conv2DTransposeOptionsAddPadRight(builder, padRight):
+    builder.PrependInt32Slot(7, padRight, 0)
+
+def Conv2DTransposeOptionsAddOutputPadH(builder, outputPadH):
+    builder.PrependInt32Slot(8, outputPadH, 0)
+
+def Conv2DTransposeOptionsAddOutputPadW(builder, outputPadW):
+    builder.PrependInt32Slot(9, outputPadW, 0)
+
+def Conv2DTransposeOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class SplitOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = SplitOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsSplitOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def SplitOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # SplitOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # SplitOptions
+    def Axis(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # SplitOptions
+    def Sizes(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # SplitOptions
+    def SizesAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # SplitOptions
+    def SizesLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # SplitOptions
+    def SizesIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        return o == 0
+
+def SplitOptionsStart(builder):
+    builder.StartObject(2)
+
+def SplitOptionsAddAxis(builder, axis):
+    builder.PrependInt32Slot(0, axis, 0)
+
+def SplitOptionsAddSizes(builder, sizes):
+    builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(sizes), 0)
+
+def SplitOptionsStartSizesVector(builder, numElems):
+    return builder.StartVector(4, numElems, 4)
+
+def SplitOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class SliceOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = SliceOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsSliceOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def SliceOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # SliceOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # SliceOptions
+    def Begin(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # SliceOptions
+    def BeginAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # SliceOptions
+    def BeginLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # SliceOptions
+    def BeginIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        return o == 0
+
+    # SliceOptions
+    def End(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # SliceOptions
+    def EndAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # SliceOptions
+    def EndLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # SliceOptions
+    def EndIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        return o == 0
+
+    # SliceOptions
+    def Strides(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # SliceOptions
+    def StridesAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # SliceOptions
+    def StridesLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # SliceOptions
+    def StridesIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        return o == 0
+
+def SliceOptionsStart(builder):
+    builder.StartObject(3)
+
+def SliceOptionsAddBegin(builder, begin):
+    builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(begin), 0)
+
+def SliceOptionsStartBeginVector(builder, numElems):
+    return builder.StartVector(4, numElems, 4)
+
+def SliceOptionsAddEnd(builder, end):
+    builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(end), 0)
+
+def SliceOptionsStartEndVector(builder, numElems):
+    return builder.StartVector(4, numElems, 4)
+
+def SliceOptionsAddStrides(builder, strides):
+    builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(strides), 0)
+
+def SliceOptionsStartStridesVector(builder, numElems):
+    return builder.StartVector(4, numElems, 4)
+
+def SliceOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class GatherOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = GatherOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsGatherOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def GatherOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # GatherOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # GatherOptions
+    def Axis(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+def GatherOptionsStart(builder):
+    builder.StartObject(1)
+
+def GatherOptionsAddAxis(builder, axis):
+    builder.PrependInt32Slot(0, axis, 0)
+
+def GatherOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class ResizeOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = ResizeOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsResizeOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def ResizeOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # ResizeOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # ResizeOptions
+    def Mode(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
+        return 0
+
+    # ResizeOptions
+    def CoordinateMode(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
+        return 0
+
+    # ResizeOptions
+    def NearestMode(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
+        return 0
+
+    # ResizeOptions
+    def ScaleH(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return 1.0
+
+    # ResizeOptions
+    def ScaleW(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return 1.0
+
+def ResizeOptionsStart(builder):
+    builder.StartObject(5)
+
+def ResizeOptionsAddMode(builder, mode):
+    builder.PrependInt8Slot(0, mode, 0)
+
+def ResizeOptionsAddCoordinateMode(builder, coordinateMode):
+    builder.PrependInt8Slot(1, coordinateMode, 0)
+
+def ResizeOptionsAddNearestMode(builder, nearestMode):
+    builder.PrependInt8Slot(2, nearestMode, 0)
+
+def ResizeOptionsAddScaleH(builder, scaleH):
+    builder.PrependFloat32Slot(3, scaleH, 1.0)
+
+def ResizeOptionsAddScaleW(builder, scaleW):
+    builder.PrependFloat32Slot(4, scaleW, 1.0)
+
+def ResizeOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class DepthSpaceOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = DepthSpaceOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsDepthSpaceOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def DepthSpaceOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # DepthSpaceOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # DepthSpaceOptions
+    def BlockSize(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 1
+
+    # DepthSpaceOptions
+    def Crd(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+def DepthSpaceOptionsStart(builder):
+    builder.StartObject(2)
+
+def DepthSpaceOptionsAddBlockSize(builder, blockSize):
+    builder.PrependInt32Slot(0, blockSize, 1)
+
+def DepthSpaceOptionsAddCrd(builder, crd):
+    builder.PrependBoolSlot(1, crd, 0)
+
+def DepthSpaceOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class LayerNormOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = LayerNormOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsLayerNormOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def LayerNormOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # LayerNormOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # LayerNormOptions
+    def Axis(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return -1
+
+    # LayerNormOptions
+    def Epsilon(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return 1e-5
+
+def LayerNormOptionsStart(builder):
+    builder.StartObject(2)
+
+def LayerNormOptionsAddAxis(builder, axis):
+    builder.PrependInt32Slot(0, axis, -1)
+
+def LayerNormOptionsAddEpsilon(builder, epsilon):
+    builder.PrependFloat32Slot(1, epsilon, 1e-5)
+
+def LayerNormOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class InstanceNormOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = InstanceNormOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsInstanceNormOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def InstanceNormOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # InstanceNormOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # InstanceNormOptions
+    def Epsilon(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return 1e-5
+
+def InstanceNormOptionsStart(builder):
+    builder.StartObject(1)
+
+def InstanceNormOptionsAddEpsilon(builder, epsilon):
+    builder.PrependFloat32Slot(0, epsilon, 1e-5)
+
+def InstanceNormOptionsEnd(builder):
     return builder.EndObject()
 
 

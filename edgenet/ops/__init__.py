@@ -11,6 +11,14 @@ the numpy reference semantics (the oracle for the C kernels) and its serializati
     shape.py          reshape, transpose, concat, pad
     normalization.py  softmax, batch_norm (lowered to mul + add in the file)
     quantization.py   quantize, dequantize
+  added for the ONNX importer (float32 kernels):
+    math.py           div, pow, minimum, maximum, comparisons, where, cast, prelu, gelu, erf,
+                      leaky_relu, elu, hard_sigmoid, sqrt, exp, log, abs, neg, ... (unary math)
+    reduction.py      reduce_sum, reduce_max, reduce_min, arg_max, arg_min
+    norms.py          log_softmax, layer_norm, instance_norm
+    linalg.py         matmul (batched), conv2d_transpose
+    data.py           split, slice, gather, broadcast_to, depth_to_space, space_to_depth, border_pad
+    image.py          resize (nearest / bilinear, ONNX coordinate modes)
 
 int8: an op's `reference_int8` is its integer semantics (docs/QUANTIZATION.md), with the
 fixed-point helpers in edgenet/quant_math.py; lookup-table functions (sigmoid_table, ...)
@@ -49,5 +57,6 @@ def get(name):
 
 # Importing the family modules fills REGISTRY (they use @register).
 from . import conv, elementwise, normalization, pooling, quantization, shape  # noqa: E402,F401
+from . import data, image, linalg, math, norms, reduction  # noqa: E402,F401  (ONNX importer ops)
 
 __all__ = ["OpDef", "REGISTRY", "register", "get"]

@@ -46,8 +46,53 @@
 #define ENET_OpCode_CLIP 19
 #define ENET_OpCode_QUANTIZE 20
 #define ENET_OpCode_DEQUANTIZE 21
-#define ENET_OpCode_COUNT 22
-#define ENET_OpCode_NAMES { "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "RELU", "RELU6", "SIGMOID", "TANH", "HARD_SWISH", "MAX_POOL_2D", "AVG_POOL_2D", "MEAN", "RESHAPE", "TRANSPOSE", "CONCAT", "PAD", "SOFTMAX", "CLIP", "QUANTIZE", "DEQUANTIZE" }
+#define ENET_OpCode_DIV 22
+#define ENET_OpCode_POW 23
+#define ENET_OpCode_MINIMUM 24
+#define ENET_OpCode_MAXIMUM 25
+#define ENET_OpCode_SQRT 26
+#define ENET_OpCode_EXP 27
+#define ENET_OpCode_LOG 28
+#define ENET_OpCode_ABS 29
+#define ENET_OpCode_NEG 30
+#define ENET_OpCode_ERF 31
+#define ENET_OpCode_GELU 32
+#define ENET_OpCode_LEAKY_RELU 33
+#define ENET_OpCode_PRELU 34
+#define ENET_OpCode_HARD_SIGMOID 35
+#define ENET_OpCode_LOG_SOFTMAX 36
+#define ENET_OpCode_REDUCE_SUM 37
+#define ENET_OpCode_REDUCE_MAX 38
+#define ENET_OpCode_REDUCE_MIN 39
+#define ENET_OpCode_ARG_MAX 40
+#define ENET_OpCode_ARG_MIN 41
+#define ENET_OpCode_MATMUL 42
+#define ENET_OpCode_CONV_2D_TRANSPOSE 43
+#define ENET_OpCode_SPLIT 44
+#define ENET_OpCode_SLICE 45
+#define ENET_OpCode_GATHER 46
+#define ENET_OpCode_RESIZE 47
+#define ENET_OpCode_DEPTH_TO_SPACE 48
+#define ENET_OpCode_SPACE_TO_DEPTH 49
+#define ENET_OpCode_CAST 50
+#define ENET_OpCode_LAYER_NORM 51
+#define ENET_OpCode_INSTANCE_NORM 52
+#define ENET_OpCode_BROADCAST_TO 53
+#define ENET_OpCode_WHERE 54
+#define ENET_OpCode_EQUAL 55
+#define ENET_OpCode_LESS 56
+#define ENET_OpCode_GREATER 57
+#define ENET_OpCode_LESS_EQUAL 58
+#define ENET_OpCode_GREATER_EQUAL 59
+#define ENET_OpCode_FLOOR 60
+#define ENET_OpCode_CEIL 61
+#define ENET_OpCode_RECIPROCAL 62
+#define ENET_OpCode_ELU 63
+#define ENET_OpCode_SOFTPLUS 64
+#define ENET_OpCode_SIN 65
+#define ENET_OpCode_COS 66
+#define ENET_OpCode_COUNT 67
+#define ENET_OpCode_NAMES { "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "RELU", "RELU6", "SIGMOID", "TANH", "HARD_SWISH", "MAX_POOL_2D", "AVG_POOL_2D", "MEAN", "RESHAPE", "TRANSPOSE", "CONCAT", "PAD", "SOFTMAX", "CLIP", "QUANTIZE", "DEQUANTIZE", "DIV", "POW", "MINIMUM", "MAXIMUM", "SQRT", "EXP", "LOG", "ABS", "NEG", "ERF", "GELU", "LEAKY_RELU", "PRELU", "HARD_SIGMOID", "LOG_SOFTMAX", "REDUCE_SUM", "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "MATMUL", "CONV_2D_TRANSPOSE", "SPLIT", "SLICE", "GATHER", "RESIZE", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "CAST", "LAYER_NORM", "INSTANCE_NORM", "BROADCAST_TO", "WHERE", "EQUAL", "LESS", "GREATER", "LESS_EQUAL", "GREATER_EQUAL", "FLOOR", "CEIL", "RECIPROCAL", "ELU", "SOFTPLUS", "SIN", "COS" }
 
 /* table QuantizationParameters: field slot ids (vtable entry = 4 + 2 * slot) */
 #define ENET_QuantizationParameters_scale 0
@@ -119,10 +164,19 @@
 #define ENET_ConcatOptions_axis 0
 #define ENET_ConcatOptions_axis_DEFAULT 0
 
+/* enum PadMode : byte */
+#define ENET_PadMode_CONSTANT 0
+#define ENET_PadMode_REFLECT 1
+#define ENET_PadMode_EDGE 2
+#define ENET_PadMode_COUNT 3
+#define ENET_PadMode_NAMES { "CONSTANT", "REFLECT", "EDGE" }
+
 /* table PadOptions: field slot ids (vtable entry = 4 + 2 * slot) */
 #define ENET_PadOptions_paddings 0
 #define ENET_PadOptions_constant_value 1
 #define ENET_PadOptions_constant_value_DEFAULT 0.0f
+#define ENET_PadOptions_mode 2
+#define ENET_PadOptions_mode_DEFAULT ENET_PadMode_CONSTANT
 
 /* table SoftmaxOptions: field slot ids (vtable entry = 4 + 2 * slot) */
 #define ENET_SoftmaxOptions_axis 0
@@ -133,6 +187,112 @@
 /* table ClipOptions: field slot ids (vtable entry = 4 + 2 * slot) */
 #define ENET_ClipOptions_min 0
 #define ENET_ClipOptions_max 1
+
+/* table GeluOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_GeluOptions_approximate 0
+#define ENET_GeluOptions_approximate_DEFAULT 0
+
+/* table AlphaBetaOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_AlphaBetaOptions_alpha 0
+#define ENET_AlphaBetaOptions_alpha_DEFAULT 0.0f
+#define ENET_AlphaBetaOptions_beta 1
+#define ENET_AlphaBetaOptions_beta_DEFAULT 0.0f
+
+/* table ArgOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_ArgOptions_axis 0
+#define ENET_ArgOptions_axis_DEFAULT 0
+#define ENET_ArgOptions_keep_dims 1
+#define ENET_ArgOptions_keep_dims_DEFAULT 1
+#define ENET_ArgOptions_select_last_index 2
+#define ENET_ArgOptions_select_last_index_DEFAULT 0
+
+/* table Conv2DTransposeOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_Conv2DTransposeOptions_stride_h 0
+#define ENET_Conv2DTransposeOptions_stride_h_DEFAULT 1
+#define ENET_Conv2DTransposeOptions_stride_w 1
+#define ENET_Conv2DTransposeOptions_stride_w_DEFAULT 1
+#define ENET_Conv2DTransposeOptions_dilation_h 2
+#define ENET_Conv2DTransposeOptions_dilation_h_DEFAULT 1
+#define ENET_Conv2DTransposeOptions_dilation_w 3
+#define ENET_Conv2DTransposeOptions_dilation_w_DEFAULT 1
+#define ENET_Conv2DTransposeOptions_pad_top 4
+#define ENET_Conv2DTransposeOptions_pad_top_DEFAULT 0
+#define ENET_Conv2DTransposeOptions_pad_bottom 5
+#define ENET_Conv2DTransposeOptions_pad_bottom_DEFAULT 0
+#define ENET_Conv2DTransposeOptions_pad_left 6
+#define ENET_Conv2DTransposeOptions_pad_left_DEFAULT 0
+#define ENET_Conv2DTransposeOptions_pad_right 7
+#define ENET_Conv2DTransposeOptions_pad_right_DEFAULT 0
+#define ENET_Conv2DTransposeOptions_output_pad_h 8
+#define ENET_Conv2DTransposeOptions_output_pad_h_DEFAULT 0
+#define ENET_Conv2DTransposeOptions_output_pad_w 9
+#define ENET_Conv2DTransposeOptions_output_pad_w_DEFAULT 0
+
+/* table SplitOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_SplitOptions_axis 0
+#define ENET_SplitOptions_axis_DEFAULT 0
+#define ENET_SplitOptions_sizes 1
+
+/* table SliceOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_SliceOptions_begin 0
+#define ENET_SliceOptions_end 1
+#define ENET_SliceOptions_strides 2
+
+/* table GatherOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_GatherOptions_axis 0
+#define ENET_GatherOptions_axis_DEFAULT 0
+
+/* enum ResizeMode : byte */
+#define ENET_ResizeMode_NEAREST 0
+#define ENET_ResizeMode_LINEAR 1
+#define ENET_ResizeMode_COUNT 2
+#define ENET_ResizeMode_NAMES { "NEAREST", "LINEAR" }
+
+/* enum CoordinateMode : byte */
+#define ENET_CoordinateMode_HALF_PIXEL 0
+#define ENET_CoordinateMode_ALIGN_CORNERS 1
+#define ENET_CoordinateMode_ASYMMETRIC 2
+#define ENET_CoordinateMode_PYTORCH_HALF_PIXEL 3
+#define ENET_CoordinateMode_TF_HALF_PIXEL_FOR_NN 4
+#define ENET_CoordinateMode_HALF_PIXEL_SYMMETRIC 5
+#define ENET_CoordinateMode_COUNT 6
+#define ENET_CoordinateMode_NAMES { "HALF_PIXEL", "ALIGN_CORNERS", "ASYMMETRIC", "PYTORCH_HALF_PIXEL", "TF_HALF_PIXEL_FOR_NN", "HALF_PIXEL_SYMMETRIC" }
+
+/* enum NearestMode : byte */
+#define ENET_NearestMode_ROUND_PREFER_FLOOR 0
+#define ENET_NearestMode_ROUND_PREFER_CEIL 1
+#define ENET_NearestMode_FLOOR 2
+#define ENET_NearestMode_CEIL 3
+#define ENET_NearestMode_COUNT 4
+#define ENET_NearestMode_NAMES { "ROUND_PREFER_FLOOR", "ROUND_PREFER_CEIL", "FLOOR", "CEIL" }
+
+/* table ResizeOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_ResizeOptions_mode 0
+#define ENET_ResizeOptions_mode_DEFAULT ENET_ResizeMode_NEAREST
+#define ENET_ResizeOptions_coordinate_mode 1
+#define ENET_ResizeOptions_coordinate_mode_DEFAULT ENET_CoordinateMode_HALF_PIXEL
+#define ENET_ResizeOptions_nearest_mode 2
+#define ENET_ResizeOptions_nearest_mode_DEFAULT ENET_NearestMode_ROUND_PREFER_FLOOR
+#define ENET_ResizeOptions_scale_h 3
+#define ENET_ResizeOptions_scale_h_DEFAULT 1.0f
+#define ENET_ResizeOptions_scale_w 4
+#define ENET_ResizeOptions_scale_w_DEFAULT 1.0f
+
+/* table DepthSpaceOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_DepthSpaceOptions_block_size 0
+#define ENET_DepthSpaceOptions_block_size_DEFAULT 1
+#define ENET_DepthSpaceOptions_crd 1
+#define ENET_DepthSpaceOptions_crd_DEFAULT 0
+
+/* table LayerNormOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_LayerNormOptions_axis 0
+#define ENET_LayerNormOptions_axis_DEFAULT -1
+#define ENET_LayerNormOptions_epsilon 1
+#define ENET_LayerNormOptions_epsilon_DEFAULT 1e-5f
+
+/* table InstanceNormOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_InstanceNormOptions_epsilon 0
+#define ENET_InstanceNormOptions_epsilon_DEFAULT 1e-5f
 
 /* union OperatorOptions (type id 0 = NONE) */
 #define ENET_OperatorOptions_NONE 0
@@ -145,7 +305,18 @@
 #define ENET_OperatorOptions_PadOptions 7
 #define ENET_OperatorOptions_SoftmaxOptions 8
 #define ENET_OperatorOptions_ClipOptions 9
-#define ENET_OperatorOptions_COUNT 10
+#define ENET_OperatorOptions_GeluOptions 10
+#define ENET_OperatorOptions_AlphaBetaOptions 11
+#define ENET_OperatorOptions_ArgOptions 12
+#define ENET_OperatorOptions_Conv2DTransposeOptions 13
+#define ENET_OperatorOptions_SplitOptions 14
+#define ENET_OperatorOptions_SliceOptions 15
+#define ENET_OperatorOptions_GatherOptions 16
+#define ENET_OperatorOptions_ResizeOptions 17
+#define ENET_OperatorOptions_DepthSpaceOptions 18
+#define ENET_OperatorOptions_LayerNormOptions 19
+#define ENET_OperatorOptions_InstanceNormOptions 20
+#define ENET_OperatorOptions_COUNT 21
 
 /* table Operator: field slot ids (vtable entry = 4 + 2 * slot) */
 #define ENET_Operator_opcode 0
