@@ -47,7 +47,8 @@ enet_status enet_per_tensor_quant(const enet_rt_tensor* t, const char* what, flo
 enet_status enet_quantize_multiplier(double real_multiplier, enet_requant* out);
 /* out: the output's zero point and [min, max] clamp for op->activation (relu, relu6). */
 enet_status enet_s8_output_params(const enet_op_context* ctx, enet_s8_output* out);
-/* Fails unless input 0 and output 0 have the same quantization (data movement ops). */
+/* Fails when input 0 and output 0 both have quantization parameters and they
+ * differ (data movement ops cannot rescale). */
 enet_status enet_check_same_quant(const enet_op_context* ctx);
 
 /* Prepares take what their float op's prepare already worked out (geometry, axes);
