@@ -164,6 +164,9 @@ typedef struct enet_op_context {
   /* Set by prepare when invoke applies op->activation itself (fused into the
    * kernel's clamp), so the interpreter does not apply it again. */
   int fused_activation;
+  /* Set by prepare when ctx->state holds an optimized kernel's plan (packed
+   * weights; kernels/optimized.h) that invoke runs instead of the reference. */
+  int optimized;
   /* The interpreter's thread pool for kernels that split work (threadpool.h). */
   struct enet_threadpool* threadpool;
 } enet_op_context;

@@ -153,6 +153,7 @@ static enet_status prepare_op(enet_interpreter* it, int index) {
   free(ctx->state); /* from an earlier prepare (before a resize) */
   ctx->state = NULL;
   ctx->fused_activation = 0;
+  ctx->optimized = 0;
   enet_status s = reg->prepare(ctx);
   for (int i = 0; s == ENET_OK && i < ctx->num_outputs; i++) {
     enet_rt_tensor* out = ctx->outputs[i];

@@ -1,5 +1,7 @@
 /* CONV_2D and DEPTHWISE_CONV_2D: x (N,H,W,Ci), bias (Co) or absent.
  * Conv weights are OHWI (Co,KH,KW,Ci); depthwise weights (1,KH,KW,Ci*M). */
+#include <stdlib.h>
+
 #include "../kernels/optimized.h"
 #include "../kernels/reference/reference.h"
 #include "ops.h"
@@ -66,6 +68,31 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, const enet_window* g
   else
     enet_f32_conv_plan_init(state, k, g, threads, ctx->inputs[1]->data, bias_data(ctx), lo, hi);
   ctx->fused_activation = 1;
+  ctx->optimized = 1;
+  return ENET_OK;
+}
+
+/* int8 fast path for CONV_2D and FULLY_CONNECTED (shared with fully_connected.c):
+ * after the int8 prepare (ops/conv_s8.c) has checked the quantization and put
+ * the multipliers in its enet_s8_state, pack the constant weights for the qs8
+ * GEMM microkernels and replace that state with the plan. Bit-exact with the
+ * reference kernel. Depthwise int8 keeps the reference kernel for now. */
+enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const enet_window* g) {
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+  const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
+  if (!k || !ctx->state || !ctx->inputs[1]->def->data || (bias && !bias->def->data)) return ENET_OK;
+  enet_s8_state* st = ctx->state;
+  int threads = enet_threadpool_size(ctx->threadpool);
+  ctx->state = NULL;
+  void* plan = enet_alloc_op_state(ctx, enet_qs8_conv_plan_size(k, g, threads));
+  if (!plan) {
+    ctx->state = st;
+    return ENET_ERROR_OUT_OF_MEMORY;
+  }
+  enet_qs8_conv_plan_init(plan, k, g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, st->in_zp, st->requant,
+                          st->out.zero_point, st->out.min, st->out.max);
+  free(st);
+  ctx->optimized = 1;
   return ENET_OK;
 }
 
@@ -77,7 +104,11 @@ static enet_status prepare(enet_op_context* ctx, int depthwise) {
   if (s != ENET_OK) return s;
   int64_t shape[4] = {g.batch, g.out_h, g.out_w, g.out_c};
   enet_set_output_shape(ctx->outputs[0], 4, shape);
-  if (int8) return depthwise ? enet_depthwise_conv2d_s8_prepare(ctx, &g) : enet_conv2d_s8_prepare(ctx, &g);
+  if (int8 && depthwise) return enet_depthwise_conv2d_s8_prepare(ctx, &g);
+  if (int8) {
+    s = enet_conv2d_s8_prepare(ctx, &g);
+    return s == ENET_OK ? enet_prepare_packed_s8_gemm(ctx, &g) : s;
+  }
   return prepare_packed_f32(ctx, &g, depthwise);
 }
 
@@ -85,11 +116,15 @@ enet_status enet_conv2d_prepare(enet_op_context* ctx) { return prepare(ctx, 0); 
 enet_status enet_depthwise_conv2d_prepare(enet_op_context* ctx) { return prepare(ctx, 1); }
 
 void enet_conv2d_invoke(const enet_op_context* ctx) {
+  if (ctx->optimized && enet_is_int8_op(ctx)) { /* packed at prepare */
+    enet_qs8_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
+    return;
+  }
   if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
     enet_conv2d_s8_invoke(ctx);
     return;
   }
-  if (ctx->state) { /* packed at prepare */
+  if (ctx->optimized) { /* packed at prepare */
     enet_f32_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
     return;
   }
@@ -103,7 +138,7 @@ void enet_depthwise_conv2d_invoke(const enet_op_context* ctx) {
     enet_depthwise_conv2d_s8_invoke(ctx);
     return;
   }
-  if (ctx->state) { /* packed at prepare */
+  if (ctx->optimized) { /* packed at prepare */
     enet_f32_dwconv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
     return;
   }

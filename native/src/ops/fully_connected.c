@@ -21,6 +21,7 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, int64_t rows, int64_
   if (!state) return ENET_ERROR_OUT_OF_MEMORY;
   enet_f32_conv_plan_init(state, k, &g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, lo, hi);
   ctx->fused_activation = 1;
+  ctx->optimized = 1;
   return ENET_OK;
 }
 
@@ -41,18 +42,31 @@ enet_status enet_fully_connected_prepare(enet_op_context* ctx) {
   for (int d = 0; d < x->ndim; d++) shape[d] = x->shape[d];
   shape[x->ndim - 1] = w->shape[0];
   enet_set_output_shape(ctx->outputs[0], x->ndim, shape);
-  if (int8) return enet_fully_connected_s8_prepare(ctx);
+  if (int8) {
+    s = enet_fully_connected_s8_prepare(ctx);
+    if (s != ENET_OK) return s;
+    int64_t rows = 1; /* all leading dims of x: a 1x1 conv over rows */
+    for (int d = 0; d + 1 < x->ndim; d++) rows *= x->shape[d];
+    enet_window g = {.batch = rows, .in_h = 1, .in_w = 1, .in_c = w->shape[1], .out_h = 1, .out_w = 1,
+                     .out_c = w->shape[0], .k_h = 1, .k_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1,
+                     .dilation_w = 1};
+    return enet_prepare_packed_s8_gemm(ctx, &g);
+  }
   int64_t rows = 1; /* all leading dims of x */
   for (int d = 0; d + 1 < x->ndim; d++) rows *= x->shape[d];
   return prepare_packed_f32(ctx, rows, w->shape[1], w->shape[0]);
 }
 
 void enet_fully_connected_invoke(const enet_op_context* ctx) {
+  if (ctx->optimized && enet_is_int8_op(ctx)) { /* packed at prepare */
+    enet_qs8_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
+    return;
+  }
   if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
     enet_fully_connected_s8_invoke(ctx);
     return;
   }
-  if (ctx->state) { /* packed at prepare */
+  if (ctx->optimized) { /* packed at prepare */
     enet_f32_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
     return;
   }

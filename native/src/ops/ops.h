@@ -51,5 +51,9 @@ enet_status enet_window_output(int64_t in, int pad_before, int pad_after, int64_
 void* enet_alloc_op_state(enet_op_context* ctx, size_t bytes);
 /* The clamp [min, max] equal to a fused float activation (NONE: +-infinity). */
 void enet_activation_range(int activation, float* min, float* max);
+/* int8 CONV_2D / FULLY_CONNECTED (as a 1x1 conv): replaces the int8 prepare's
+ * state with packed weights for the qs8 GEMM kernels when available. (conv.c) */
+struct enet_window;
+enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const struct enet_window* g);
 
 #endif /* EDGENET_OPS_H */
