@@ -97,6 +97,7 @@ typedef union enet_op_options {
     int num; /* 2 * ndim entries: before, after per dim */
     int64_t paddings[2 * ENET_MAX_DIMS];
     float value;
+    int mode; /* ENET_PadMode_* */
   } pad;
   struct {
     int axis;
@@ -105,6 +106,47 @@ typedef union enet_op_options {
   struct {
     float min, max;
   } clip;
+  /* ---- options of the ops added for the ONNX importer ---- */
+  struct {
+    int approximate;
+  } gelu;
+  struct {
+    float alpha, beta;
+  } alpha_beta;
+  struct {
+    int axis, keep_dims, select_last_index;
+  } arg;
+  struct {
+    int stride_h, stride_w, dilation_h, dilation_w;
+    int pad_top, pad_bottom, pad_left, pad_right;
+    int output_pad_h, output_pad_w;
+  } conv_transpose;
+  struct {
+    int axis;
+    int num_sizes;
+    int* sizes; /* malloc'ed, one per output; freed with the model */
+  } split;
+  struct {
+    int ndim;
+    int64_t begin[ENET_MAX_DIMS], end[ENET_MAX_DIMS], strides[ENET_MAX_DIMS];
+  } slice;
+  struct {
+    int axis;
+  } gather;
+  struct {
+    int mode, coordinate_mode, nearest_mode; /* ENET_ResizeMode_*, ENET_CoordinateMode_*, ENET_NearestMode_* */
+    float scale_h, scale_w;
+  } resize;
+  struct {
+    int block_size, crd;
+  } depth_space;
+  struct {
+    int axis;
+    float epsilon;
+  } layer_norm;
+  struct {
+    float epsilon;
+  } instance_norm;
 } enet_op_options;
 
 typedef struct enet_op_def {
@@ -177,7 +219,7 @@ typedef struct enet_op_context {
 typedef struct enet_op_registration {
   int min_inputs, max_inputs; /* max_inputs < 0: unlimited */
   unsigned optional_inputs;   /* bit i set: input i may be -1 */
-  int num_outputs;
+  int num_outputs;  /* < 0: one or more (SPLIT) */
   int options_type; /* ENET_OperatorOptions_* this op reads; NONE if it takes none */
   enet_status (*prepare)(enet_op_context* ctx);
   void (*invoke)(const enet_op_context* ctx);

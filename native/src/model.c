@@ -8,6 +8,7 @@
  * returns ENET_ERROR_INVALID_MODEL (or UNSUPPORTED) with a message naming the
  * offending tensor / op / buffer.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,6 +296,11 @@ static enet_status read_options(int type, int present, const fb_table* t, enet_o
       TRY(read_small_vector(t, ENET_PadOptions_paddings, 2 * ENET_MAX_DIMS, "PadOptions.paddings", o->pad.paddings,
                             &o->pad.num));
       TRY_FB(fb_get_f32(t, ENET_PadOptions_constant_value, ENET_PadOptions_constant_value_DEFAULT, &o->pad.value));
+      int8_t mode;
+      TRY_FB(fb_get_i8(t, ENET_PadOptions_mode, ENET_PadOptions_mode_DEFAULT, &mode));
+      if (mode < 0 || mode >= ENET_PadMode_COUNT)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "PadOptions.mode %d is unknown", mode);
+      o->pad.mode = mode;
       for (int i = 0; i < o->pad.num; i++)
         if (o->pad.paddings[i] < 0)
           return enet_set_error(ENET_ERROR_INVALID_MODEL, "PadOptions.paddings[%d] = %lld is negative", i,
@@ -313,6 +319,143 @@ static enet_status read_options(int type, int present, const fb_table* t, enet_o
     case ENET_OperatorOptions_ClipOptions:
       TRY_FB(fb_get_f32(t, ENET_ClipOptions_min, 0.0f, &o->clip.min));
       TRY_FB(fb_get_f32(t, ENET_ClipOptions_max, 0.0f, &o->clip.max));
+      return ENET_OK;
+    /* ---- options of the ops added for the ONNX importer ---- */
+    case ENET_OperatorOptions_GeluOptions: {
+      uint8_t approximate;
+      TRY_FB(fb_get_u8(t, ENET_GeluOptions_approximate, ENET_GeluOptions_approximate_DEFAULT, &approximate));
+      o->gelu.approximate = approximate != 0;
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_AlphaBetaOptions:
+      TRY_FB(fb_get_f32(t, ENET_AlphaBetaOptions_alpha, ENET_AlphaBetaOptions_alpha_DEFAULT, &o->alpha_beta.alpha));
+      TRY_FB(fb_get_f32(t, ENET_AlphaBetaOptions_beta, ENET_AlphaBetaOptions_beta_DEFAULT, &o->alpha_beta.beta));
+      return ENET_OK;
+    case ENET_OperatorOptions_ArgOptions: {
+      int32_t axis;
+      uint8_t keep, last;
+      TRY_FB(fb_get_i32(t, ENET_ArgOptions_axis, ENET_ArgOptions_axis_DEFAULT, &axis));
+      TRY_FB(fb_get_u8(t, ENET_ArgOptions_keep_dims, ENET_ArgOptions_keep_dims_DEFAULT, &keep));
+      TRY_FB(fb_get_u8(t, ENET_ArgOptions_select_last_index, ENET_ArgOptions_select_last_index_DEFAULT, &last));
+      if (axis < 0 || axis >= ENET_MAX_DIMS)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "ArgOptions.axis %d out of range", axis);
+      o->arg.axis = axis, o->arg.keep_dims = keep != 0, o->arg.select_last_index = last != 0;
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_Conv2DTransposeOptions: {
+      int32_t v[10];
+      TRY_FB(fb_get_i32(t, ENET_Conv2DTransposeOptions_stride_h, ENET_Conv2DTransposeOptions_stride_h_DEFAULT, &v[0]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DTransposeOptions_stride_w, ENET_Conv2DTransposeOptions_stride_w_DEFAULT, &v[1]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DTransposeOptions_dilation_h, ENET_Conv2DTransposeOptions_dilation_h_DEFAULT,
+                        &v[2]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DTransposeOptions_dilation_w, ENET_Conv2DTransposeOptions_dilation_w_DEFAULT,
+                        &v[3]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DTransposeOptions_pad_top, ENET_Conv2DTransposeOptions_pad_top_DEFAULT, &v[4]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DTransposeOptions_pad_bottom, ENET_Conv2DTransposeOptions_pad_bottom_DEFAULT,
+                        &v[5]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DTransposeOptions_pad_left, ENET_Conv2DTransposeOptions_pad_left_DEFAULT, &v[6]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DTransposeOptions_pad_right, ENET_Conv2DTransposeOptions_pad_right_DEFAULT,
+                        &v[7]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DTransposeOptions_output_pad_h, ENET_Conv2DTransposeOptions_output_pad_h_DEFAULT,
+                        &v[8]));
+      TRY_FB(fb_get_i32(t, ENET_Conv2DTransposeOptions_output_pad_w, ENET_Conv2DTransposeOptions_output_pad_w_DEFAULT,
+                        &v[9]));
+      if (v[0] < 1 || v[1] < 1 || v[2] < 1 || v[3] < 1)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL,
+                              "Conv2DTransposeOptions strides (%d, %d) and dilations (%d, %d) must be >= 1", v[0],
+                              v[1], v[2], v[3]);
+      for (int i = 4; i < 10; i++)
+        if (v[i] < 0)
+          return enet_set_error(ENET_ERROR_INVALID_MODEL, "Conv2DTransposeOptions paddings must be >= 0");
+      o->conv_transpose.stride_h = v[0], o->conv_transpose.stride_w = v[1];
+      o->conv_transpose.dilation_h = v[2], o->conv_transpose.dilation_w = v[3];
+      o->conv_transpose.pad_top = v[4], o->conv_transpose.pad_bottom = v[5];
+      o->conv_transpose.pad_left = v[6], o->conv_transpose.pad_right = v[7];
+      o->conv_transpose.output_pad_h = v[8], o->conv_transpose.output_pad_w = v[9];
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_SplitOptions: {
+      int32_t axis;
+      TRY_FB(fb_get_i32(t, ENET_SplitOptions_axis, ENET_SplitOptions_axis_DEFAULT, &axis));
+      if (axis < 0 || axis >= ENET_MAX_DIMS)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "SplitOptions.axis %d out of range", axis);
+      o->split.axis = axis;
+      TRY(read_int_vector(t, ENET_SplitOptions_sizes, 1u << 20, "SplitOptions.sizes", &o->split.sizes,
+                          &o->split.num_sizes));
+      for (int i = 0; i < o->split.num_sizes; i++)
+        if (o->split.sizes[i] < 0)
+          return enet_set_error(ENET_ERROR_INVALID_MODEL, "SplitOptions.sizes[%d] = %d is negative", i,
+                                o->split.sizes[i]);
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_SliceOptions: {
+      int nb = 0, ne = 0, ns = 0;
+      TRY(read_small_vector(t, ENET_SliceOptions_begin, ENET_MAX_DIMS, "SliceOptions.begin", o->slice.begin, &nb));
+      TRY(read_small_vector(t, ENET_SliceOptions_end, ENET_MAX_DIMS, "SliceOptions.end", o->slice.end, &ne));
+      TRY(read_small_vector(t, ENET_SliceOptions_strides, ENET_MAX_DIMS, "SliceOptions.strides", o->slice.strides,
+                            &ns));
+      if (nb != ne || nb != ns)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "SliceOptions has %d begins, %d ends and %d strides", nb, ne,
+                              ns);
+      for (int i = 0; i < nb; i++)
+        if (o->slice.strides[i] == 0)
+          return enet_set_error(ENET_ERROR_INVALID_MODEL, "SliceOptions.strides[%d] is 0", i);
+      o->slice.ndim = nb;
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_GatherOptions: {
+      int32_t axis;
+      TRY_FB(fb_get_i32(t, ENET_GatherOptions_axis, ENET_GatherOptions_axis_DEFAULT, &axis));
+      if (axis < 0 || axis >= ENET_MAX_DIMS)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "GatherOptions.axis %d out of range", axis);
+      o->gather.axis = axis;
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_ResizeOptions: {
+      int8_t mode, coordinates, nearest;
+      TRY_FB(fb_get_i8(t, ENET_ResizeOptions_mode, ENET_ResizeOptions_mode_DEFAULT, &mode));
+      TRY_FB(fb_get_i8(t, ENET_ResizeOptions_coordinate_mode, ENET_ResizeOptions_coordinate_mode_DEFAULT, &coordinates));
+      TRY_FB(fb_get_i8(t, ENET_ResizeOptions_nearest_mode, ENET_ResizeOptions_nearest_mode_DEFAULT, &nearest));
+      TRY_FB(fb_get_f32(t, ENET_ResizeOptions_scale_h, ENET_ResizeOptions_scale_h_DEFAULT, &o->resize.scale_h));
+      TRY_FB(fb_get_f32(t, ENET_ResizeOptions_scale_w, ENET_ResizeOptions_scale_w_DEFAULT, &o->resize.scale_w));
+      if (mode < 0 || mode >= ENET_ResizeMode_COUNT || coordinates < 0 || coordinates >= ENET_CoordinateMode_COUNT ||
+          nearest < 0 || nearest >= ENET_NearestMode_COUNT)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "ResizeOptions modes (%d, %d, %d) are unknown", mode,
+                              coordinates, nearest);
+      if (!(o->resize.scale_h > 0.0f) || !(o->resize.scale_w > 0.0f) || isinf(o->resize.scale_h) ||
+          isinf(o->resize.scale_w))
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "ResizeOptions scales (%g, %g) must be positive and finite",
+                              o->resize.scale_h, o->resize.scale_w);
+      o->resize.mode = mode, o->resize.coordinate_mode = coordinates, o->resize.nearest_mode = nearest;
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_DepthSpaceOptions: {
+      int32_t block;
+      uint8_t crd;
+      TRY_FB(fb_get_i32(t, ENET_DepthSpaceOptions_block_size, ENET_DepthSpaceOptions_block_size_DEFAULT, &block));
+      TRY_FB(fb_get_u8(t, ENET_DepthSpaceOptions_crd, ENET_DepthSpaceOptions_crd_DEFAULT, &crd));
+      if (block < 1 || block > 4096)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "DepthSpaceOptions.block_size %d must be in 1..4096", block);
+      o->depth_space.block_size = block, o->depth_space.crd = crd != 0;
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_LayerNormOptions: {
+      int32_t axis;
+      TRY_FB(fb_get_i32(t, ENET_LayerNormOptions_axis, ENET_LayerNormOptions_axis_DEFAULT, &axis));
+      TRY_FB(fb_get_f32(t, ENET_LayerNormOptions_epsilon, ENET_LayerNormOptions_epsilon_DEFAULT,
+                        &o->layer_norm.epsilon));
+      if (axis < -ENET_MAX_DIMS || axis >= ENET_MAX_DIMS)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "LayerNormOptions.axis %d out of range", axis);
+      if (!(o->layer_norm.epsilon >= 0.0f))
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "LayerNormOptions.epsilon must be >= 0");
+      o->layer_norm.axis = axis;
+      return ENET_OK;
+    }
+    case ENET_OperatorOptions_InstanceNormOptions:
+      TRY_FB(fb_get_f32(t, ENET_InstanceNormOptions_epsilon, ENET_InstanceNormOptions_epsilon_DEFAULT,
+                        &o->instance_norm.epsilon));
+      if (!(o->instance_norm.epsilon >= 0.0f))
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "InstanceNormOptions.epsilon must be >= 0");
       return ENET_OK;
   }
   return enet_set_error(ENET_ERROR_INVALID_MODEL, "unknown options type %d", type);
@@ -336,7 +479,7 @@ static enet_status read_operator(const enet_subgraph_def* g, const fb_table* t, 
   if (op->num_inputs < reg->min_inputs || (reg->max_inputs >= 0 && op->num_inputs > reg->max_inputs))
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s takes %d..%d inputs, got %d", enet_opcode_name(opcode),
                           reg->min_inputs, reg->max_inputs, op->num_inputs);
-  if (op->num_outputs != reg->num_outputs)
+  if (reg->num_outputs >= 0 ? op->num_outputs != reg->num_outputs : op->num_outputs < 1)
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s has %d outputs, got %d", enet_opcode_name(opcode),
                           reg->num_outputs, op->num_outputs);
 
@@ -522,6 +665,7 @@ void enet_model_free(enet_model* m) {
     for (int i = 0; g->ops && i < g->num_ops; i++) {
       free(g->ops[i].inputs);
       free(g->ops[i].outputs);
+      if (g->ops[i].opcode == ENET_OpCode_SPLIT) free(g->ops[i].options.split.sizes);
     }
     free(g->tensors);
     free(g->ops);

@@ -66,3 +66,37 @@ void enet_activation_range(int activation, float* min, float* max) {
   *min = activation == ENET_Activation_NONE ? -INFINITY : 0.0f;
   *max = activation == ENET_Activation_RELU6 ? 6.0f : INFINITY;
 }
+
+void enet_aligned_shape(const enet_rt_tensor* t, int ndim, int64_t* out) {
+  for (int d = 0; d < ndim; d++) out[d] = 1;
+  for (int d = 0; d < t->ndim; d++) out[ndim - t->ndim + d] = t->shape[d];
+}
+
+enet_status enet_broadcast_prepare(enet_op_context* ctx, int first, int count) {
+  int ndim = 0;
+  for (int i = first; i < first + count; i++) ndim = ctx->inputs[i]->ndim > ndim ? ctx->inputs[i]->ndim : ndim;
+  int64_t out[ENET_MAX_DIMS];
+  for (int d = 0; d < ndim; d++) out[d] = 1;
+  for (int i = first; i < first + count; i++) {
+    int64_t s[ENET_MAX_DIMS];
+    enet_aligned_shape(ctx->inputs[i], ndim, s);
+    for (int d = 0; d < ndim; d++) {
+      if (s[d] != out[d] && s[d] != 1 && out[d] != 1) {
+        char sa[ENET_SHAPE_STR_MAX], sb[ENET_SHAPE_STR_MAX];
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "input %d of shape %s does not broadcast with %s", i,
+                              enet_format_shape(sa, sizeof sa, ctx->inputs[i]->ndim, ctx->inputs[i]->shape),
+                              enet_format_shape(sb, sizeof sb, ndim, out));
+      }
+      if (out[d] == 1) out[d] = s[d];
+    }
+  }
+  enet_set_output_shape(ctx->outputs[0], ndim, out);
+  return ENET_OK;
+}
+
+enet_status enet_require_dtype(const enet_rt_tensor* t, int dtype, const char* role) {
+  if (t->def->dtype != dtype)
+    return enet_set_error(ENET_ERROR_UNSUPPORTED, "%s has dtype %s; this op takes %s", role,
+                          enet_dtype_name(t->def->dtype), enet_dtype_name(dtype));
+  return ENET_OK;
+}

@@ -8,6 +8,16 @@
  *   softmax.c          SOFTMAX
  *   shape.c            RESHAPE, TRANSPOSE, CONCAT, PAD
  *   quantize.c         QUANTIZE, DEQUANTIZE
+ * Added for the ONNX importer (Python definitions in the edgenet/ops file of the same name):
+ *   math.c             DIV, POW, MINIMUM, MAXIMUM, PRELU, EQUAL, LESS, GREATER, LESS_EQUAL,
+ *                      GREATER_EQUAL, SQRT, EXP, LOG, ABS, NEG, ERF, FLOOR, CEIL, RECIPROCAL,
+ *                      SOFTPLUS, SIN, COS, GELU, LEAKY_RELU, ELU, HARD_SIGMOID, WHERE, CAST
+ *   reduction.c        REDUCE_SUM, REDUCE_MAX, REDUCE_MIN, ARG_MAX, ARG_MIN
+ *   linalg.c           MATMUL, CONV_2D_TRANSPOSE
+ *   norms.c            LOG_SOFTMAX, LAYER_NORM, INSTANCE_NORM
+ *   data.c             SPLIT, SLICE, GATHER, BROADCAST_TO, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
+ *                      PAD in REFLECT / EDGE mode
+ *   image.c            RESIZE
  * The int8 side of each op lives in *_s8.c files (see ops_s8.h).
  * registry.c maps op codes to these functions and states each op's input,
  * output and options contract, which the loader verifies.
@@ -35,6 +45,26 @@ ENET_DECLARE_OP(transpose);
 ENET_DECLARE_OP(concat);
 ENET_DECLARE_OP(pad);
 ENET_DECLARE_OP(quantize);
+/* added for the ONNX importer */
+ENET_DECLARE_OP(math_binary);      /* math.c */
+ENET_DECLARE_OP(compare);          /* math.c */
+ENET_DECLARE_OP(math_unary);       /* math.c */
+ENET_DECLARE_OP(where);            /* math.c */
+ENET_DECLARE_OP(cast);             /* math.c */
+ENET_DECLARE_OP(reduce);           /* reduction.c */
+ENET_DECLARE_OP(arg_reduce);       /* reduction.c */
+ENET_DECLARE_OP(matmul);           /* linalg.c */
+ENET_DECLARE_OP(conv2d_transpose); /* linalg.c */
+ENET_DECLARE_OP(log_softmax);      /* norms.c */
+ENET_DECLARE_OP(layer_norm);       /* norms.c */
+ENET_DECLARE_OP(instance_norm);    /* norms.c */
+ENET_DECLARE_OP(split);            /* data.c */
+ENET_DECLARE_OP(slice);            /* data.c */
+ENET_DECLARE_OP(gather);           /* data.c */
+ENET_DECLARE_OP(broadcast_to);     /* data.c */
+ENET_DECLARE_OP(depth_space);      /* data.c */
+ENET_DECLARE_OP(border_pad);       /* data.c: PAD with PadOptions.mode REFLECT / EDGE */
+ENET_DECLARE_OP(resize);           /* image.c */
 
 /* Elements of a prepared tensor (its byte size was overflow-checked). */
 int64_t enet_tensor_elements(const enet_rt_tensor* t);
@@ -55,5 +85,16 @@ void enet_activation_range(int activation, float* min, float* max);
  * state with packed weights for the qs8 GEMM kernels when available. (conv.c) */
 struct enet_window;
 enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const struct enet_window* g);
+
+/* Marks the dims ReduceOptions.axes reduces (reduce[d] = 1); fails on an axis out of range or
+ * listed twice. (ops/reduce.c, shared by MEAN and the REDUCE_* ops) */
+enet_status enet_reduced_dims(const enet_op_context* ctx, uint8_t* reduce);
+/* Right-aligns t's shape into `ndim` dims, padding with leading 1s (for broadcasting). */
+void enet_aligned_shape(const enet_rt_tensor* t, int ndim, int64_t* out);
+/* Sets outputs[0]'s shape to the numpy broadcast of inputs[first .. first + count - 1]. */
+enet_status enet_broadcast_prepare(enet_op_context* ctx, int first, int count);
+/* Fails unless t has `dtype`; `role` names the tensor in the message ("input a", "the output").
+ * (ops_s8.h's enet_check_dtype is the int8 ops' variant, with an "int8 op" message.) */
+enet_status enet_require_dtype(const enet_rt_tensor* t, int dtype, const char* role);
 
 #endif /* EDGENET_OPS_H */

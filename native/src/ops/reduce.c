@@ -3,8 +3,7 @@
 #include "ops.h"
 #include "ops_s8.h"
 
-/* Marks reduced dims; fails on an axis out of range or listed twice. */
-static enet_status reduced_dims(const enet_op_context* ctx, uint8_t* reduce) {
+enet_status enet_reduced_dims(const enet_op_context* ctx, uint8_t* reduce) {
   const enet_rt_tensor* x = ctx->inputs[0];
   for (int d = 0; d < ENET_MAX_DIMS; d++) reduce[d] = 0;
   for (int i = 0; i < ctx->op->options.reduce.num_axes; i++) {
@@ -22,7 +21,7 @@ enet_status enet_mean_prepare(enet_op_context* ctx) {
   uint8_t reduce[ENET_MAX_DIMS];
   int int8 = enet_is_int8_op(ctx); /* int8 kernel: ops/pool_s8.c */
   enet_status s = int8 ? ENET_OK : enet_check_float(ctx);
-  if (s == ENET_OK) s = reduced_dims(ctx, reduce);
+  if (s == ENET_OK) s = enet_reduced_dims(ctx, reduce);
   if (s != ENET_OK) return s;
   int64_t shape[ENET_MAX_DIMS];
   int ndim = 0;
@@ -42,6 +41,6 @@ void enet_mean_invoke(const enet_op_context* ctx) {
     return;
   }
   uint8_t reduce[ENET_MAX_DIMS];
-  reduced_dims(ctx, reduce);
+  enet_reduced_dims(ctx, reduce);
   enet_ref_mean_f32(ctx->inputs[0]->ndim, ctx->inputs[0]->shape, reduce, ctx->inputs[0]->data, ctx->outputs[0]->data);
 }

@@ -7,6 +7,9 @@
 #define UNLIMITED (-1)
 #define OPT(name) ENET_OperatorOptions_##name
 #define OP(min_in, max_in, optional, options, fn) {min_in, max_in, optional, 1, options, enet_##fn##_prepare, enet_##fn##_invoke}
+/* An op with one or more outputs (SPLIT). */
+#define OP_MULTI_OUT(min_in, max_in, optional, options, fn) \
+  {min_in, max_in, optional, UNLIMITED, options, enet_##fn##_prepare, enet_##fn##_invoke}
 
 static const enet_op_registration registry[ENET_OpCode_COUNT] = {
     [ENET_OpCode_CONV_2D] = OP(2, 3, BIAS, OPT(Conv2DOptions), conv2d),
@@ -32,6 +35,58 @@ static const enet_op_registration registry[ENET_OpCode_COUNT] = {
     [ENET_OpCode_CLIP] = OP(1, 1, 0, OPT(ClipOptions), clip),
     [ENET_OpCode_QUANTIZE] = OP(1, 1, 0, OPT(NONE), quantize),
     [ENET_OpCode_DEQUANTIZE] = OP(1, 1, 0, OPT(NONE), quantize),
+    /* ---- added for the ONNX importer ---- */
+    /* ops/math.c */
+    [ENET_OpCode_DIV] = OP(2, 2, 0, OPT(NONE), math_binary),
+    [ENET_OpCode_POW] = OP(2, 2, 0, OPT(NONE), math_binary),
+    [ENET_OpCode_MINIMUM] = OP(2, 2, 0, OPT(NONE), math_binary),
+    [ENET_OpCode_MAXIMUM] = OP(2, 2, 0, OPT(NONE), math_binary),
+    [ENET_OpCode_PRELU] = OP(2, 2, 0, OPT(NONE), math_binary),
+    [ENET_OpCode_EQUAL] = OP(2, 2, 0, OPT(NONE), compare),
+    [ENET_OpCode_LESS] = OP(2, 2, 0, OPT(NONE), compare),
+    [ENET_OpCode_GREATER] = OP(2, 2, 0, OPT(NONE), compare),
+    [ENET_OpCode_LESS_EQUAL] = OP(2, 2, 0, OPT(NONE), compare),
+    [ENET_OpCode_GREATER_EQUAL] = OP(2, 2, 0, OPT(NONE), compare),
+    [ENET_OpCode_SQRT] = OP(1, 1, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_EXP] = OP(1, 1, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_LOG] = OP(1, 1, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_ABS] = OP(1, 1, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_NEG] = OP(1, 1, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_ERF] = OP(1, 1, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_FLOOR] = OP(1, 1, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_CEIL] = OP(1, 1, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_RECIPROCAL] = OP(1, 1, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_SOFTPLUS] = OP(1, 1, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_SIN] = OP(1, 1, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_COS] = OP(1, 1, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_GELU] = OP(1, 1, 0, OPT(GeluOptions), math_unary),
+    [ENET_OpCode_LEAKY_RELU] = OP(1, 1, 0, OPT(AlphaBetaOptions), math_unary),
+    [ENET_OpCode_ELU] = OP(1, 1, 0, OPT(AlphaBetaOptions), math_unary),
+    [ENET_OpCode_HARD_SIGMOID] = OP(1, 1, 0, OPT(AlphaBetaOptions), math_unary),
+    [ENET_OpCode_WHERE] = OP(3, 3, 0, OPT(NONE), where),
+    [ENET_OpCode_CAST] = OP(1, 1, 0, OPT(NONE), cast),
+    /* ops/reduction.c */
+    [ENET_OpCode_REDUCE_SUM] = OP(1, 1, 0, OPT(ReduceOptions), reduce),
+    [ENET_OpCode_REDUCE_MAX] = OP(1, 1, 0, OPT(ReduceOptions), reduce),
+    [ENET_OpCode_REDUCE_MIN] = OP(1, 1, 0, OPT(ReduceOptions), reduce),
+    [ENET_OpCode_ARG_MAX] = OP(1, 1, 0, OPT(ArgOptions), arg_reduce),
+    [ENET_OpCode_ARG_MIN] = OP(1, 1, 0, OPT(ArgOptions), arg_reduce),
+    /* ops/linalg.c */
+    [ENET_OpCode_MATMUL] = OP(2, 2, 0, OPT(NONE), matmul),
+    [ENET_OpCode_CONV_2D_TRANSPOSE] = OP(2, 3, BIAS, OPT(Conv2DTransposeOptions), conv2d_transpose),
+    /* ops/norms.c */
+    [ENET_OpCode_LOG_SOFTMAX] = OP(1, 1, 0, OPT(SoftmaxOptions), log_softmax),
+    [ENET_OpCode_LAYER_NORM] = OP(2, 3, BIAS, OPT(LayerNormOptions), layer_norm),
+    [ENET_OpCode_INSTANCE_NORM] = OP(3, 3, 0, OPT(InstanceNormOptions), instance_norm),
+    /* ops/data.c (PAD's REFLECT/EDGE modes too, via ops/shape.c) */
+    [ENET_OpCode_SPLIT] = OP_MULTI_OUT(1, 1, 0, OPT(SplitOptions), split),
+    [ENET_OpCode_SLICE] = OP(1, 1, 0, OPT(SliceOptions), slice),
+    [ENET_OpCode_GATHER] = OP(2, 2, 0, OPT(GatherOptions), gather),
+    [ENET_OpCode_BROADCAST_TO] = OP(1, 1, 0, OPT(NONE), broadcast_to),
+    [ENET_OpCode_DEPTH_TO_SPACE] = OP(1, 1, 0, OPT(DepthSpaceOptions), depth_space),
+    [ENET_OpCode_SPACE_TO_DEPTH] = OP(1, 1, 0, OPT(DepthSpaceOptions), depth_space),
+    /* ops/image.c */
+    [ENET_OpCode_RESIZE] = OP(1, 1, 0, OPT(ResizeOptions), resize),
 };
 
 const enet_op_registration* enet_op_lookup(int opcode) {

@@ -149,6 +149,7 @@ void enet_concat_invoke(const enet_op_context* ctx) {
 enet_status enet_pad_prepare(enet_op_context* ctx) {
   const enet_rt_tensor* x = ctx->inputs[0];
   const enet_op_options* o = &ctx->op->options;
+  if (o->pad.mode != ENET_PadMode_CONSTANT) return enet_border_pad_prepare(ctx); /* ops/data.c */
   int int8 = enet_is_int8_op(ctx); /* int8 kernel: ops/shape_s8.c */
   enet_status s = int8 ? ENET_OK : enet_check_float(ctx);
   if (s != ENET_OK) return s;
@@ -162,6 +163,10 @@ enet_status enet_pad_prepare(enet_op_context* ctx) {
 }
 
 void enet_pad_invoke(const enet_op_context* ctx) {
+  if (ctx->op->options.pad.mode != ENET_PadMode_CONSTANT) {
+    enet_border_pad_invoke(ctx);
+    return;
+  }
   if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
     enet_pad_s8_invoke(ctx);
     return;

@@ -62,4 +62,172 @@ void enet_ref_transpose(int ndim, const int64_t* in_shape, const int* perm, size
 void enet_ref_pad_f32(int ndim, const int64_t* in_shape, const int64_t* paddings, float value, const float* x,
                       float* y);
 
+
+/* ---- ops added for the ONNX importer ------------------------------------- */
+
+#include "edgenet.h" /* ENET_MAX_DIMS, enet_dtype */
+
+/* Walks an output of `ndim` dims in row-major order while tracking the offset of
+ * the matching element of each of up to 3 broadcast inputs (all shapes padded to
+ * `ndim` dims with leading 1s; a dim of 1 in an input repeats). Usage:
+ *   enet_broadcast_init(&it, ...);
+ *   for (i = 0; i < it.total; i++, enet_broadcast_next(&it)) y[i] = f(a[it.offset[0]], ...); */
+typedef struct enet_broadcast {
+  int ndim, num_inputs;
+  int64_t total;
+  int64_t shape[ENET_MAX_DIMS], index[ENET_MAX_DIMS];
+  int64_t stride[3][ENET_MAX_DIMS];
+  int64_t offset[3];
+} enet_broadcast;
+void enet_broadcast_init(enet_broadcast* it, int ndim, const int64_t* out_shape, int num_inputs,
+                         const int64_t* const* in_shapes);
+void enet_broadcast_next(enet_broadcast* it);
+
+/* math_f32.c: unary functions with up to two float parameters. */
+typedef enum enet_math_unary_op {
+  ENET_MATH_SQRT,
+  ENET_MATH_EXP,
+  ENET_MATH_LOG,
+  ENET_MATH_ABS,
+  ENET_MATH_NEG,
+  ENET_MATH_ERF,
+  ENET_MATH_GELU,          /* exact (erf) form */
+  ENET_MATH_GELU_TANH,     /* tanh approximation */
+  ENET_MATH_LEAKY_RELU,    /* alpha: slope below 0 */
+  ENET_MATH_HARD_SIGMOID,  /* clamp(alpha * x + beta, 0, 1) */
+  ENET_MATH_ELU,           /* x if x > 0 else alpha * (exp(x) - 1) */
+  ENET_MATH_FLOOR,
+  ENET_MATH_CEIL,
+  ENET_MATH_RECIPROCAL,
+  ENET_MATH_SOFTPLUS,      /* log(1 + exp(x)) */
+  ENET_MATH_SIN,
+  ENET_MATH_COS,
+} enet_math_unary_op;
+/* Computed in double and rounded once, so results sit within an ulp of numpy's float64 math. */
+void enet_ref_math_unary_f32(enet_math_unary_op op, float alpha, float beta, int64_t n, const float* x, float* y);
+
+/* Broadcasting binary ops, same shape convention as enet_ref_binary_f32. PRELU: b is the slope. */
+typedef enum enet_math_binary_op {
+  ENET_MATH_DIV,
+  ENET_MATH_POW,
+  ENET_MATH_MINIMUM,
+  ENET_MATH_MAXIMUM,
+  ENET_MATH_PRELU,
+} enet_math_binary_op;
+void enet_ref_math_binary_f32(enet_math_binary_op op, int ndim, const int64_t* out_shape, const int64_t* a_shape,
+                              const float* a, const int64_t* b_shape, const float* b, float* y);
+
+typedef enum enet_compare_op {
+  ENET_COMPARE_EQUAL,
+  ENET_COMPARE_LESS,
+  ENET_COMPARE_GREATER,
+  ENET_COMPARE_LESS_EQUAL,
+  ENET_COMPARE_GREATER_EQUAL,
+} enet_compare_op;
+/* Broadcasting comparison -> bool (one byte, 0 or 1). */
+void enet_ref_compare_f32(enet_compare_op op, int ndim, const int64_t* out_shape, const int64_t* a_shape,
+                          const float* a, const int64_t* b_shape, const float* b, uint8_t* y);
+/* y = cond ? a : b with three-way broadcasting; a, b and y of any dtype of `elem_size` bytes. */
+void enet_ref_where(int ndim, const int64_t* out_shape, const int64_t* cond_shape, const uint8_t* cond,
+                    const int64_t* a_shape, const void* a, const int64_t* b_shape, const void* b, size_t elem_size,
+                    void* y);
+
+/* matmul_f32.c: y[p] = a[p] @ b[p] (+ bias over columns, or NULL) for every batch index p of
+ * the broadcast batch dims; a's matrices are (m, k), b's (k, n). */
+void enet_ref_matmul_f32(int batch_ndim, const int64_t* batch_shape, const int64_t* a_batch_shape,
+                         const int64_t* b_batch_shape, int64_t m, int64_t k, int64_t n, const float* a, const float* b,
+                         const float* bias, float* y);
+
+/* conv_transpose_f32.c: x (N, H, W, Ci), w (Co, KH, KW, Ci/groups), bias (Co) or NULL. The
+ * window geometry reads as for conv2d with input and output swapped (out_h/out_w are the
+ * transposed conv's output size; pad_top/pad_left crop it). */
+void enet_ref_conv2d_transpose_f32(const enet_window* g, int64_t groups, const float* x, const float* w,
+                                   const float* bias, float* y);
+
+/* normalization_f32.c. scale/offset may be NULL (1 and 0). */
+/* Each of `outer` rows of `inner` values normalized; scale/offset have `inner` entries. */
+void enet_ref_layer_norm_f32(int64_t outer, int64_t inner, float epsilon, const float* x, const float* scale,
+                             const float* offset, float* y);
+/* x (batch, spatial, channels): each (image, channel) normalized over its spatial values. */
+void enet_ref_instance_norm_f32(int64_t batch, int64_t spatial, int64_t channels, float epsilon, const float* x,
+                                const float* scale, const float* offset, float* y);
+/* x - max - log(sum(exp(x - max))) over the middle dim of (outer, axis_len, inner). */
+void enet_ref_log_softmax_f32(int64_t outer, int64_t axis_len, int64_t inner, const float* x, float* y);
+
+/* reduce_f32.c: over dims with reduce[d] != 0, like enet_ref_mean_f32. */
+typedef enum enet_reduce_op { ENET_REDUCE_SUM, ENET_REDUCE_MAX, ENET_REDUCE_MIN } enet_reduce_op;
+void enet_ref_reduce_f32(enet_reduce_op op, int ndim, const int64_t* shape, const uint8_t* reduce, const float* x,
+                         float* y);
+/* Index of the max (is_max) or min along the middle dim of (outer, axis_len, inner); ties
+ * pick the first index, or the last with select_last. */
+void enet_ref_arg_reduce_f32(int is_max, int select_last, int64_t outer, int64_t axis_len, int64_t inner,
+                             const float* x, int64_t* y);
+
+/* indexing.c: data movement for any dtype of `elem_size` bytes. */
+/* Output index i reads input start[d] + i[d] * step[d] along every dim (step may be negative). */
+void enet_ref_slice(int ndim, const int64_t* in_shape, const int64_t* start, const int64_t* step,
+                    const int64_t* out_shape, size_t elem_size, const void* x, void* y);
+/* x (outer, axis_len, inner) -> y (outer, num_indices, inner); indices in [-axis_len, axis_len). */
+void enet_ref_gather(int64_t outer, int64_t axis_len, int64_t inner, const int64_t* indices, int64_t num_indices,
+                     size_t elem_size, const void* x, void* y);
+void enet_ref_broadcast_to(int ndim, const int64_t* out_shape, const int64_t* in_shape, size_t elem_size,
+                           const void* x, void* y);
+/* NHWC depth_to_space (to_space = 1) or space_to_depth (0). (h, w, c) is the space-side shape;
+ * crd selects the ONNX "CRD" channel order instead of the default "DCR". */
+void enet_ref_depth_to_space(int to_space, int crd, int64_t batch, int64_t h, int64_t w, int64_t c, int block,
+                             size_t elem_size, const void* x, void* y);
+typedef enum enet_pad_mode { ENET_PAD_REFLECT, ENET_PAD_EDGE } enet_pad_mode;
+/* Non-constant padding; paddings holds (before, after) per dim. */
+void enet_ref_pad_mode(enet_pad_mode mode, int ndim, const int64_t* in_shape, const int64_t* paddings,
+                       size_t elem_size, const void* x, void* y);
+/* Element-wise dtype conversion (enet_dtype values): float -> int truncates toward zero and
+ * saturates; anything -> bool is != 0. */
+void enet_ref_cast(int in_dtype, int out_dtype, int64_t n, const void* x, void* y);
+
+
+/* recurrent_f32.c: one direction of an ONNX-semantics LSTM / GRU (gate order and formulas at
+ * the top of that file). x (seq_len, batch, input); w (G*hidden, input), r (G*hidden, hidden),
+ * bias (2*G*hidden: Wb then Rb) or NULL, with G = 4 (LSTM: i, o, f, c) or 3 (GRU: z, r, h);
+ * peephole (3*hidden: i, o, f) or NULL; h0, c0 (batch, hidden) or NULL for zeros. Step t's h
+ * goes to y + t * y_time_stride (batch, hidden) when y is not NULL; the last h (and c) to
+ * h_out (c_out) when not NULL. scratch: enet_rnn_scratch_floats() floats. */
+typedef struct enet_rnn_shape {
+  int64_t seq_len, batch, input, hidden;
+  int reverse; /* walk t from seq_len - 1 down to 0 */
+  int64_t y_time_stride;
+} enet_rnn_shape;
+#define enet_rnn_scratch_floats(batch, hidden, gates) (2 * (batch) * (gates) * (hidden) + 2 * (batch) * (hidden))
+void enet_ref_lstm_f32(const enet_rnn_shape* s, const float* x, const float* w, const float* r, const float* bias,
+                       const float* peephole, const float* h0, const float* c0, float* y, float* h_out, float* c_out,
+                       float* scratch);
+void enet_ref_gru_f32(const enet_rnn_shape* s, int linear_before_reset, const float* x, const float* w,
+                      const float* r, const float* bias, const float* h0, float* y, float* h_out, float* scratch);
+
+
+/* resize_f32.c: resize H and W of NHWC tensors with ONNX Resize semantics (nearest or
+ * bilinear; out-of-range taps clamp to the edge). scale_* = output / input size as the
+ * model states it (it may differ from the ratio of the rounded sizes). */
+typedef enum enet_resize_coordinates {
+  ENET_RESIZE_HALF_PIXEL,
+  ENET_RESIZE_PYTORCH_HALF_PIXEL,
+  ENET_RESIZE_ALIGN_CORNERS,
+  ENET_RESIZE_ASYMMETRIC,
+  ENET_RESIZE_TF_HALF_PIXEL_FOR_NN,
+  ENET_RESIZE_HALF_PIXEL_SYMMETRIC,
+} enet_resize_coordinates;
+typedef enum enet_resize_nearest {
+  ENET_NEAREST_ROUND_PREFER_FLOOR,
+  ENET_NEAREST_ROUND_PREFER_CEIL,
+  ENET_NEAREST_FLOOR,
+  ENET_NEAREST_CEIL,
+} enet_resize_nearest;
+typedef struct enet_resize_params {
+  int linear; /* 0: nearest */
+  enet_resize_coordinates coordinates;
+  enet_resize_nearest nearest;
+  float scale_h, scale_w;
+} enet_resize_params;
+void enet_ref_resize_f32(const enet_resize_params* p, int64_t batch, int64_t in_h, int64_t in_w, int64_t channels,
+                         int64_t out_h, int64_t out_w, const float* x, float* y);
+
 #endif /* EDGENET_KERNELS_REFERENCE_H */

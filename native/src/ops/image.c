@@ -1,0 +1,49 @@
+/* RESIZE (Python side: edgenet/ops/image.py): x (N, H, W, C) -> (N, out_h, out_w, C), with
+ * (out_h, out_w) from the output tensor's declared shape and ResizeOptions' ONNX modes. */
+#include "../kernels/reference/reference.h"
+#include "ops.h"
+
+enet_status enet_resize_prepare(enet_op_context* ctx) {
+  const enet_rt_tensor *x = ctx->inputs[0], *y = ctx->outputs[0];
+  enet_status s = enet_check_float(ctx);
+  if (s == ENET_OK) s = enet_check_rank(ctx, 0, 4, "input (N, H, W, C)");
+  if (s != ENET_OK) return s;
+  if (y->def->ndim != 4 || y->def->shape[1] < 1 || y->def->shape[2] < 1) {
+    char ys[ENET_SHAPE_STR_MAX];
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "the output's declared shape %s must be (N, out_h, out_w, C) "
+                          "with a static out_h and out_w >= 1",
+                          enet_format_shape(ys, sizeof ys, y->def->ndim, y->def->shape));
+  }
+  if (x->shape[1] < 1 || x->shape[2] < 1)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "cannot resize an empty image (H = %lld, W = %lld)",
+                          (long long)x->shape[1], (long long)x->shape[2]);
+  int64_t shape[4] = {x->shape[0], y->def->shape[1], y->def->shape[2], x->shape[3]};
+  enet_set_output_shape(ctx->outputs[0], 4, shape);
+  return ENET_OK;
+}
+
+void enet_resize_invoke(const enet_op_context* ctx) {
+  const enet_rt_tensor *x = ctx->inputs[0], *y = ctx->outputs[0];
+  const enet_op_options* o = &ctx->op->options;
+  static const enet_resize_coordinates coordinates[ENET_CoordinateMode_COUNT] = {
+      [ENET_CoordinateMode_HALF_PIXEL] = ENET_RESIZE_HALF_PIXEL,
+      [ENET_CoordinateMode_ALIGN_CORNERS] = ENET_RESIZE_ALIGN_CORNERS,
+      [ENET_CoordinateMode_ASYMMETRIC] = ENET_RESIZE_ASYMMETRIC,
+      [ENET_CoordinateMode_PYTORCH_HALF_PIXEL] = ENET_RESIZE_PYTORCH_HALF_PIXEL,
+      [ENET_CoordinateMode_TF_HALF_PIXEL_FOR_NN] = ENET_RESIZE_TF_HALF_PIXEL_FOR_NN,
+      [ENET_CoordinateMode_HALF_PIXEL_SYMMETRIC] = ENET_RESIZE_HALF_PIXEL_SYMMETRIC,
+  };
+  static const enet_resize_nearest nearest[ENET_NearestMode_COUNT] = {
+      [ENET_NearestMode_ROUND_PREFER_FLOOR] = ENET_NEAREST_ROUND_PREFER_FLOOR,
+      [ENET_NearestMode_ROUND_PREFER_CEIL] = ENET_NEAREST_ROUND_PREFER_CEIL,
+      [ENET_NearestMode_FLOOR] = ENET_NEAREST_FLOOR,
+      [ENET_NearestMode_CEIL] = ENET_NEAREST_CEIL,
+  };
+  enet_resize_params p = {.linear = o->resize.mode == ENET_ResizeMode_LINEAR,
+                          .coordinates = coordinates[o->resize.coordinate_mode], /* ranges checked by the loader */
+                          .nearest = nearest[o->resize.nearest_mode],
+                          .scale_h = o->resize.scale_h,
+                          .scale_w = o->resize.scale_w};
+  enet_ref_resize_f32(&p, x->shape[0], x->shape[1], x->shape[2], x->shape[3], y->shape[1], y->shape[2], x->data,
+                      y->data);
+}

@@ -1,0 +1,69 @@
+/* Reductions added for the ONNX importer (Python side: edgenet/ops/reduction.py):
+ *   REDUCE_SUM, REDUCE_MAX, REDUCE_MIN   ReduceOptions (axes non-negative), like MEAN
+ *   ARG_MAX, ARG_MIN                     ArgOptions -> INT64 indices */
+#include "../kernels/reference/reference.h"
+#include "ops.h"
+
+enet_status enet_reduce_prepare(enet_op_context* ctx) {
+  const enet_rt_tensor* x = ctx->inputs[0];
+  uint8_t reduce[ENET_MAX_DIMS];
+  enet_status s = enet_check_float(ctx);
+  if (s == ENET_OK) s = enet_reduced_dims(ctx, reduce);
+  if (s != ENET_OK) return s;
+  int64_t shape[ENET_MAX_DIMS];
+  int ndim = 0;
+  for (int d = 0; d < x->ndim; d++) {
+    /* max/min of nothing has no value (numpy raises); sum of nothing is 0 */
+    if (reduce[d] && x->shape[d] == 0 && ctx->op->opcode != ENET_OpCode_REDUCE_SUM)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s over the empty axis %d", enet_opcode_name(ctx->op->opcode), d);
+    if (!reduce[d])
+      shape[ndim++] = x->shape[d];
+    else if (ctx->op->options.reduce.keep_dims)
+      shape[ndim++] = 1;
+  }
+  enet_set_output_shape(ctx->outputs[0], ndim, shape);
+  return ENET_OK;
+}
+
+void enet_reduce_invoke(const enet_op_context* ctx) {
+  uint8_t reduce[ENET_MAX_DIMS];
+  enet_reduced_dims(ctx, reduce); /* checked in prepare */
+  enet_reduce_op op = ctx->op->opcode == ENET_OpCode_REDUCE_SUM   ? ENET_REDUCE_SUM
+                      : ctx->op->opcode == ENET_OpCode_REDUCE_MAX ? ENET_REDUCE_MAX
+                                                                  : ENET_REDUCE_MIN;
+  enet_ref_reduce_f32(op, ctx->inputs[0]->ndim, ctx->inputs[0]->shape, reduce, ctx->inputs[0]->data,
+                      ctx->outputs[0]->data);
+}
+
+enet_status enet_arg_reduce_prepare(enet_op_context* ctx) {
+  const enet_rt_tensor* x = ctx->inputs[0];
+  int axis = ctx->op->options.arg.axis;
+  enet_status s = enet_require_dtype(x, ENET_DataType_FLOAT32, "input x");
+  if (s == ENET_OK) s = enet_require_dtype(ctx->outputs[0], ENET_DataType_INT64, "the output");
+  if (s != ENET_OK) return s;
+  if (axis >= x->ndim)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "axis %d out of range for an input of rank %d", axis, x->ndim);
+  if (x->shape[axis] == 0)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s over the empty axis %d", enet_opcode_name(ctx->op->opcode),
+                          axis);
+  int64_t shape[ENET_MAX_DIMS];
+  int ndim = 0;
+  for (int d = 0; d < x->ndim; d++) {
+    if (d != axis)
+      shape[ndim++] = x->shape[d];
+    else if (ctx->op->options.arg.keep_dims)
+      shape[ndim++] = 1;
+  }
+  enet_set_output_shape(ctx->outputs[0], ndim, shape);
+  return ENET_OK;
+}
+
+void enet_arg_reduce_invoke(const enet_op_context* ctx) {
+  const enet_rt_tensor* x = ctx->inputs[0];
+  int axis = ctx->op->options.arg.axis;
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; d++) outer *= x->shape[d];
+  for (int d = axis + 1; d < x->ndim; d++) inner *= x->shape[d];
+  enet_ref_arg_reduce_f32(ctx->op->opcode == ENET_OpCode_ARG_MAX, ctx->op->options.arg.select_last_index, outer,
+                          x->shape[axis], inner, x->data, ctx->outputs[0]->data);
+}
