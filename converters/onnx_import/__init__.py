@@ -1,0 +1,40 @@
+"""ONNX -> edgenet Graph.
+
+    graph = import_onnx("model.onnx", input_shapes={"x": (1, 3, 224, 224)})
+    model = edgenet.convert("model.onnx")          # the same, then optimize + serialize
+
+How it works (one pass over the ONNX nodes, in their topological order):
+  * Constant folding: a node whose inputs are all constants (initializers, Constant nodes, or
+    results of earlier folds) is evaluated at import time with onnx's own reference
+    implementation (`onnx.reference`), so shape computations (Shape -> Gather -> Concat ->
+    Reshape), Range, ConstantOfShape and weight-only dequantization (int8 -> Cast -> Mul) become
+    plain constants. `Shape` of a runtime tensor folds when its shape is static.
+  * Layout: every runtime value remembers a permutation `perm` with
+    edgenet_tensor = numpy.transpose(onnx_value, perm). Convolutions and pools produce and want
+    channels-last (NCHW value held as NHWC, perm (0, 2, 3, 1)); elementwise ops, slices, concat,
+    reductions and pads just follow their input's perm (remapping axes); only ops that really
+    depend on the memory order (reshape, matmul, gather, ...) ask for the ONNX order, and the
+    transpose is emitted then, once per value (a transpose that only moves size-1 dims becomes a
+    reshape). So an NCHW CNN gets one transpose after each input and one before each output, and
+    none in between.
+  * Each ONNX op maps to edgenet ops in handlers.py (one function per op family).
+  * Unsupported ops are collected, and the import fails at the end with one error listing them
+    all with their node names (never a partial model).
+
+The imported graph keeps the model's input/output names, dtypes and (by default, layout="NCHW")
+shapes, so onnxruntime feeds work unchanged with edgenet.Interpreter.
+"""
+import os
+
+from .importer import ONNXImportError, import_onnx
+
+__all__ = ["import_onnx", "ONNXImportError", "is_onnx_model"]
+
+
+def is_onnx_model(source):
+    """Whether `convert` should treat `source` as an ONNX model: an onnx.ModelProto, or a path
+    ending in .onnx."""
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source).lower().endswith(".onnx")
+    return type(source).__name__ == "ModelProto"
+
