@@ -22,6 +22,15 @@ enet_status enet_resize_prepare(enet_op_context* ctx) {
   return ENET_OK;
 }
 
+/* The file stores scales as float32. When one is just the float32 rounding of out/in (the
+ * usual case: the converter writes out/in), use the exact ratio, as the numpy reference and
+ * ONNX's do: e.g. 3 -> 7 maps output 3 to input 1.0 exactly, where the rounded scale gives
+ * 1.0000001, and nearest "ceil" would pick the next pixel. */
+static double exact_scale(float stored, int64_t in, int64_t out) {
+  double ratio = (double)out / (double)in;
+  return (float)ratio == stored ? ratio : (double)stored;
+}
+
 void enet_resize_invoke(const enet_op_context* ctx) {
   const enet_rt_tensor *x = ctx->inputs[0], *y = ctx->outputs[0];
   const enet_op_options* o = &ctx->op->options;
@@ -42,8 +51,8 @@ void enet_resize_invoke(const enet_op_context* ctx) {
   enet_resize_params p = {.linear = o->resize.mode == ENET_ResizeMode_LINEAR,
                           .coordinates = coordinates[o->resize.coordinate_mode], /* ranges checked by the loader */
                           .nearest = nearest[o->resize.nearest_mode],
-                          .scale_h = o->resize.scale_h,
-                          .scale_w = o->resize.scale_w};
+                          .scale_h = exact_scale(o->resize.scale_h, x->shape[1], y->shape[1]),
+                          .scale_w = exact_scale(o->resize.scale_w, x->shape[2], y->shape[2])};
   enet_ref_resize_f32(&p, x->shape[0], x->shape[1], x->shape[2], x->shape[3], y->shape[1], y->shape[2], x->data,
                       y->data);
 }

@@ -225,7 +225,7 @@ typedef struct enet_resize_params {
   int linear; /* 0: nearest */
   enet_resize_coordinates coordinates;
   enet_resize_nearest nearest;
-  float scale_h, scale_w;
+  double scale_h, scale_w;
 } enet_resize_params;
 void enet_ref_resize_f32(const enet_resize_params* p, int64_t batch, int64_t in_h, int64_t in_w, int64_t channels,
                          int64_t out_h, int64_t out_w, const float* x, float* y);
