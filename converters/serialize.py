@@ -10,6 +10,7 @@ import flatbuffers
 import numpy as np
 
 from edgenet._schema import edgenet_generated as S
+from edgenet.graph import Graph
 
 from . import calibration as calibration_lib
 from . import passes
@@ -22,8 +23,16 @@ DATA_ALIGNMENT = 64
 
 
 def convert(graph, optimize=True, metadata=None, quantize=None, calibration=None, calibration_method="minmax",
-            io_dtype="float32", verbose=True):
+            io_dtype="float32", verbose=True, input_shapes=None, example_inputs=None, input_layout=None):
     """Convert a Graph into an EnetModel (float32, or int8 with quantize="int8").
+
+    `graph` may also be an ONNX model (a .onnx path or an onnx.ModelProto) or a torch.nn.Module;
+    it is imported first (converters/frontends.py):
+    input_shapes: ONNX only, {input name: shape} pinning symbolic dims.
+    example_inputs: torch only, a tuple of example tensors fixing the input shapes.
+    input_layout: "NCHW" keeps rank >= 3 inputs/outputs in the source's channels-first layout
+        (the default for ONNX: drop-in for onnxruntime feeds); "NHWC" makes them channels-last
+        (the default for torch modules). The file's metadata "edgenet.layout" records it.
 
     optimize: run converters.passes.optimize (fold constants and batch norm, fuse activations and
         padding, drop identity and dead ops). The op counts before and after are stored in the
@@ -40,6 +49,14 @@ def convert(graph, optimize=True, metadata=None, quantize=None, calibration=None
     The returned model carries the graph it was serialized from as `model.graph`, and for
     int8 a `model.quantization` summary (which ops stayed float and why).
     """
+    if not isinstance(graph, Graph):  # ONNX or torch: import into a Graph first
+        from .frontends import import_model
+
+        graph, layout = import_model(graph, input_shapes=input_shapes, example_inputs=example_inputs,
+                                     input_layout=input_layout)
+        metadata = dict(metadata or {}, **{"edgenet.layout": layout})
+    elif input_shapes is not None or example_inputs is not None or input_layout is not None:
+        raise ValueError("input_shapes=, example_inputs= and input_layout= apply to ONNX / torch sources")
     if quantize not in (None, "int8"):
         raise ValueError(f"quantize must be None or 'int8', got {quantize!r}")
     if quantize is None and (calibration is not None or io_dtype != "float32"):
