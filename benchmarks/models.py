@@ -176,11 +176,37 @@ def build_model(name, seed=0):
     for module in model.modules():
         if isinstance(module, nn.BatchNorm2d):
             module.momentum = None  # a plain average over all batches seen
+    images = torch.from_numpy(sample_images(64, size, seed=1000 + seed))
     model.train()
     with torch.no_grad():
-        for batch in np.split(sample_images(64, size, seed=1000 + seed), 4):
-            model(torch.from_numpy(batch))
-    return model.eval()
+        for batch in images.split(16):
+            model(batch)
+    model.eval()
+    _standardize_classifier_input(model, images)
+    return model
+
+
+def _standardize_classifier_input(model, images):
+    """Folds a per-feature standardization (mean/std over `images`) into the first Linear layer.
+
+    Why: after global average pooling, random-weight features vary little from image to image
+    compared with their common offset, so a random classifier picks nearly the same class for
+    every image and int8 "top-1 agreement" would be either trivial or pure noise. A trained
+    classifier responds to how features vary; standardizing its input gives this random one the
+    same property (as a BatchNorm1d before it would)."""
+    linear = next(m for m in model.modules() if isinstance(m, nn.Linear))
+    captured = []
+    handle = linear.register_forward_hook(lambda module, inputs, output: captured.append(inputs[0]))
+    with torch.no_grad():
+        model(images)
+    handle.remove()
+    features = torch.cat(captured)
+    # Floor at the median std so nearly constant features are not blown up into pure noise.
+    mean, std = features.mean(0), features.std(0)
+    std = torch.maximum(std, std.median())
+    with torch.no_grad():
+        linear.bias -= (linear.weight * (mean / std)).sum(1)
+        linear.weight /= std
 
 
 def export_onnx(model, size, path, opset=17):

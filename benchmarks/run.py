@@ -182,7 +182,7 @@ def check_accuracy(job, variants):
         same = int((ours.argmax(1) == reference.argmax(1)).sum())
         variant.agreement = f"{same}/{len(ours)}"
         variant.cosine = centered_cosine(ours, reference)
-        if variant.precision == "float32" and variant.cosine < 0.999:
+        if variant.precision == "float32" and variant.cosine < 0.99:
             variant.skipped = f"float32 output differs from PyTorch (cosine {variant.cosine:.4f})"
             print(f"skip {variant.label}: {variant.skipped}", flush=True)
 
@@ -345,7 +345,9 @@ def format_report(results, threads_list, runs, versions, models):
 
 Written by `python benchmarks/run.py` on {datetime.date.today().isoformat()}.
 
-- CPU: {cpu_model()}, {os.cpu_count()} logical cores, {platform.system()} {platform.machine()}
+- CPU: {cpu_model()}, {os.cpu_count()} logical cores, {platform.system()} {platform.machine()};
+  load average at the end of the run {", ".join(f"{x:.1f}" for x in os.getloadavg())} (other work on the
+  machine inflates medians, 2-thread ones most)
 - Python {platform.python_version()}, numpy {np.__version__}
 {version_lines}
 - {runs} timed rounds per thread count after warm-up; all models of a table run interleaved in

@@ -242,6 +242,9 @@ class Ncnn:
         net = ncnn.Net()
         net.opt.use_vulkan_compute = False
         net.opt.num_threads = threads
+        # ncnn stores and computes in fp16/bf16 where the CPU allows it; this row is float32.
+        net.opt.use_fp16_packed = net.opt.use_fp16_storage = net.opt.use_fp16_arithmetic = False
+        net.opt.use_bf16_storage = False
         net.load_param(files[0])
         net.load_model(files[1])
         input_name, output_name = net.input_names()[0], net.output_names()[0]
