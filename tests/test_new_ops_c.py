@@ -456,3 +456,83 @@ def test_runtime_gather_index_out_of_range_does_not_crash():
     feed = rand(rng, 4, 3)
     out = edgenet.Interpreter(edgenet.convert(g).to_bytes()).run({"x": feed, "idx": np.array([1, 99, -99], np.float32)})
     np.testing.assert_array_equal(out["y"], feed[[1, 3, 0]])
+
+
+# ---- the same kernels under AddressSanitizer + UBSan ----------------------------------------------
+
+
+def _run_both_sanitized(program, tmp_path, g, feeds):
+    """run_both through the C runner built with ASan + UBSan (native/tests/edgenet_run.c). The
+    runner prints float outputs only, so integer / bool outputs are cast to float32 first."""
+    import build_programs
+
+    ref_out = edgenet.reference.run(g, feeds)
+    as_float = {}  # printed name -> (output name, dtype)
+    for t in list(g.outputs):
+        if t.dtype != "float32":
+            g.outputs.remove(t)
+            g.output(g.cast(t, "float32"), t.name + "_as_float")
+            as_float[t.name + "_as_float"] = (t.name, t.dtype)
+    model_path = tmp_path / "model.enet"
+    model_path.write_bytes(edgenet.convert(g).to_bytes())
+    input_paths = []
+    for t in g.inputs:
+        input_paths.append(tmp_path / f"{t.name}.bin")
+        input_paths[-1].write_bytes(np.ascontiguousarray(feeds[t.name], "<f4").tobytes())
+    result = build_programs.run(program, model_path, *input_paths)
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed, shapes, current = {}, {}, None
+    for line in result.stdout.splitlines():
+        if line.startswith("output "):
+            _, _, current, shape = line.split(" ", 3)
+            shapes[current] = tuple(int(d) for d in shape.strip("(,)").split(",") if d.strip())
+            printed[current] = []
+        else:
+            printed[current].append(float(line))
+    c_out = {}
+    for name, values in printed.items():
+        original, dtype = as_float.get(name, (name, "float32"))
+        c_out[original] = np.array(values, np.float32).reshape(shapes[name]).astype(dtype)
+    return c_out, ref_out
+
+
+def test_new_kernels_under_sanitizers(monkeypatch, tmp_path):
+    """A sample of the cases above once more in the sanitized C runner: no out-of-bounds access
+    or undefined behaviour (e.g. a float -> int conversion out of range), same results."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "native" / "tests"))
+    import build_programs
+
+    programs = build_programs.build_programs()
+    if not programs["sanitized"]:
+        pytest.skip("the C compiler cannot build with AddressSanitizer/UBSan here")
+    monkeypatch.setattr(sys.modules[__name__], "run_both",
+                        lambda g, feeds: _run_both_sanitized(programs["edgenet_run"], tmp_path, g, feeds))
+    for seed in range(2):
+        test_binary_broadcast("div", seed)
+        test_compare("less_equal", seed)
+        test_reduce("reduce_max", seed)
+        test_arg_reduce("arg_max", seed)
+        test_matmul(seed)
+        test_conv2d_transpose(seed)
+        test_log_softmax(seed)
+        test_layer_norm(seed)
+        test_split(seed)
+        test_slice(seed)
+        test_gather_constant_indices(seed)
+        test_border_pad("reflect", seed)
+        test_border_pad("edge", seed)
+    test_binary_special_values()
+    test_parameterized_activations(0)
+    test_gelu(False)
+    test_prelu((5, 1))
+    test_where(0)
+    test_cast_chain()
+    test_instance_norm(0)
+    test_broadcast_to(((4, 1), (2, 4, 5)))
+    test_depth_to_space("CRD", 2)
+    test_space_to_depth(2)
+    test_resize_nearest("half_pixel_symmetric", "round_prefer_ceil")
+    test_resize_linear("align_corners")
