@@ -519,6 +519,8 @@ def matmul(imp, node, attrs):
     a = imp.tensor(node.input[0])
     b = imp.tensor(node.input[1])
     a_1d, b_1d = a_v.rank == 1, b_v.rank == 1
+    if a_1d and b_1d:
+        raise Unsupported("a rank-0 (scalar) result")
     if a_1d:
         a = g.reshape(a, (1,) + a.shape)
     if b_1d:
@@ -595,7 +597,8 @@ def reshape(imp, node, attrs):
 @handles("Flatten")
 def flatten(imp, node, attrs):
     v = imp.value(node.input[0])
-    axis = attrs.get("axis", 1) % (v.rank + 1) if v.rank else 0
+    axis = attrs.get("axis", 1)
+    axis = axis + v.rank if axis < 0 else axis  # range [-rank, rank]
     head, tail = v.shape[:axis], v.shape[axis:]
     size = lambda dims: -1 if None in dims else int(np.prod(dims, dtype=np.int64))  # noqa: E731
     imp.set(node.output[0], _reshape_to(imp, node.input[0], (size(head), size(tail))))
@@ -771,6 +774,8 @@ def depth_space(imp, node, attrs):
         mode = attrs.get("mode", b"DCR")
         y = g.depth_to_space(x, attrs["blocksize"], mode.decode() if isinstance(mode, bytes) else mode)
     else:
+        if _decode(attrs.get("mode"), "DCR") != "DCR":
+            raise Unsupported("SpaceToDepth mode CRD")
         y = g.space_to_depth(x, attrs["blocksize"])
     imp.set(node.output[0], y, channels_last(4))
 
