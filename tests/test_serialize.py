@@ -64,7 +64,7 @@ def test_round_trip_structure():
     assert pool.options == {"filter_h": 2, "filter_w": 3, "stride_h": 1, "stride_w": 1, "pad_top": 0,
                             "pad_bottom": 1, "pad_left": 1, "pad_right": 1, "count_include_pad": True}
     assert clip.options == {"min": -1.0, "max": 2.0}
-    assert pad.options == {"paddings": [0, 0, 1, 0, 0, 2, 0, 0], "constant_value": 0.25}
+    assert pad.options == {"paddings": [0, 0, 1, 0, 0, 2, 0, 0], "constant_value": 0.25, "mode": 0}  # 0 = CONSTANT
     assert mean.options == {"axes": [1, 2], "keep_dims": True}
     assert transpose.options == {"perm": [0, 3, 1, 2]}
     assert reshape.options == {"new_shape": [-1, 10]}
