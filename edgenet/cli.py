@@ -3,6 +3,7 @@
     edgenet inspect model.enet                 inputs, outputs, ops, sizes
     edgenet run model.enet --input image=x.npy [--output-dir DIR]
     edgenet bench model.enet [--runs 100] [--threads N]
+    edgenet convert model.onnx -o model.enet [--int8 --calibration samples.npz] [--report]
 """
 import argparse
 import collections
@@ -115,6 +116,71 @@ def cmd_bench(args):
     return 0
 
 
+def _stage(message):
+    """One line of progress on stderr per conversion stage."""
+    print(f"[edgenet convert] {message}", file=sys.stderr, flush=True)
+
+
+def _parse_input_shapes(pairs):
+    shapes = {}
+    for pair in pairs:
+        name, sep, dims = pair.partition("=")
+        try:
+            shapes[name] = tuple(int(d) for d in dims.split(","))
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise SystemExit(f"--input-shape {pair!r}: expected NAME=D0,D1,... (e.g. x=1,3,224,224)")
+    return shapes
+
+
+def _calibration_samples(path, graph):
+    """Feed dicts from an .npz holding, per model input name, an array of shape (samples, *input shape)."""
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files}
+    names = [t.name for t in graph.inputs]
+    missing = [n for n in names if n not in arrays]
+    if missing:
+        raise ValueError(f"calibration file {path} lacks arrays for inputs {missing} (it has {sorted(arrays)})")
+    count = min(len(arrays[n]) for n in names)
+    return [{n: np.ascontiguousarray(arrays[n][i], dtype=np.float32) for n in names} for i in range(count)]
+
+
+def cmd_convert(args):
+    import edgenet
+    from edgenet.converters.frontends import import_model
+
+    if args.int8 and args.calibration is None:
+        raise SystemExit("--int8 needs --calibration samples.npz (representative inputs)")
+    if args.report and not args.int8:
+        raise SystemExit("--report compares int8 with float; add --int8")
+    _stage(f"importing {args.model}")
+    graph, layout = import_model(str(args.model), input_shapes=_parse_input_shapes(args.input_shape) or None,
+                                 input_layout=args.layout)
+    samples = None
+    if args.int8:
+        samples = _calibration_samples(args.calibration, graph)
+        _stage(f"optimizing and quantizing to int8 ({len(samples)} calibration samples)")
+    else:
+        _stage("optimizing")
+    model = edgenet.convert(graph, metadata={"edgenet.layout": layout}, quantize="int8" if args.int8 else None,
+                            calibration=samples, verbose=True)
+    output = args.output or args.model.with_suffix(".enet")
+    model.save(output)
+    before = model.metadata.get("edgenet.ops_before_optimization", "?")
+    after = model.metadata.get("edgenet.ops_after_optimization", "?")
+    print(f"{output}: {model.size:,} bytes, {model.parameter_count:,} parameters, layout {layout}")
+    print(f"ops: {before} imported, {after} after optimization ({len(model.operators)} in the file)")
+    counts = collections.Counter(op.opcode for op in model.operators)
+    print("op counts: " + ", ".join(f"{name} x{n}" for name, n in counts.most_common()))
+    if args.int8:
+        fallbacks = model.quantization.float_ops
+        print(f"float fallbacks: {len(fallbacks)}" + "".join(f"\n  {name} ({op}): {why}" for name, op, why in fallbacks))
+    if args.report:
+        print(edgenet.quantization_report(graph, model, samples))
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="edgenet", description="edgenet model tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +204,19 @@ def build_parser():
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--threads", type=int, default=None)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("convert", help="convert an ONNX model to .enet (float32, or int8 with --int8)")
+    p.add_argument("model", type=Path, help="an .onnx file (external data files next to it are read)")
+    p.add_argument("--output", "-o", type=Path, help="output .enet path (default: the model's name + .enet)")
+    p.add_argument("--int8", action="store_true", help="post-training int8 quantization")
+    p.add_argument("--calibration", type=Path, metavar="SAMPLES.npz",
+                   help="per input name an array (samples, *input shape) of representative inputs")
+    p.add_argument("--report", action="store_true", help="print per-layer int8 error (SQNR, cosine) vs float")
+    p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
+                   help="pin an input's symbolic dims, e.g. x=1,3,224,224")
+    p.add_argument("--layout", choices=("NCHW", "NHWC"), default=None,
+                   help="layout of rank>=3 inputs/outputs (default NCHW: the ONNX model's own)")
+    p.set_defaults(func=cmd_convert)
     return parser
 
 
@@ -145,7 +224,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
+    except (ValueError, FileNotFoundError, RuntimeError, ImportError) as e:
         print(f"edgenet {args.command}: error: {e}", file=sys.stderr)
         return 1
 

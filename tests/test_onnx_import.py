@@ -420,3 +420,34 @@ def test_malformed_onnx_gets_clear_errors(tmp_path):
         edgenet.convert(str(tmp_path / "nope.onnx"))
     with pytest.raises(TypeError, match="cannot convert"):
         edgenet.convert(12345)
+
+
+def test_cli_convert_float_and_int8(tmp_path, capsys):
+    from edgenet import cli
+
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                           nn.Flatten(), nn.Linear(8, 4))
+    x = image((1, 3, 12, 12))
+    path = tmp_path / "net.onnx"
+    onnx.save(export(randomize_batch_norms(module), x), str(path))
+    feeds = {"x0": x.numpy()}
+    expected = run_onnxruntime(onnx.load(str(path)), feeds)
+
+    assert cli.main(["convert", str(path), "-o", str(tmp_path / "net.enet")]) == 0
+    out = capsys.readouterr().out
+    assert "after optimization" in out and "layout NCHW" in out
+    got = edgenet.Interpreter(str(tmp_path / "net.enet")).run(feeds)
+    assert_close(got[next(iter(expected))], next(iter(expected.values())))
+
+    np.savez(tmp_path / "calib.npz", x0=np.stack([image((1, 3, 12, 12), s).numpy() for s in range(8)]))
+    assert cli.main(["convert", str(path), "-o", str(tmp_path / "net8.enet"), "--int8", "--calibration",
+                     str(tmp_path / "calib.npz"), "--report"]) == 0
+    out = capsys.readouterr().out
+    assert "float fallbacks: 0" in out and "SQNR" in out
+    q = edgenet.Interpreter(str(tmp_path / "net8.enet")).run(feeds)[next(iter(expected))].reshape(-1)
+    f = next(iter(expected.values())).reshape(-1)
+    assert q @ f / (np.linalg.norm(q) * np.linalg.norm(f)) >= 0.99
+
+    assert cli.main(["convert", str(tmp_path / "missing.onnx")]) == 1
+    assert "not found" in capsys.readouterr().err
