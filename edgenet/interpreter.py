@@ -144,4 +144,4 @@ class Interpreter:
         if not ok:
             raise ValueError(f"input {info.name!r}: expected shape {_shape_str(declared)}, "
                              f"got {_shape_str(array.shape)}")
-        return np.ascontiguousarray(array)
+        return np.ascontiguousarray(array).reshape(array.shape)  # ascontiguousarray makes a 0-d feed 1-d
