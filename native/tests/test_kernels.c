@@ -160,6 +160,34 @@ static int8_t* random_s8(size_t n, int lo, int hi) {
   return p;
 }
 
+/* A per-channel multiplier: usually near 1 / (kdim * 64) as per-channel weight scales give,
+ * sometimes anywhere in the supported range (shift 1..62) to reach every saturation path. */
+static enet_requant random_multiplier(size_t kdim) {
+  enet_requant r;
+  double m = irand(0, 3) ? 1.0 / (double)(kdim * 64 + 1) * pow(2.0, 6.0 * (double)frand())
+                         : ldexp(0.5 + 0.49 * ((double)frand() + 1.0), irand(-31, 29));
+  if (enet_quantize_multiplier(m, &r) != ENET_OK) abort();
+  return r;
+}
+
+static void random_output(enet_s8_output* out) {
+  *out = (enet_s8_output){irand(-128, 127), -128, 127};
+  if (irand(0, 1)) out->min = out->zero_point, out->max = irand(0, 1) ? 127 : (out->zero_point + 100 > 127 ? 127 : out->zero_point + 100);
+}
+
+/* First difference of got vs want (n bytes), reported with `what`; 1 if equal. */
+static int same_s8(const char* what, const char* isa, const char* shape, const int8_t* got, const int8_t* want,
+                   size_t n) {
+  checks++;
+  for (size_t i = 0; i < n; i++)
+    if (got[i] != want[i]) {
+      fprintf(stderr, "FAIL %s [%s] %s: y[%zu] = %d, reference %d\n", what, isa, shape, i, got[i], want[i]);
+      failures++;
+      return 0;
+    }
+  return 1;
+}
+
 /* int8 conv (or fully connected) through the packed int8 GEMM vs the reference, bit for bit. */
 static void test_qs8_conv(const enet_qs8_kernels* k, enet_threadpool** pools, int fc) {
   enet_window g;
@@ -181,12 +209,9 @@ static void test_qs8_conv(const enet_qs8_kernels* k, enet_threadpool** pools, in
   }
   int32_t x_zp = irand(-128, 127);
   enet_requant* rq = malloc(n * sizeof *rq);
-  /* Per-channel multipliers over a wide range, as per-channel weight scales give. */
-  double base = 1.0 / (double)(kdim * 64 + 1);
-  for (size_t c = 0; c < n; c++)
-    if (enet_quantize_multiplier(base * pow(2.0, 6.0 * (double)frand()), &rq[c]) != ENET_OK) abort();
-  enet_s8_output out = {irand(-128, 127), -128, 127};
-  if (irand(0, 1)) out.min = out.zero_point, out.max = irand(0, 1) ? 127 : (out.zero_point + 100 > 127 ? 127 : out.zero_point + 100);
+  for (size_t c = 0; c < n; c++) rq[c] = random_multiplier(kdim);
+  enet_s8_output out;
+  random_output(&out);
   int8_t *want = malloc(ny + 1), *got1 = malloc(ny + 1), *got = malloc(ny + 1);
   if (fc)
     enet_ref_fully_connected_s8(g.batch, g.in_c, g.out_c, x, x_zp, w, bias, rq, &out, want);
@@ -224,6 +249,78 @@ static void test_qs8_conv(const enet_qs8_kernels* k, enet_threadpool** pools, in
   free(x), free(w), free(bias), free(rq), free(want), free(got1), free(got);
 }
 
+/* int8 depthwise conv (multiplier 1) through the packed qs8 kernels vs the reference, bit for bit. */
+static void test_qs8_dwconv(const enet_qs8_kernels* k, enet_threadpool** pools) {
+  enet_window g;
+  random_window(&g, 1);
+  if (irand(0, 1)) g.in_c = g.out_c = irand(1, 4) * 16 + irand(0, 1) * irand(1, 15); /* full and partial blocks */
+  size_t nx = (size_t)(g.batch * g.in_h * g.in_w * g.in_c), ny = (size_t)(g.batch * g.out_h * g.out_w * g.out_c);
+  size_t n = (size_t)g.out_c, taps = (size_t)(g.k_h * g.k_w);
+  int8_t *x = random_s8(nx, -128, 127), *w = random_s8(taps * n, -127, 127);
+  int32_t* bias = NULL;
+  if (irand(0, 3)) {
+    bias = malloc(n * sizeof *bias);
+    for (size_t c = 0; c < n; c++) bias[c] = irand(-20000, 20000);
+  }
+  int32_t x_zp = irand(-128, 127);
+  enet_requant* rq = malloc(n * sizeof *rq);
+  for (size_t c = 0; c < n; c++) rq[c] = random_multiplier(taps);
+  enet_s8_output out;
+  random_output(&out);
+  int8_t *want = malloc(ny + 1), *got1 = malloc(ny + 1), *got = malloc(ny + 1);
+  enet_ref_depthwise_conv2d_s8(&g, 1, x, x_zp, w, bias, rq, &out, want);
+  const char* isa = enet_isa_name(k->isa);
+  char shape[160];
+  snprintf(shape, sizeof shape, "in (%lld,%lld,%lld,%lld) k %lldx%lld s %d,%d d %d,%d pad %d,%d x_zp %d",
+           (long long)g.batch, (long long)g.in_h, (long long)g.in_w, (long long)g.in_c, (long long)g.k_h,
+           (long long)g.k_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.pad_top, g.pad_left, x_zp);
+  for (int t = 0; t < 3; t++) {
+    int threads = enet_threadpool_size(pools[t]);
+    void* mem = NULL;
+    if (posix_memalign(&mem, 64, enet_qs8_dwconv_plan_size(k, &g, threads))) abort();
+    enet_qs8_dwconv_plan* p = enet_qs8_dwconv_plan_init(mem, k, &g, threads, w, bias, x_zp, rq, &out);
+    enet_qs8_dwconv_run(p, pools[t], x, t ? got : got1);
+    free(mem);
+    if (t == 0)
+      same_s8("qs8 depthwise conv", isa, shape, got1, want, ny);
+    else
+      same_s8("qs8 depthwise conv (threads vs 1 thread)", isa, shape, got, got1, ny);
+  }
+  free(x), free(w), free(bias), free(rq), free(want), free(got1), free(got);
+}
+
+/* int8 ADD / SUB / MUL of same-shape tensors vs enet_ref_binary_s8, bit for bit. */
+static void test_qs8_binary(const enet_qs8_kernels* k, enet_threadpool** pools, enet_binary_op op) {
+  size_t n = irand(0, 3) ? (size_t)irand(1, 300) : (size_t)irand(4000, 20000); /* tails; several pool chunks */
+  int8_t *a = random_s8(n, -128, 127), *b = random_s8(n, -128, 127);
+  enet_binary_s8_params p;
+  memset(&p, 0, sizeof p);
+  p.a_zp = irand(-128, 127), p.b_zp = irand(-128, 127);
+  random_output(&p.out);
+  /* add: multipliers below 2^21 with the shift that the op's prepare would pick for scales up to ~2^10 apart */
+  p.add_shift = irand(1, 31);
+  int limit = p.add_shift >= 21 ? (1 << 21) - 1 : (1 << p.add_shift);
+  p.a_mult = irand(0, limit), p.b_mult = irand(0, limit);
+  p.mul_requant = random_multiplier(irand(1, 1000));
+  int64_t shape[1] = {(int64_t)n};
+  int8_t *want = malloc(n), *got1 = malloc(n), *got = malloc(n);
+  enet_ref_binary_s8(op, &p, 1, shape, shape, a, shape, b, want);
+  enet_qs8_binary_plan plan;
+  if (!enet_qs8_binary_plan_init(&plan, k, op, &p)) goto done;
+  const char* what = op == ENET_BINARY_ADD ? "qs8 add" : op == ENET_BINARY_SUB ? "qs8 sub" : "qs8 mul";
+  char shape_text[96];
+  snprintf(shape_text, sizeof shape_text, "n %zu zp %d,%d shift %d", n, p.a_zp, p.b_zp, p.add_shift);
+  for (int t = 0; t < 3; t++) {
+    enet_qs8_binary_run(&plan, pools[t], n, a, b, t ? got : got1);
+    if (t == 0)
+      same_s8(what, enet_isa_name(k->isa), shape_text, got1, want, n);
+    else
+      same_s8(what, enet_isa_name(k->isa), "threads vs 1 thread", got, got1, n);
+  }
+done:
+  free(a), free(b), free(want), free(got1), free(got);
+}
+
 int main(void) {
   const enet_cpu_info* cpu = enet_cpu();
   printf("cpu: sse41=%d avx2_fma=%d avx512_vnni=%d neon=%d neon_dot=%d i8mm=%d cores=%d; selected %s\n", cpu->sse41,
@@ -245,7 +342,8 @@ int main(void) {
     for (int i = 0; i < 30; i++) test_conv(k, pools, 0, 1);
     printf("%s: %s\n", enet_isa_name(k->isa), failures == before ? "float kernels match the reference" : "FAILED");
   }
-  static const enet_isa qs8_families[] = {ENET_ISA_SSE41, ENET_ISA_AVX2, ENET_ISA_NEON, ENET_ISA_NEONDOT};
+  static const enet_isa qs8_families[] = {ENET_ISA_SSE41, ENET_ISA_AVX2, ENET_ISA_NEON, ENET_ISA_NEONDOT,
+                                          ENET_ISA_I8MM};
   for (size_t f = 0; f < sizeof qs8_families / sizeof qs8_families[0]; f++) {
     if (qs8_families[f] / 10 != best / 10 || qs8_families[f] > best) continue;
     const enet_qs8_kernels* k = enet_qs8_kernels_for(qs8_families[f]);
@@ -254,6 +352,10 @@ int main(void) {
     int before = failures;
     for (int i = 0; i < 60; i++) test_qs8_conv(k, pools, 0);
     for (int i = 0; i < 30; i++) test_qs8_conv(k, pools, 1);
+    for (int i = 0; i < 80; i++) test_qs8_dwconv(k, pools);
+    for (int i = 0; i < 20; i++) test_qs8_binary(k, pools, ENET_BINARY_ADD);
+    for (int i = 0; i < 20; i++) test_qs8_binary(k, pools, ENET_BINARY_SUB);
+    for (int i = 0; i < 20; i++) test_qs8_binary(k, pools, ENET_BINARY_MUL);
     printf("%s: %s\n", enet_isa_name(k->isa), failures == before ? "int8 kernels bit-exact with the reference" : "FAILED");
   }
   for (int t = 0; t < 3; t++) enet_threadpool_free(pools[t]);

@@ -4,14 +4,19 @@
  * Microkernels (one per file, XNNPACK-style names: dtype-op-tile-isa):
  *   x86/f32-gemm-6x16-avx2.c   x86/f32-gemm-4x8-sse.c   arm/f32-gemm-4x8-neon.c
  *   x86/f32-dwconv-c8-avx2.c   x86/f32-dwconv-c4-sse.c  arm/f32-dwconv-c4-neon.c
- *   x86/qs8-gemm-4x16c2-avx2.c x86/qs8-gemm-4x8c2-sse.c arm/qs8-gemm-4x8c2-neon.c
- *   arm/qs8-gemm-4x8c4-neondot.c
+ *   x86/qs8-gemm-4x16c2-avx2.c x86/qs8-gemm-4x8c2-sse41.c arm/qs8-gemm-4x8c2-neon.c
+ *   arm/qs8-gemm-4x8c4-neondot.c arm/qs8-gemm-4x8c8-neoni8mm.c
+ *   x86/qs8-dwconv-c16-avx2.c  x86/qs8-dwconv-c8-sse41.c arm/qs8-dwconv-c8-neon.c
+ *   x86/qs8-vadd-avx2.c  x86/qs8-vmul-avx2.c  arm/qs8-vadd-neon.c  arm/qs8-vmul-neon.c
+ * with the shared int8 requantization inlined from x86/qs8-requant-avx2.h,
+ * x86/qs8-requant-sse41.h and arm/qs8-requant-neon.h.
  * Each ISA file is wrapped in `#if` on its architecture so every file compiles
  * on every target, and uses function-level target attributes instead of
  * per-file compiler flags (SwiftPM and the NDK build compile all sources with
  * one set of flags).
  *
- * Drivers (f32_conv_gemm.c, f32_dwconv.c, qs8_conv_gemm.c): weight packing at prepare time,
+ * Drivers (f32_conv_gemm.c, f32_dwconv.c, qs8_conv_gemm.c, qs8_dwconv.c,
+ * qs8_elementwise.c; qs8_requant.c packs requantization data): weight packing at prepare time,
  * im2col tiles / indirection rows, and splitting work over the thread pool.
  * An op picks a kernel set once at prepare (enet_f32_kernels_for).
  */
@@ -116,28 +121,105 @@ void enet_f32_dwconv_run(const enet_f32_dwconv_plan* plan, enet_threadpool* pool
 
 /* ---- int8 (qs8) microkernels ------------------------------------------------ */
 
-/* Integer GEMM tile: for rows i < mr (mr <= MR) and all NR columns j:
- *   acc[i * NR + j] = bias[j] + sum_{k < kc} a[i][k] * w[k][j]   (int32, wrapping)
- * `w` is one packed panel: NR int32 biases, then the weights in blocks of KR
- * consecutive k per column (int16 for KR = 2, int8 for KR = 4), zero past kc.
- * Rows of a are read only up to kc. The driver requantizes acc exactly as
- * docs/QUANTIZATION.md says (enet_requantize), so every ISA is bit-exact. */
-typedef void (*enet_qs8_gemm_ukernel)(size_t mr, size_t kc, const int8_t* a, size_t a_stride, const void* w,
-                                      int32_t* acc);
+/* Every packed qs8 weight group of G output channels (a GEMM panel of NR
+ * columns, a depthwise block of CB channels) starts with its channels'
+ * requantization data, so a microkernel finishes its outputs in registers
+ * (enet_qs8_pack_params, qs8_requant.c):
+ *   int32 bias[G]          bias with the input zero point folded in
+ *   int32 multiplier[G]    enet_requant.multiplier
+ *   int32 acc_limit[G]     x86: |acc| clamp that keeps the result in int32
+ *   int32 x86_offset[G]    x86: out zero point - 2^(62 - shift), mod 2^32
+ *   int64 shift[G]         enet_requant.shift
+ *   int64 x86_rounding[G]  x86: 2^62 + 2^(shift - 1)
+ * then the weights. Every ISA computes docs/QUANTIZATION.md's
+ * (acc * multiplier + 2^(shift-1)) >> shift on the exact 64-bit product, so
+ * results are bit-exact with enet_requantize (see qs8_requant.c for why the
+ * x86 fields are exact). Channels past the last real one are padded. */
+#define ENET_QS8_PARAMS_BYTES(g) ((size_t)(g) * 32)
+enum { ENET_QS8_BIAS = 0, ENET_QS8_MULTIPLIER = 1, ENET_QS8_ACC_LIMIT = 2, ENET_QS8_X86_OFFSET = 3 };
+enum { ENET_QS8_SHIFT = 2, ENET_QS8_X86_ROUNDING = 3 }; /* int64 fields, in units of G int64 */
+static inline const int32_t* enet_qs8_param32(const void* group, size_t g, int field) {
+  return (const int32_t*)group + (size_t)field * g;
+}
+static inline const int64_t* enet_qs8_param64(const void* group, size_t g, int field) {
+  return (const int64_t*)group + (size_t)field * g;
+}
+/* Fills one group's parameters: `valid` real channels with folded bias[c] and requant[c]. */
+void enet_qs8_pack_params(void* group, size_t g, size_t valid, const int32_t* bias, const enet_requant* requant,
+                          int32_t out_zero_point);
 
-void enet_qs8_gemm_4x16c2_avx2(size_t mr, size_t kc, const int8_t* a, size_t a_stride, const void* w, int32_t* acc);
-void enet_qs8_gemm_4x8c2_sse(size_t mr, size_t kc, const int8_t* a, size_t a_stride, const void* w, int32_t* acc);
-void enet_qs8_gemm_4x8c2_neon(size_t mr, size_t kc, const int8_t* a, size_t a_stride, const void* w, int32_t* acc);
-void enet_qs8_gemm_4x8c4_neondot(size_t mr, size_t kc, const int8_t* a, size_t a_stride, const void* w,
-                                 int32_t* acc);
+/* Integer GEMM tile with requantized int8 output: for rows i < mr (mr <= MR)
+ * and columns j < nc (nc <= NR):
+ *   acc = bias[j] + sum_{k < kc} a[i][k] * w[k][j]   (int32, wrapping)
+ *   y[i * y_stride + j] = clamp(requantize(acc, j) + zero_point, out->min, out->max)
+ * `w` is one packed panel: the NR-channel parameter group, then the weights in
+ * blocks of KR consecutive k per column (int16 for KR = 2, int8 for KR = 4 or 8),
+ * zero past kc. Rows of a are read only up to kc. */
+typedef void (*enet_qs8_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride,
+                                      const void* w, int8_t* y, size_t y_stride, const enet_s8_output* out);
+
+/* Depthwise row with requantized int8 output: for output pixels p < out_w and
+ * channels ch < channels:
+ *   acc = bias[ch] + sum_{t < taps} input[p * taps + t][ch] * w[t][ch]
+ *   y[p * channels + ch] = clamp(requantize(acc, ch) + zero_point, out->min, out->max)
+ * `input` holds taps pointers per pixel (a row of the input zero point for
+ * padding; its products are cancelled by the folded bias). `w` holds, per block
+ * of CB channels, the parameter group then taps * CB weights (int16 on x86,
+ * int8 on ARM; zero past `channels`). Reads exactly `channels` bytes per row. */
+typedef void (*enet_qs8_dwconv_ukernel)(size_t channels, size_t out_w, size_t taps, const int8_t** input,
+                                        const void* w, int8_t* y, const enet_s8_output* out);
+
+/* Elementwise ADD (and SUB, with b_mult negated), docs/QUANTIZATION.md:
+ *   y[i] = clamp(((a[i] * a_mult + b[i] * b_mult + bias) >> shift) + zero_point)
+ * with bias = 2^(shift-1) - a_zp * a_mult - b_zp * b_mult (the zero points folded in). */
+typedef struct enet_qs8_add_params {
+  int32_t a_mult, b_mult, bias, shift;
+  enet_s8_output out;
+} enet_qs8_add_params;
+typedef void (*enet_qs8_vadd_ukernel)(size_t n, const int8_t* a, const int8_t* b, int8_t* y,
+                                      const enet_qs8_add_params* p);
+/* Elementwise MUL: y[i] = clamp(requantize((a[i] - a_zp) * (b[i] - b_zp)) + zero_point), with
+ * `group` an 8-channel parameter group holding the one multiplier in every lane. */
+typedef struct enet_qs8_mul_params {
+  int32_t a_zp, b_zp;
+  enet_s8_output out;
+  _Alignas(16) uint8_t group[ENET_QS8_PARAMS_BYTES(8)];
+} enet_qs8_mul_params;
+typedef void (*enet_qs8_vmul_ukernel)(size_t n, const int8_t* a, const int8_t* b, int8_t* y,
+                                      const enet_qs8_mul_params* p);
+
+void enet_qs8_gemm_4x16c2_avx2(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
+                               int8_t* y, size_t y_stride, const enet_s8_output* out);
+void enet_qs8_gemm_4x8c2_sse41(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
+                               int8_t* y, size_t y_stride, const enet_s8_output* out);
+void enet_qs8_gemm_4x8c2_neon(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
+                              int8_t* y, size_t y_stride, const enet_s8_output* out);
+void enet_qs8_gemm_4x8c4_neondot(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
+                                 int8_t* y, size_t y_stride, const enet_s8_output* out);
+void enet_qs8_gemm_4x8c8_neoni8mm(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
+                                  int8_t* y, size_t y_stride, const enet_s8_output* out);
+void enet_qs8_dwconv_c16_avx2(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w,
+                              int8_t* y, const enet_s8_output* out);
+void enet_qs8_dwconv_c8_sse41(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w,
+                              int8_t* y, const enet_s8_output* out);
+void enet_qs8_dwconv_c8_neon(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w,
+                             int8_t* y, const enet_s8_output* out);
+void enet_qs8_vadd_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* y, const enet_qs8_add_params* p);
+void enet_qs8_vadd_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* y, const enet_qs8_add_params* p);
+void enet_qs8_vmul_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* y, const enet_qs8_mul_params* p);
+void enet_qs8_vmul_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* y, const enet_qs8_mul_params* p);
 
 typedef struct enet_qs8_kernels {
   enet_isa isa;
-  size_t mr, nr, kr; /* tile rows, columns, k per packed block (2: int16 weights, 4: int8) */
+  size_t mr, nr, kr; /* GEMM tile rows, columns, k per packed block (2: int16 weights, 4 or 8: int8) */
   enet_qs8_gemm_ukernel gemm;
+  size_t dwconv_cb, dwconv_weight_bytes; /* channels per depthwise block; 2: int16 weights, 1: int8 */
+  enet_qs8_dwconv_ukernel dwconv;
+  enet_qs8_vadd_ukernel vadd; /* NULL: the reference kernel */
+  enet_qs8_vmul_ukernel vmul;
 } enet_qs8_kernels;
 
-/* The int8 set for `isa` (I8MM uses the dot-product set), or NULL: reference. (dispatch.c) */
+/* The int8 set for `isa`, or NULL: reference. (dispatch.c) */
 const enet_qs8_kernels* enet_qs8_kernels_for(enet_isa isa);
 
 /* int8 GEMM-based convolution / fully connected with packed weights:
@@ -150,11 +232,10 @@ typedef struct enet_qs8_conv_plan {
   size_t m, n, kdim, mc;
   int direct;
   int32_t x_zp;
-  int32_t out_zp, out_min, out_max;
+  enet_s8_output out;
   size_t panel_bytes;
   uint8_t* packed;
   int8_t* scratch;             /* im2col: per thread mc * kdim bytes */
-  enet_requant* requant;       /* n entries (copied) */
   int num_threads;
 } enet_qs8_conv_plan;
 
@@ -165,5 +246,39 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
                                             int32_t x_zp, const enet_requant* requant, int32_t out_zp,
                                             int32_t out_min, int32_t out_max);
 void enet_qs8_conv_run(const enet_qs8_conv_plan* plan, enet_threadpool* pool, const int8_t* x, int8_t* y);
+
+/* int8 depthwise convolution (depth_multiplier 1), weights (1, KH, KW, C), any
+ * kernel size, stride, dilation and padding; the int8 twin of enet_f32_dwconv_plan. */
+typedef struct enet_qs8_dwconv_plan {
+  const enet_qs8_kernels* k;
+  enet_window g;
+  size_t taps, block_bytes;
+  enet_s8_output out;
+  uint8_t* packed;
+  int8_t* zero;                 /* in_c bytes of the input zero point: what padding taps read */
+  const int8_t** indirection;   /* per thread: out_w * taps pointers */
+  int num_threads;
+} enet_qs8_dwconv_plan;
+
+size_t enet_qs8_dwconv_plan_size(const enet_qs8_kernels* k, const enet_window* g, int num_threads);
+enet_qs8_dwconv_plan* enet_qs8_dwconv_plan_init(void* memory, const enet_qs8_kernels* k, const enet_window* g,
+                                                int num_threads, const int8_t* weights, const int32_t* bias,
+                                                int32_t x_zp, const enet_requant* requant,
+                                                const enet_s8_output* out);
+void enet_qs8_dwconv_run(const enet_qs8_dwconv_plan* plan, enet_threadpool* pool, const int8_t* x, int8_t* y);
+
+/* int8 elementwise ADD / SUB / MUL of two same-shape tensors, split over the
+ * thread pool in chunks. Parameters from the reference's enet_binary_s8_params. */
+typedef struct enet_qs8_binary_plan {
+  const enet_qs8_kernels* k;
+  enet_binary_op op;
+  enet_qs8_add_params add;
+  enet_qs8_mul_params mul;
+} enet_qs8_binary_plan;
+/* 0 when `k` has no kernel for `op` (the caller keeps the reference). */
+int enet_qs8_binary_plan_init(enet_qs8_binary_plan* plan, const enet_qs8_kernels* k, enet_binary_op op,
+                              const enet_binary_s8_params* p);
+void enet_qs8_binary_run(const enet_qs8_binary_plan* plan, enet_threadpool* pool, size_t n, const int8_t* a,
+                         const int8_t* b, int8_t* y);
 
 #endif /* EDGENET_KERNELS_OPTIMIZED_H */

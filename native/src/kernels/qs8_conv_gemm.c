@@ -7,16 +7,16 @@
  * The bracket is folded into the packed bias at prepare time, and im2col pads
  * with x_zp (whose products the folded bias cancels), so microkernels multiply
  * raw int8. int32 sums wrap identically in any order, and the reference bound
- * check guarantees the true sum fits, so the result is exact. Each tile's
- * accumulators are then requantized with the shared enet_requantize: bit-exact
- * with the reference kernels on every ISA and for any thread count.
+ * check guarantees the true sum fits, so the result is exact. The microkernels
+ * requantize each tile in registers from the parameters packed in front of
+ * each panel (qs8_requant.c): bit-exact with the reference kernels on every
+ * ISA and for any thread count.
  */
 #include <string.h>
 
 #include "optimized.h"
 
 #define SCRATCH_BYTES 32768 /* im2col tile budget per thread */
-#define MAX_TILE 64         /* MR * NR of the largest microkernel tile */
 
 static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 static size_t align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
@@ -35,13 +35,13 @@ static void plan_shape(const enet_qs8_kernels* k, const enet_window* g, enet_qs8
   if (p->mc < k->mr) p->mc = k->mr;
   if (p->mc > 16 * k->mr) p->mc = 16 * k->mr;
   size_t weight_bytes = k->kr == 2 ? 2 : 1; /* c2 panels hold int16 weights, c4 panels int8 */
-  p->panel_bytes = k->nr * 4 + div_up(p->kdim, k->kr) * k->kr * k->nr * weight_bytes;
+  p->panel_bytes = ENET_QS8_PARAMS_BYTES(k->nr) + div_up(p->kdim, k->kr) * k->kr * k->nr * weight_bytes;
 }
 
 size_t enet_qs8_conv_plan_size(const enet_qs8_kernels* k, const enet_window* g, int num_threads) {
   enet_qs8_conv_plan p;
   plan_shape(k, g, &p);
-  size_t bytes = align64(sizeof p) + align64(div_up(p.n, k->nr) * p.panel_bytes) + align64(p.n * sizeof(enet_requant));
+  size_t bytes = align64(sizeof p) + align64(div_up(p.n, k->nr) * p.panel_bytes);
   if (!p.direct) bytes += align64((size_t)num_threads * p.mc * p.kdim);
   return bytes;
 }
@@ -55,26 +55,25 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
   plan_shape(k, g, p);
   at += align64(sizeof *p);
   p->num_threads = num_threads;
-  p->x_zp = x_zp, p->out_zp = out_zp, p->out_min = out_min, p->out_max = out_max;
+  p->x_zp = x_zp, p->out = (enet_s8_output){out_zp, out_min, out_max};
   size_t nr = k->nr, kr = k->kr, panels = div_up(p->n, nr), kblocks = div_up(p->kdim, kr);
   p->packed = at;
   at += align64(panels * p->panel_bytes);
-  p->requant = (enet_requant*)at;
-  memcpy(p->requant, requant, p->n * sizeof *requant);
-  at += align64(p->n * sizeof(enet_requant));
   p->scratch = p->direct ? NULL : (int8_t*)at;
   for (size_t pi = 0; pi < panels; pi++) {
     uint8_t* panel = p->packed + pi * p->panel_bytes;
-    int32_t* pb = (int32_t*)panel;
-    int16_t* w16 = (int16_t*)(panel + nr * 4);
-    int8_t* w8 = (int8_t*)(panel + nr * 4);
-    for (size_t j = 0; j < nr; j++) {
+    int32_t folded[64]; /* nr <= 64 */
+    size_t valid = p->n - pi * nr < nr ? p->n - pi * nr : nr;
+    for (size_t j = 0; j < valid; j++) {
       size_t o = pi * nr + j;
       /* Folded bias in unsigned arithmetic: int32 wrap-around without undefined behaviour. */
-      uint32_t b = o < p->n && bias ? (uint32_t)bias[o] : 0u, wsum = 0;
-      for (size_t kk = 0; o < p->n && kk < p->kdim; kk++) wsum += (uint32_t)(int32_t)weights[o * p->kdim + kk];
-      pb[j] = (int32_t)(b - (uint32_t)x_zp * wsum);
+      uint32_t b = bias ? (uint32_t)bias[o] : 0u, wsum = 0;
+      for (size_t kk = 0; kk < p->kdim; kk++) wsum += (uint32_t)(int32_t)weights[o * p->kdim + kk];
+      folded[j] = (int32_t)(b - (uint32_t)x_zp * wsum);
     }
+    enet_qs8_pack_params(panel, nr, valid, folded, requant + pi * nr, out_zp);
+    int16_t* w16 = (int16_t*)(panel + ENET_QS8_PARAMS_BYTES(nr));
+    int8_t* w8 = (int8_t*)(panel + ENET_QS8_PARAMS_BYTES(nr));
     /* Block b, column j, i < kr: w[o][b*kr + i] at (b * nr + j) * kr + i; zero past kdim and n. */
     for (size_t b = 0; b < kblocks; b++)
       for (size_t j = 0; j < nr; j++)
@@ -123,8 +122,6 @@ static void qs8_task(void* context, size_t begin, size_t end, int thread) {
   const qs8_job* job = context;
   const enet_qs8_conv_plan* p = job->p;
   size_t mr = p->k->mr, nr = p->k->nr, panels = div_up(p->n, nr);
-  enet_s8_output out = {p->out_zp, p->out_min, p->out_max};
-  int32_t acc[MAX_TILE];
   int8_t* scratch = p->scratch ? p->scratch + (size_t)thread * p->mc * p->kdim : NULL;
   size_t gathered = (size_t)-1;
   for (size_t u = begin; u < end; u++) {
@@ -142,11 +139,8 @@ static void qs8_task(void* context, size_t begin, size_t end, int thread) {
       size_t n0 = pi * nr, nc = p->n - n0 < nr ? p->n - n0 : nr;
       for (size_t i = 0; i < rows; i += mr) {
         size_t tile_rows = rows - i < mr ? rows - i : mr;
-        p->k->gemm(tile_rows, p->kdim, a + i * p->kdim, p->kdim, p->packed + pi * p->panel_bytes, acc);
-        for (size_t r = 0; r < tile_rows; r++) {
-          int8_t* yrow = job->y + (m0 + i + r) * p->n + n0;
-          for (size_t j = 0; j < nc; j++) yrow[j] = enet_clamp_s8(enet_requantize(acc[r * nr + j], p->requant[n0 + j]), &out);
-        }
+        p->k->gemm(tile_rows, nc, p->kdim, a + i * p->kdim, p->kdim, p->packed + pi * p->panel_bytes,
+                   job->y + (m0 + i) * p->n + n0, p->n, &p->out);
       }
     }
   }

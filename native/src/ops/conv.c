@@ -76,7 +76,7 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, const enet_window* g
  * after the int8 prepare (ops/conv_s8.c) has checked the quantization and put
  * the multipliers in its enet_s8_state, pack the constant weights for the qs8
  * GEMM microkernels and replace that state with the plan. Bit-exact with the
- * reference kernel. Depthwise int8 keeps the reference kernel for now. */
+ * reference kernel. */
 enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const enet_window* g) {
   const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
   const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
@@ -96,6 +96,29 @@ enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const enet_window*
   return ENET_OK;
 }
 
+/* int8 fast path for DEPTHWISE_CONV_2D with depth_multiplier 1: the same
+ * replacement of the int8 state by a packed plan (kernels/qs8_dwconv.c). */
+static enet_status prepare_packed_s8_dwconv(enet_op_context* ctx, const enet_window* g) {
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+  const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
+  if (!k || !ctx->state || !ctx->inputs[1]->def->data || (bias && !bias->def->data) ||
+      ctx->op->options.conv.depth_multiplier != 1)
+    return ENET_OK;
+  enet_s8_state* st = ctx->state;
+  int threads = enet_threadpool_size(ctx->threadpool);
+  ctx->state = NULL;
+  void* plan = enet_alloc_op_state(ctx, enet_qs8_dwconv_plan_size(k, g, threads));
+  if (!plan) {
+    ctx->state = st;
+    return ENET_ERROR_OUT_OF_MEMORY;
+  }
+  enet_qs8_dwconv_plan_init(plan, k, g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, st->in_zp,
+                            st->requant, &st->out);
+  free(st);
+  ctx->optimized = 1;
+  return ENET_OK;
+}
+
 static enet_status prepare(enet_op_context* ctx, int depthwise) {
   enet_window g;
   int int8 = enet_is_int8_op(ctx); /* int8 kernels: ops/conv_s8.c */
@@ -104,7 +127,10 @@ static enet_status prepare(enet_op_context* ctx, int depthwise) {
   if (s != ENET_OK) return s;
   int64_t shape[4] = {g.batch, g.out_h, g.out_w, g.out_c};
   enet_set_output_shape(ctx->outputs[0], 4, shape);
-  if (int8 && depthwise) return enet_depthwise_conv2d_s8_prepare(ctx, &g);
+  if (int8 && depthwise) {
+    s = enet_depthwise_conv2d_s8_prepare(ctx, &g);
+    return s == ENET_OK ? prepare_packed_s8_dwconv(ctx, &g) : s;
+  }
   if (int8) {
     s = enet_conv2d_s8_prepare(ctx, &g);
     return s == ENET_OK ? enet_prepare_packed_s8_gemm(ctx, &g) : s;
@@ -134,6 +160,10 @@ void enet_conv2d_invoke(const enet_op_context* ctx) {
 }
 
 void enet_depthwise_conv2d_invoke(const enet_op_context* ctx) {
+  if (ctx->optimized && enet_is_int8_op(ctx)) { /* packed at prepare */
+    enet_qs8_dwconv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
+    return;
+  }
   if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
     enet_depthwise_conv2d_s8_invoke(ctx);
     return;

@@ -1,5 +1,10 @@
 /* Elementwise ops: ADD, SUB, MUL (numpy broadcasting), the activations RELU,
- * RELU6, SIGMOID, TANH, HARD_SWISH, and CLIP. */
+ * RELU6, SIGMOID, TANH, HARD_SWISH, and CLIP. In int8 every unary op is a
+ * 256-entry table lookup (the table is the op's second, constant input). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/optimized.h"
 #include "../kernels/reference/reference.h"
 #include "ops.h"
 #include "ops_s8.h"
@@ -8,6 +13,36 @@
 static void aligned_shape(const enet_rt_tensor* t, int ndim, int64_t* out) {
   for (int d = 0; d < ndim; d++) out[d] = 1;
   for (int d = 0; d < t->ndim; d++) out[ndim - t->ndim + d] = t->shape[d];
+}
+
+static enet_binary_op binary_op(const enet_op_context* ctx) {
+  return ctx->op->opcode == ENET_OpCode_ADD   ? ENET_BINARY_ADD
+         : ctx->op->opcode == ENET_OpCode_SUB ? ENET_BINARY_SUB
+                                              : ENET_BINARY_MUL;
+}
+
+/* int8 fast path: when both inputs have the output's shape (residual adds) and the
+ * CPU has vector kernels, replace the int8 state by a plan for them
+ * (kernels/qs8_elementwise.c; bit-exact with the reference). Broadcasts keep the reference. */
+static enet_status prepare_packed_s8(enet_op_context* ctx) {
+  const enet_rt_tensor *a = ctx->inputs[0], *b = ctx->inputs[1], *y = ctx->outputs[0];
+  if (a->ndim != y->ndim || b->ndim != y->ndim) return ENET_OK;
+  for (int d = 0; d < y->ndim; d++)
+    if (a->shape[d] != y->shape[d] || b->shape[d] != y->shape[d]) return ENET_OK;
+  enet_s8_state* st = ctx->state;
+  enet_qs8_binary_plan plan;
+  if (!enet_qs8_binary_plan_init(&plan, enet_qs8_kernels_for(enet_isa_selected()), binary_op(ctx), &st->binary))
+    return ENET_OK;
+  ctx->state = NULL;
+  void* state = enet_alloc_op_state(ctx, sizeof plan);
+  if (!state) {
+    ctx->state = st;
+    return ENET_ERROR_OUT_OF_MEMORY;
+  }
+  memcpy(state, &plan, sizeof plan);
+  free(st);
+  ctx->optimized = 1;
+  return ENET_OK;
 }
 
 enet_status enet_binary_prepare(enet_op_context* ctx) {
@@ -29,10 +64,17 @@ enet_status enet_binary_prepare(enet_op_context* ctx) {
     out[d] = as[d] == 1 ? bs[d] : as[d];
   }
   enet_set_output_shape(ctx->outputs[0], ndim, out);
-  return int8 ? enet_binary_s8_prepare(ctx) : ENET_OK;
+  if (!int8) return ENET_OK;
+  s = enet_binary_s8_prepare(ctx);
+  return s == ENET_OK ? prepare_packed_s8(ctx) : s;
 }
 
 void enet_binary_invoke(const enet_op_context* ctx) {
+  if (ctx->optimized) { /* int8 vector kernels, planned at prepare */
+    enet_qs8_binary_run(ctx->state, ctx->threadpool, (size_t)enet_tensor_elements(ctx->outputs[0]),
+                        ctx->inputs[0]->data, ctx->inputs[1]->data, ctx->outputs[0]->data);
+    return;
+  }
   if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
     enet_binary_s8_invoke(ctx);
     return;
@@ -41,10 +83,7 @@ void enet_binary_invoke(const enet_op_context* ctx) {
   int64_t as[ENET_MAX_DIMS], bs[ENET_MAX_DIMS];
   aligned_shape(a, y->ndim, as);
   aligned_shape(b, y->ndim, bs);
-  enet_binary_op op = ctx->op->opcode == ENET_OpCode_ADD   ? ENET_BINARY_ADD
-                      : ctx->op->opcode == ENET_OpCode_SUB ? ENET_BINARY_SUB
-                                                           : ENET_BINARY_MUL;
-  enet_ref_binary_f32(op, y->ndim, y->shape, as, a->data, bs, b->data, y->data);
+  enet_ref_binary_f32(binary_op(ctx), y->ndim, y->shape, as, a->data, bs, b->data, y->data);
 }
 
 /* Unary ops and CLIP keep the input shape. */
@@ -78,6 +117,10 @@ void enet_unary_invoke(const enet_op_context* ctx) {
 enet_status enet_clip_prepare(enet_op_context* ctx) { return enet_unary_prepare(ctx); }
 
 void enet_clip_invoke(const enet_op_context* ctx) {
+  if (enet_is_int8_op(ctx)) {
+    enet_lookup_s8_invoke(ctx);
+    return;
+  }
   enet_ref_clip_f32(enet_tensor_elements(ctx->inputs[0]), ctx->op->options.clip.min, ctx->op->options.clip.max,
                     ctx->inputs[0]->data, ctx->outputs[0]->data);
 }

@@ -5,7 +5,7 @@
 #include <arm_neon.h>
 #include <string.h>
 
-#include "../optimized.h"
+#include "qs8-requant-neon.h"
 
 #define DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
 
@@ -19,8 +19,8 @@ DOTPROD static inline int8x16_t input_quad(const int8_t* a, size_t n) {
   return vreinterpretq_s8_s32(vdupq_n_s32(v));
 }
 
-DOTPROD void enet_qs8_gemm_4x8c4_neondot(size_t mr, size_t kc, const int8_t* a, size_t a_stride, const void* packed,
-                                         int32_t* acc) {
+DOTPROD void enet_qs8_gemm_4x8c4_neondot(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride,
+                                         const void* packed, int8_t* y, size_t y_stride, const enet_s8_output* out) {
   const int8_t* a0 = a;
   const int8_t* a1 = mr > 1 ? a0 + a_stride : a0; /* missing rows alias the row above */
   const int8_t* a2 = mr > 2 ? a1 + a_stride : a1;
@@ -28,7 +28,7 @@ DOTPROD void enet_qs8_gemm_4x8c4_neondot(size_t mr, size_t kc, const int8_t* a, 
   const int32_t* bias = packed;
   int32x4_t c0l = vld1q_s32(bias), c0h = vld1q_s32(bias + 4);
   int32x4_t c1l = c0l, c1h = c0h, c2l = c0l, c2h = c0h, c3l = c0l, c3h = c0h;
-  const int8_t* w = (const int8_t*)(bias + 8);
+  const int8_t* w = (const int8_t*)((const uint8_t*)packed + ENET_QS8_PARAMS_BYTES(8));
   for (size_t k = 0; k < kc; k += 4, w += 32) {
     const size_t n = kc - k;
     const int8x16_t wl = vld1q_s8(w), wh = vld1q_s8(w + 16);
@@ -41,7 +41,11 @@ DOTPROD void enet_qs8_gemm_4x8c4_neondot(size_t mr, size_t kc, const int8_t* a, 
     v = input_quad(a3 + k, n);
     c3l = vdotq_s32(c3l, wl, v), c3h = vdotq_s32(c3h, wh, v);
   }
-  vst1q_s32(acc, c0l), vst1q_s32(acc + 4, c0h), vst1q_s32(acc + 8, c1l), vst1q_s32(acc + 12, c1h);
-  vst1q_s32(acc + 16, c2l), vst1q_s32(acc + 20, c2h), vst1q_s32(acc + 24, c3l), vst1q_s32(acc + 28, c3h);
+  const int32x4_t rows[4][2] = {{c0l, c0h}, {c1l, c1h}, {c2l, c2h}, {c3l, c3h}};
+  for (size_t r = 0; r < mr; r++) {
+    const int32x4_t v0 = enet_qs8_requant4_neon(rows[r][0], packed, 8, 0);
+    const int32x4_t v1 = enet_qs8_requant4_neon(rows[r][1], packed, 8, 4);
+    enet_qs8_store8_neon(y + r * y_stride, enet_qs8_pack8_neon(v0, v1, out), nc);
+  }
 }
 #endif

@@ -1,0 +1,54 @@
+/*
+ * qs8_elementwise.c — int8 ADD / SUB / MUL of two same-shape tensors with the
+ * vector kernels (x86/qs8-vadd-avx2.c, ...), the zero points and the SUB sign
+ * folded into the parameters once at prepare time. Bit-exact with
+ * enet_ref_binary_s8; chunks split over the thread pool never change a value.
+ */
+#include "optimized.h"
+
+#define CHUNK 4096 /* elements per thread-pool unit */
+
+int enet_qs8_binary_plan_init(enet_qs8_binary_plan* plan, const enet_qs8_kernels* k, enet_binary_op op,
+                              const enet_binary_s8_params* p) {
+  if (!k || (op == ENET_BINARY_MUL ? !k->vmul : !k->vadd) ||
+      (op != ENET_BINARY_ADD && op != ENET_BINARY_SUB && op != ENET_BINARY_MUL))
+    return 0;
+  plan->k = k, plan->op = op;
+  if (op == ENET_BINARY_MUL) {
+    enet_requant same[8];
+    int32_t no_bias[8] = {0};
+    for (int i = 0; i < 8; i++) same[i] = p->mul_requant;
+    plan->mul.a_zp = p->a_zp, plan->mul.b_zp = p->b_zp, plan->mul.out = p->out;
+    enet_qs8_pack_params(plan->mul.group, 8, 8, no_bias, same, p->out.zero_point);
+    return 1;
+  }
+  /* (a - a_zp) * a_mult +/- (b - b_zp) * b_mult + 2^(shift-1) = a * a_mult + b * b_mult' + bias.
+   * |bias| <= 2^30 + 2 * 128 * 2^21 < 2^31, and the whole sum fits int32 (docs/QUANTIZATION.md). */
+  int32_t b_mult = op == ENET_BINARY_SUB ? -p->b_mult : p->b_mult;
+  int64_t bias = ((int64_t)1 << (p->add_shift - 1)) - (int64_t)p->a_zp * p->a_mult - (int64_t)p->b_zp * b_mult;
+  plan->add = (enet_qs8_add_params){p->a_mult, b_mult, (int32_t)bias, p->add_shift, p->out};
+  return 1;
+}
+
+typedef struct binary_job {
+  const enet_qs8_binary_plan* p;
+  size_t n;
+  const int8_t *a, *b;
+  int8_t* y;
+} binary_job;
+
+static void binary_task(void* context, size_t begin, size_t end, int thread) {
+  const binary_job* job = context;
+  (void)thread;
+  size_t first = begin * CHUNK, last = end * CHUNK < job->n ? end * CHUNK : job->n;
+  if (job->p->op == ENET_BINARY_MUL)
+    job->p->k->vmul(last - first, job->a + first, job->b + first, job->y + first, &job->p->mul);
+  else
+    job->p->k->vadd(last - first, job->a + first, job->b + first, job->y + first, &job->p->add);
+}
+
+void enet_qs8_binary_run(const enet_qs8_binary_plan* p, enet_threadpool* pool, size_t n, const int8_t* a,
+                         const int8_t* b, int8_t* y) {
+  binary_job job = {p, n, a, b, y};
+  enet_parallel_for(pool, binary_task, &job, (n + CHUNK - 1) / CHUNK, 1);
+}
