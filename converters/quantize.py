@@ -225,8 +225,8 @@ class Quantizer:
             plan.extra_inputs = [self._constant(f"{node.name}/table", opdef.table(s_in, zp_in), "int8")]
         else:
             plan.output_quant = self.calibrated_quant(output)
-            if hasattr(opdef, "table"):  # hard_swish: a table for a calibrated output
-                table = opdef.table(s_in, zp_in, *_scalars(plan.output_quant))
+            if hasattr(opdef, "table"):  # relu, clip, hard_swish, ...: a table for a calibrated output
+                table = opdef.table(s_in, zp_in, *_scalars(plan.output_quant), attrs=node.attrs)
                 plan.extra_inputs = [self._constant(f"{node.name}/table", table, "int8")]
         self._probe(node, plan, in_quants)
         return plan

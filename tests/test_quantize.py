@@ -213,11 +213,11 @@ def test_dead_relu_layer_still_converts_and_runs(tmp_path):
 
 
 def fallback_graph(rng):
-    """conv -> clip with odd bounds (no int8 kernel: clip is not a fused activation) -> conv."""
+    """conv -> log_softmax (no int8 kernel) -> conv."""
     g = edgenet.Graph("fallback")
     x = g.input("x", shape=(1, 5, 5, 2))
     y = g.conv2d(x, rand(rng, 4, 3, 3, 2, scale=0.5), rand(rng, 4, scale=0.1), padding="same")
-    y = g.clip(y, -0.3, 0.7)
+    y = g.log_softmax(y)
     y = g.conv2d(y, rand(rng, 3, 1, 1, 4), rand(rng, 3, scale=0.1))
     g.output(y, "y")
     return g
@@ -230,18 +230,18 @@ def test_op_without_int8_kernel_runs_in_float_between_quantize_and_dequantize(ca
     with caplog.at_level(logging.INFO, logger="edgenet.quantize"):
         model = edgenet.convert(g, quantize="int8", calibration=feeds_of(samples, "x"), verbose=False)
     qg = model.graph
-    clip = next(n for n in qg.nodes if n.op == "clip")
+    fallback = next(n for n in qg.nodes if n.op == "log_softmax")
     # the conversion log and the summary name the float op and why
-    assert [(name, op) for name, op, _ in model.quantization.float_ops] == [(clip.name, "clip")]
-    assert any(clip.name in r.getMessage() and "float32" in r.getMessage() for r in caplog.records)
-    assert clip.name in str(model.quantization)
-    assert model.metadata["edgenet.float_fallback_ops"] == clip.name
-    # clip reads a dequantized tensor and its float output is quantized for the int8 conv after it
-    assert clip.inputs[0].dtype == "float32" and clip.inputs[0].producer.op == "dequantize"
-    assert clip.outputs[0].dtype == "float32"
-    next_conv = qg.nodes[qg.nodes.index(clip) + 1]
-    assert next_conv.op == "quantize" and next_conv.inputs[0] is clip.outputs[0]
-    assert [n.op for n in qg.nodes] == ["quantize", "conv2d", "dequantize", "clip", "quantize", "conv2d",
+    assert [(name, op) for name, op, _ in model.quantization.float_ops] == [(fallback.name, "log_softmax")]
+    assert any(fallback.name in r.getMessage() and "float32" in r.getMessage() for r in caplog.records)
+    assert fallback.name in str(model.quantization)
+    assert model.metadata["edgenet.float_fallback_ops"] == fallback.name
+    # log_softmax reads a dequantized tensor and its float output is quantized for the int8 conv after it
+    assert fallback.inputs[0].dtype == "float32" and fallback.inputs[0].producer.op == "dequantize"
+    assert fallback.outputs[0].dtype == "float32"
+    next_conv = qg.nodes[qg.nodes.index(fallback) + 1]
+    assert next_conv.op == "quantize" and next_conv.inputs[0] is fallback.outputs[0]
+    assert [n.op for n in qg.nodes] == ["quantize", "conv2d", "dequantize", "log_softmax", "quantize", "conv2d",
                                         "dequantize"]
     # close to float; the C core equals the reference
     path = tmp_path / "fallback.enet"

@@ -81,24 +81,6 @@ class _Unary(OpDef):
         return [self.fn(inputs[0])]
 
 
-@register
-class Relu(_Unary):
-    name = "relu"
-    opcode = "RELU"
-
-    def fn(self, x):
-        return np.maximum(x, 0.0)
-
-
-@register
-class Relu6(_Unary):
-    name = "relu6"
-    opcode = "RELU6"
-
-    def fn(self, x):
-        return np.minimum(np.maximum(x, 0.0), 6.0)
-
-
 def lookup_table(fn, input_scale, input_zero_point, output_scale, output_zero_point):
     """The int8 table of a unary function: table[q + 128] = the int8 output for input q.
 
@@ -113,6 +95,8 @@ def lookup_table(fn, input_scale, input_zero_point, output_scale, output_zero_po
 class _TableUnary(_Unary):
     """A unary op that is a 256-entry lookup table in int8: inputs (x, table), out = table[x + 128].
 
+    Every elementwise function of one int8 input is exactly such a table, so this one
+    mechanism (one C kernel) gives every unary op an int8 form.
     `output_quant` is the fixed output (scale, zero_point), or None when calibration decides."""
 
     input_names = ("x", "table")
@@ -134,11 +118,30 @@ class _TableUnary(_Unary):
         x, table = inputs
         return [table[x + 128]]
 
-    def table(self, input_scale, input_zero_point, output_scale=None, output_zero_point=None):
-        """The int8 lookup table (256,) for this op and these quantization parameters."""
+    def table(self, input_scale, input_zero_point, output_scale=None, output_zero_point=None, attrs=None):
+        """The int8 lookup table (256,) for this op, its attrs and these quantization parameters."""
         if self.output_quant is not None and output_scale is None:
             output_scale, output_zero_point = self.output_quant
-        return lookup_table(self.fn, input_scale, input_zero_point, output_scale, output_zero_point)
+        return lookup_table(lambda x: self.reference([x], attrs or {})[0], input_scale, input_zero_point,
+                            output_scale, output_zero_point)
+
+
+@register
+class Relu(_TableUnary):
+    name = "relu"
+    opcode = "RELU"
+
+    def fn(self, x):
+        return np.maximum(x, 0.0)
+
+
+@register
+class Relu6(_TableUnary):
+    name = "relu6"
+    opcode = "RELU6"
+
+    def fn(self, x):
+        return np.minimum(np.maximum(x, 0.0), 6.0)
 
 
 @register
@@ -171,7 +174,7 @@ class HardSwish(_TableUnary):
 
 
 @register
-class Clip(OpDef):
+class Clip(_TableUnary):
     name = "clip"
     opcode = "CLIP"
     options_table = "ClipOptions"
@@ -182,10 +185,6 @@ class Clip(OpDef):
         if np.isnan(lo) or np.isnan(hi) or lo > hi:
             raise ValueError(f"clip needs min <= max, got min={min!r}, max={max!r}")
         return g.add_node(self.name, [x], {"min": lo, "max": hi})[0]
-
-    def infer(self, inputs, attrs):
-        check_float32(("x", inputs[0]))
-        return [(inputs[0].shape, "float32")]
 
     def reference(self, inputs, attrs):
         return [np.minimum(np.maximum(inputs[0], attrs["min"]), attrs["max"])]

@@ -18,9 +18,10 @@ static const enet_op_registration registry[ENET_OpCode_COUNT] = {
     [ENET_OpCode_ADD] = OP(2, 2, 0, OPT(NONE), binary),
     [ENET_OpCode_SUB] = OP(2, 2, 0, OPT(NONE), binary),
     [ENET_OpCode_MUL] = OP(2, 2, 0, OPT(NONE), binary),
-    [ENET_OpCode_RELU] = OP(1, 1, 0, OPT(NONE), unary),
-    [ENET_OpCode_RELU6] = OP(1, 1, 0, OPT(NONE), unary),
-    /* int8 SIGMOID, TANH, HARD_SWISH and SOFTMAX take a second input: their lookup table. */
+    [ENET_OpCode_RELU] = OP(1, 2, 0, OPT(NONE), unary),
+    [ENET_OpCode_RELU6] = OP(1, 2, 0, OPT(NONE), unary),
+    /* In int8 every unary op (RELU, RELU6, CLIP, SIGMOID, ...) and SOFTMAX take a second
+     * input: their lookup table. */
     [ENET_OpCode_SIGMOID] = OP(1, 2, 0, OPT(NONE), unary),
     [ENET_OpCode_TANH] = OP(1, 2, 0, OPT(NONE), unary),
     [ENET_OpCode_HARD_SWISH] = OP(1, 2, 0, OPT(NONE), unary),
@@ -32,7 +33,7 @@ static const enet_op_registration registry[ENET_OpCode_COUNT] = {
     [ENET_OpCode_CONCAT] = OP(1, UNLIMITED, 0, OPT(ConcatOptions), concat),
     [ENET_OpCode_PAD] = OP(1, 1, 0, OPT(PadOptions), pad),
     [ENET_OpCode_SOFTMAX] = OP(1, 2, 0, OPT(SoftmaxOptions), softmax),
-    [ENET_OpCode_CLIP] = OP(1, 1, 0, OPT(ClipOptions), clip),
+    [ENET_OpCode_CLIP] = OP(1, 2, 0, OPT(ClipOptions), clip),
     [ENET_OpCode_QUANTIZE] = OP(1, 1, 0, OPT(NONE), quantize),
     [ENET_OpCode_DEQUANTIZE] = OP(1, 1, 0, OPT(NONE), quantize),
     /* ---- added for the ONNX importer ---- */
