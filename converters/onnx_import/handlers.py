@@ -221,6 +221,10 @@ def clip(imp, node, attrs):
 def identity(imp, node, attrs):
     if node.op_type == "Dropout" and len(node.output) > 1 and node.output[1]:
         raise Unsupported("the dropout mask output is not supported")
+    if node.op_type == "Dropout" and _input(node, 2):
+        training = imp.require_const(node.input[2], "training_mode")
+        if bool(np.asarray(training).reshape(-1)[0]):
+            raise Unsupported("training-mode dropout (random)")
     imp.alias(node.output[0], node.input[0])
 
 
