@@ -11,11 +11,16 @@ void enet_ref_matmul_f32(int batch_ndim, const int64_t* batch_shape, const int64
     const float* ap = a + it.offset[0] * m * k;
     const float* bp = b + it.offset[1] * k * n;
     float* yp = y + p * m * n;
-    for (int64_t i = 0; i < m; i++)
-      for (int64_t j = 0; j < n; j++) {
-        float acc = bias ? bias[j] : 0.0f;
-        for (int64_t q = 0; q < k; q++) acc += ap[i * k + q] * bp[q * n + j];
-        yp[i * n + j] = acc;
+    /* Row i of y accumulates a[i, q] * b[q, :] for q = 0, 1, ...: b is read row by row (cache
+     * friendly), and every y[i, j] still sums its k products in order q = 0..k-1. */
+    for (int64_t i = 0; i < m; i++) {
+      float* row = yp + i * n;
+      for (int64_t j = 0; j < n; j++) row[j] = bias ? bias[j] : 0.0f;
+      for (int64_t q = 0; q < k; q++) {
+        float aq = ap[i * k + q];
+        const float* bq = bp + q * n;
+        for (int64_t j = 0; j < n; j++) row[j] += aq * bq[j];
       }
+    }
   }
 }
