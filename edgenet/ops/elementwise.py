@@ -87,7 +87,10 @@ def lookup_table(fn, input_scale, input_zero_point, output_scale, output_zero_po
     Computed once by the converter in float64 (so no platform's libm is involved at run
     time): y = fn(s_in * (q - zp_in)), out = clamp(round_half_away(y / s_out) + zp_out)."""
     q = np.arange(quant_math.INT8_MIN, quant_math.INT8_MAX + 1, dtype=np.int64)
-    y = fn(float(np.float32(input_scale)) * (q - int(input_zero_point)))
+    with np.errstate(all="ignore"):
+        y = fn(float(np.float32(input_scale)) * (q - int(input_zero_point)))
+    # Outside a function's domain (log(0), sqrt(-1)) int8 has no inf/nan: nan -> 0, +-inf saturate.
+    y = np.nan_to_num(np.asarray(y, dtype=np.float64), nan=0.0, posinf=1e30, neginf=-1e30)
     out = quant_math.round_half_away(y / float(np.float32(output_scale))) + int(output_zero_point)
     return quant_math.saturate_int8(np.clip(out, -512, 512))
 

@@ -1,4 +1,7 @@
-"""Elementwise math beyond add/sub/mul (added for the ONNX importer), float32 only.
+"""Elementwise math beyond add/sub/mul (added for the ONNX importer).
+
+Float32, except that every unary op also has an int8 form: a 256-entry lookup table
+(see `_TableUnary` in elementwise.py).
 
     binary (numpy broadcasting)   div, pow, minimum, maximum
     comparisons -> bool           equal, less, greater, less_equal, greater_equal
@@ -15,6 +18,7 @@ import numpy as np
 
 from . import register
 from .base import OpDef, broadcast_shapes, check_float32, fmt_shape
+from .elementwise import _TableUnary
 
 # numpy has no erf; math.erf per element is exact to double precision (the oracle may be slow).
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -145,15 +149,8 @@ class GreaterEqual(_Compare):
 # ---- unary ------------------------------------------------------------------------
 
 
-class _FloatUnary(OpDef):
-    """y = f(x) elementwise, float32 in and out."""
-
-    def build(self, g, x):
-        return g.add_node(self.name, [x], {})[0]
-
-    def infer(self, inputs, attrs):
-        check_float32(("x", inputs[0]))
-        return [(inputs[0].shape, "float32")]
+class _FloatUnary(_TableUnary):
+    """y = f(x) elementwise, float32 in and out; in int8 a lookup table like every unary op."""
 
     def reference(self, inputs, attrs):
         with np.errstate(all="ignore"):  # log(0) = -inf, sqrt(-1) = nan, as in C
