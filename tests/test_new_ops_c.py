@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import edgenet
-from edgenet.graph import Tensor
+from edgenet.graph import QuantParams, Tensor
 
 SEEDS = range(8)
 EXACT = dict(rtol=0, atol=0)
@@ -375,6 +375,38 @@ def test_border_pad(mode, seed):
     paddings = [(int(rng.integers(0, m + 1)), int(rng.integers(0, m + 1))) for m in limit]
     assert_c_matches_reference(one_op("border_pad", [shape], paddings=paddings, mode=mode),
                                {"x0": rand(rng, *shape)}, EXACT)
+
+
+def test_int8_data_movement():
+    """The data movement ops move int8 values unchanged (same quantization in and out)."""
+    rng = np.random.default_rng(2250)
+    g = edgenet.Graph("int8_moves")
+    x = g.input("x", (2, 4, 6, 8))
+    q = g.quantize(x, 0.05, 3)
+    moved = [
+        g.slice(q, [0, 3, 0, 1], [2, -5, 6, 8], [1, -1, 2, 3]),
+        g.gather(q, int_constant(g, np.array([3, 0, 3], np.int64)), axis=3),
+        g.broadcast_to(q, (3, 2, 4, 6, 8)),
+        g.depth_to_space(q, 2, mode="CRD"),
+        g.space_to_depth(q, 2),
+        g.border_pad(q, [(0, 0), (1, 2), (3, 0), (0, 0)], "reflect"),
+    ] + list(g.split(q, [5, 3], axis=3))
+    for i, t in enumerate(moved):
+        t.quant = q.quant  # output quant == input quant, as the quantizer sets it (notes: quant IR)
+        g.output(g.dequantize(t), f"y{i}")
+    assert_c_matches_reference(g, {"x": rand(rng, 2, 4, 6, 8)}, EXACT)
+
+
+def test_int8_data_movement_cannot_rescale():
+    g = edgenet.Graph("int8_rescale")
+    q = g.quantize(g.input("x", (4, 6)), 0.05, 3)
+    pieces = g.split(q, [2, 4], axis=1)
+    pieces[0].quant = q.quant
+    pieces[1].quant = QuantParams(np.array([0.1], np.float32), np.array([3]))  # a different scale
+    for i, t in enumerate(pieces):
+        g.output(g.dequantize(t), f"y{i}")
+    with pytest.raises(RuntimeError, match="SPLIT.*same quantization"):  # UNSUPPORTED status
+        edgenet.Interpreter(edgenet.convert(g).to_bytes())
 
 
 # ---- resize --------------------------------------------------------------------------------------

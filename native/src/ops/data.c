@@ -10,14 +10,21 @@
 
 #include "../kernels/reference/reference.h"
 #include "ops.h"
+#include "ops_s8.h" /* enet_check_same_quant */
 
-/* Every output must have the dtype of input 0. */
+/* Every output must have the dtype of input 0 and, when quantized, its quantization too:
+ * moving int8 values cannot rescale them. */
 static enet_status check_moves_dtype(const enet_op_context* ctx) {
   int dtype = ctx->inputs[0]->def->dtype;
-  for (int i = 0; i < ctx->num_outputs; i++)
+  for (int i = 0; i < ctx->num_outputs; i++) {
     if (ctx->outputs[i]->def->dtype != dtype)
       return enet_set_error(ENET_ERROR_INVALID_MODEL, "output %d has dtype %s but the input is %s", i,
                             enet_dtype_name(ctx->outputs[i]->def->dtype), enet_dtype_name(dtype));
+    enet_op_context output_i = *ctx; /* enet_check_same_quant compares input 0 with output 0 */
+    output_i.outputs = &ctx->outputs[i];
+    enet_status s = enet_check_same_quant(&output_i);
+    if (s != ENET_OK) return s;
+  }
   return ENET_OK;
 }
 
