@@ -4,7 +4,7 @@
  * Microkernels (one per file, XNNPACK-style names: dtype-op-tile-isa):
  *   x86/f32-gemm-6x16-avx2.c   x86/f32-gemm-4x8-sse.c   arm/f32-gemm-4x8-neon.c
  *   x86/f32-dwconv-c8-avx2.c   x86/f32-dwconv-c4-sse.c  arm/f32-dwconv-c4-neon.c
- *   x86/qs8-gemm-4x16c2-avx2.c x86/qs8-gemm-4x8c2-sse41.c arm/qs8-gemm-4x8c2-neon.c
+ *   x86/qs8-gemm-3x8c8-avx2.c  x86/qs8-gemm-4x8c2-sse41.c arm/qs8-gemm-4x8c2-neon.c
  *   arm/qs8-gemm-4x8c4-neondot.c arm/qs8-gemm-4x8c8-neoni8mm.c
  *   x86/qs8-dwconv-c16-avx2.c  x86/qs8-dwconv-c8-sse41.c arm/qs8-dwconv-c8-neon.c
  *   x86/qs8-vadd-avx2.c  x86/qs8-vmul-avx2.c  arm/qs8-vadd-neon.c  arm/qs8-vmul-neon.c
@@ -153,7 +153,7 @@ void enet_qs8_pack_params(void* group, size_t g, size_t valid, const int32_t* bi
  *   acc = bias[j] + sum_{k < kc} a[i][k] * w[k][j]   (int32, wrapping)
  *   y[i * y_stride + j] = clamp(requantize(acc, j) + zero_point, out->min, out->max)
  * `w` is one packed panel: the NR-channel parameter group, then the weights in
- * blocks of KR consecutive k per column (int16 for KR = 2, int8 for KR = 4 or 8),
+ * blocks of KR consecutive k per column (int16 or int8: enet_qs8_kernels.weight_bytes),
  * zero past kc. Rows of a are read only up to kc. */
 typedef void (*enet_qs8_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride,
                                       const void* w, int8_t* y, size_t y_stride, const enet_s8_output* out);
@@ -188,8 +188,8 @@ typedef struct enet_qs8_mul_params {
 typedef void (*enet_qs8_vmul_ukernel)(size_t n, const int8_t* a, const int8_t* b, int8_t* y,
                                       const enet_qs8_mul_params* p);
 
-void enet_qs8_gemm_4x16c2_avx2(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
-                               int8_t* y, size_t y_stride, const enet_s8_output* out);
+void enet_qs8_gemm_3x8c8_avx2(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
+                              int8_t* y, size_t y_stride, const enet_s8_output* out);
 void enet_qs8_gemm_4x8c2_sse41(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
                                int8_t* y, size_t y_stride, const enet_s8_output* out);
 void enet_qs8_gemm_4x8c2_neon(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
@@ -211,7 +211,8 @@ void enet_qs8_vmul_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* y, c
 
 typedef struct enet_qs8_kernels {
   enet_isa isa;
-  size_t mr, nr, kr; /* GEMM tile rows, columns, k per packed block (2: int16 weights, 4 or 8: int8) */
+  size_t mr, nr, kr;  /* GEMM tile rows, columns, k per packed block */
+  size_t weight_bytes; /* GEMM weights packed as int16 (2) or int8 (1) */
   enet_qs8_gemm_ukernel gemm;
   size_t dwconv_cb, dwconv_weight_bytes; /* channels per depthwise block; 2: int16 weights, 1: int8 */
   enet_qs8_dwconv_ukernel dwconv;

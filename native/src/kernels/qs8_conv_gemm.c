@@ -34,8 +34,7 @@ static void plan_shape(const enet_qs8_kernels* k, const enet_window* g, enet_qs8
   p->mc = rows / k->mr * k->mr;
   if (p->mc < k->mr) p->mc = k->mr;
   if (p->mc > 16 * k->mr) p->mc = 16 * k->mr;
-  size_t weight_bytes = k->kr == 2 ? 2 : 1; /* c2 panels hold int16 weights, c4 panels int8 */
-  p->panel_bytes = ENET_QS8_PARAMS_BYTES(k->nr) + div_up(p->kdim, k->kr) * k->kr * k->nr * weight_bytes;
+  p->panel_bytes = ENET_QS8_PARAMS_BYTES(k->nr) + div_up(p->kdim, k->kr) * k->kr * k->nr * k->weight_bytes;
 }
 
 size_t enet_qs8_conv_plan_size(const enet_qs8_kernels* k, const enet_window* g, int num_threads) {
@@ -80,7 +79,7 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
         for (size_t i = 0; i < kr; i++) {
           size_t o = pi * nr + j, kk = b * kr + i, at_index = (b * nr + j) * kr + i;
           int8_t v = o < p->n && kk < p->kdim ? weights[o * p->kdim + kk] : 0;
-          if (kr == 2)
+          if (k->weight_bytes == 2)
             w16[at_index] = v;
           else
             w8[at_index] = v;

@@ -1,5 +1,5 @@
 /* qs8 GEMM tile 4 rows x 8 columns, k in pairs (c2), SSE2 pmaddwd and SSE4.1
- * requantization (the x86-64 floor; see enet_qs8_gemm_ukernel and qs8-gemm-4x16c2-avx2.c). */
+ * requantization (the x86-64 floor; see enet_qs8_gemm_ukernel). */
 #if defined(__x86_64__)
 #include <smmintrin.h>
 

@@ -44,6 +44,8 @@ __attribute__((target("avx2"))) static inline __m128i enet_qs8_pack16_avx2(__m25
 __attribute__((target("avx2"))) static inline void enet_qs8_store_avx2(int8_t* y, __m128i v, size_t n) {
   if (n == 16) {
     _mm_storeu_si128((__m128i*)y, v);
+  } else if (n == 8) {
+    _mm_storel_epi64((__m128i*)y, v);
   } else {
     int8_t tmp[16];
     _mm_storeu_si128((__m128i*)tmp, v);

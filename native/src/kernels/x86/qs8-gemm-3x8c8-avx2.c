@@ -1,0 +1,84 @@
+/* qs8 GEMM tile 3 rows x 8 columns, k in blocks of 8 (c8), AVX2 (see
+ * enet_qs8_gemm_ukernel). A column's 8 weights of a block are int16 and sit
+ * together, so one 256-bit load holds two columns; each row's 8 inputs are
+ * widened once and broadcast to both halves, and vpmaddwd adds pairs of exact
+ * products into 4 int32 lanes per column. A horizontal reduction at the end
+ * leaves one sum per column, requantized in registers (qs8-requant-avx2.h).
+ * Per 8 k and row: 1 widening load and 4 multiply-adds for 64 products (the c2
+ * layout needs a broadcast per row for every 2 k). */
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#include "qs8-requant-avx2.h"
+
+/* 8 int8 widened to int16, in both 128-bit halves. */
+__attribute__((target("avx2"))) static inline __m256i widen8(__m128i bytes) {
+  return _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(bytes));
+}
+
+/* a[0..n-1] (n < 8) and zeros: the k tail. */
+__attribute__((target("avx2"))) static inline __m256i input_tail(const int8_t* a, size_t n) {
+  int64_t bytes = 0; /* little-endian: a[0] in the low byte */
+  memcpy(&bytes, a, n);
+  return widen8(_mm_cvtsi64_si128(bytes));
+}
+
+/* Lanes (4 per column) of columns (0,1), (2,3), (4,5), (6,7) -> one sum per column 0..7. */
+__attribute__((target("avx2"))) static inline __m256i reduce_columns(__m256i c01, __m256i c23, __m256i c45,
+                                                                     __m256i c67) {
+  const __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(c01, c23), _mm256_hadd_epi32(c45, c67));
+  return _mm256_permutevar8x32_epi32(s, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)); /* (0,2,4,6,1,3,5,7) -> order */
+}
+
+__attribute__((target("avx2"))) void enet_qs8_gemm_3x8c8_avx2(size_t mr, size_t nc, size_t kc, const int8_t* a,
+                                                               size_t a_stride, const void* packed, int8_t* y,
+                                                               size_t y_stride, const enet_s8_output* out) {
+  const int8_t* a0 = a;
+  const int8_t* a1 = mr > 1 ? a0 + a_stride : a0; /* missing rows alias the row above */
+  const int8_t* a2 = mr > 2 ? a1 + a_stride : a1;
+  /* Named accumulators (not arrays), so they stay in registers: 12 of the 16. */
+  __m256i c0x01 = _mm256_setzero_si256(), c0x23 = c0x01, c0x45 = c0x01, c0x67 = c0x01;
+  __m256i c1x01 = c0x01, c1x23 = c0x01, c1x45 = c0x01, c1x67 = c0x01;
+  __m256i c2x01 = c0x01, c2x23 = c0x01, c2x45 = c0x01, c2x67 = c0x01;
+  const __m256i* w = (const __m256i*)((const uint8_t*)packed + ENET_QS8_PARAMS_BYTES(8));
+#define MADD(acc, x, wj) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, wj))
+/* One row at a time, weights read from L1 by each vpmaddwd: 12 accumulators + 1 input live. */
+#define ROW(c01, c23, c45, c67, x)                                                                  \
+  do {                                                                                            \
+    MADD(c01, x, _mm256_loadu_si256(w)), MADD(c23, x, _mm256_loadu_si256(w + 1));                 \
+    MADD(c45, x, _mm256_loadu_si256(w + 2)), MADD(c67, x, _mm256_loadu_si256(w + 3));             \
+  } while (0)
+#define BLOCK(x0, x1, x2)                    \
+  do {                                       \
+    ROW(c0x01, c0x23, c0x45, c0x67, x0);     \
+    ROW(c1x01, c1x23, c1x45, c1x67, x1);     \
+    ROW(c2x01, c2x23, c2x45, c2x67, x2);     \
+  } while (0)
+  size_t k = 0;
+  for (; k + 8 <= kc; k += 8, w += 4) {
+    const __m256i x0 = widen8(_mm_loadl_epi64((const __m128i*)(a0 + k)));
+    const __m256i x1 = widen8(_mm_loadl_epi64((const __m128i*)(a1 + k)));
+    const __m256i x2 = widen8(_mm_loadl_epi64((const __m128i*)(a2 + k)));
+    BLOCK(x0, x1, x2);
+  }
+  if (k < kc) {
+    const __m256i x0 = input_tail(a0 + k, kc - k), x1 = input_tail(a1 + k, kc - k), x2 = input_tail(a2 + k, kc - k);
+    BLOCK(x0, x1, x2);
+  }
+#undef BLOCK
+#undef ROW
+#undef MADD
+  const __m256i bias = _mm256_loadu_si256((const __m256i*)packed);
+  __m256i v = enet_qs8_requant8_avx2(_mm256_add_epi32(bias, reduce_columns(c0x01, c0x23, c0x45, c0x67)), packed, 8, 0);
+  enet_qs8_store_avx2(y, enet_qs8_pack16_avx2(v, v, out), nc);
+  if (mr > 1) {
+    v = enet_qs8_requant8_avx2(_mm256_add_epi32(bias, reduce_columns(c1x01, c1x23, c1x45, c1x67)), packed, 8, 0);
+    enet_qs8_store_avx2(y + y_stride, enet_qs8_pack16_avx2(v, v, out), nc);
+  }
+  if (mr > 2) {
+    v = enet_qs8_requant8_avx2(_mm256_add_epi32(bias, reduce_columns(c2x01, c2x23, c2x45, c2x67)), packed, 8, 0);
+    enet_qs8_store_avx2(y + 2 * y_stride, enet_qs8_pack16_avx2(v, v, out), nc);
+  }
+}
+#endif
