@@ -568,3 +568,53 @@ def test_new_kernels_under_sanitizers(monkeypatch, tmp_path):
     test_space_to_depth(2)
     test_resize_nearest("half_pixel_symmetric", "round_prefer_ceil")
     test_resize_linear("align_corners")
+
+
+# ---- corrupted files using the new options tables: clean errors, no memory errors --------------
+
+
+def _model_with_every_options_table():
+    rng = np.random.default_rng(2700)
+    g = edgenet.Graph("new_ops")
+    x = g.input("x", (1, 4, 6, 8))
+    y = g.conv2d_transpose(x, rand(rng, 4, 3, 3, 8), rand(rng, 4), strides=2, padding=((1, 1), (0, 1)),
+                           output_padding=(1, 0))                                       # Conv2DTransposeOptions
+    y = g.resize(y, (6, 9), mode="linear", coordinate_mode="align_corners")            # ResizeOptions
+    y = g.layer_norm(y, rand(rng, 4), rand(rng, 4), axis=-1)                            # LayerNormOptions
+    y = g.instance_norm(g.gelu(y, approximate=True), rand(rng, 4), rand(rng, 4))        # Gelu/InstanceNorm
+    y = g.border_pad(g.leaky_relu(y, alpha=0.2), [(0, 0), (1, 1), (1, 0), (0, 0)], "reflect")  # AlphaBeta, Pad
+    a, b = g.split(y, [1, 3], axis=3)                                                   # SplitOptions
+    s = g.slice(b, [0, 0, 0, 2], [1, 8, 11, -4], [1, 2, 3, -1])                         # SliceOptions
+    t = g.gather(s, int_constant(g, np.array([1, 0, 1], np.int64)), axis=3)             # GatherOptions
+    d = g.depth_to_space(g.space_to_depth(a, 2), 2)                                     # DepthSpaceOptions
+    g.output(g.log_softmax(g.reduce_max(t, axis=(1,), keepdims=True), axis=2), "y")     # Reduce/Softmax
+    g.output(g.cast(g.arg_max(d, axis=2), "float32"), "arg")                            # ArgOptions
+    return edgenet.convert(g).to_bytes()
+
+
+def test_corrupted_new_op_models_under_address_sanitizer(tmp_path):
+    """Byte flips in a file that uses every new options table, run by the C runner built with
+    ASan + UBSan: each file runs or is rejected with a message; nothing reads out of bounds."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "native" / "tests"))
+    import build_programs
+    from test_corrupt_models import _corruptions
+
+    programs = build_programs.build_programs()
+    if not programs["sanitized"]:
+        pytest.skip("the C compiler cannot build with AddressSanitizer/UBSan here")
+    data = _model_with_every_options_table()
+    cases = [c for c in _corruptions(data, num_flips=150) if c[0] == "flip"] + [("valid", data)]
+    path = tmp_path / "case.enet"
+    rejected = 0
+    for i, (kind, blob) in enumerate(cases):
+        path.write_bytes(blob)
+        result = build_programs.run(programs["edgenet_run"], path)
+        assert result.returncode in (0, 1), f"case {i} ({kind}): exit {result.returncode}\n{result.stderr[-3000:]}"
+        if result.returncode == 1:
+            rejected += 1
+            assert result.stderr.startswith("edgenet_run: ") and len(result.stderr.strip()) > 20, result.stderr
+    assert result.returncode == 0 and "output 0 y" in result.stdout  # the valid file, last, runs
+    assert rejected > len(cases) // 4
