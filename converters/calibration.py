@@ -14,15 +14,28 @@ semantics the model was written against), and an observer per tensor folds the v
                     Values go into a fixed log-spaced histogram (64 bins per octave, one
                     histogram per sign), so memory stays constant and the answer is within
                     about 1% of the exact percentile (rounded outwards, never inwards).
+    mse             the range [a*lo, a*hi] (lo/hi the observed extremes, 0 < a <= 1) whose int8 grid
+                    gives the smallest expected squared error: clipping error of the values outside
+                    plus scale^2/12 rounding error of the values inside.
+    kl              (KL divergence / entropy) the range whose 255-level quantized histogram is closest to the
+                    clipped original in KL divergence (the TensorRT entropy calibrator).
+
+mse and kl build one histogram per tensor (`bins` bins for each sign, default 2048; the
+histogram doubles its bin width whenever a sample exceeds its range, so one pass is enough).
+
+    stats = calibrate(graph, samples, method, bins=2048, channel_means=True)
+    stats.ranges, stats.count, stats.channel_means   # per-channel (last axis) means, for bias correction
 """
+import dataclasses
 import sys
 
 import numpy as np
 
 from edgenet import reference
 
-METHODS = ("minmax", "moving_average", "percentile")
+METHODS = ("minmax", "moving_average", "percentile", "mse", "kl")
 DEFAULT_PERCENTILE = 99.99
+DEFAULT_BINS = 2048
 
 
 class CalibrationError(ValueError):
@@ -132,7 +145,103 @@ class PercentileObserver:
         return lo, hi
 
 
-OBSERVERS = {"minmax": MinMaxObserver, "moving_average": MovingAverageObserver, "percentile": PercentileObserver}
+class HistogramObserver:
+    """Counts of x > 0 and of -x for x < 0 in `bins` equal bins over [0, limit] each, plus exact
+    zeros; `limit` doubles (merging bin pairs) when a sample exceeds it. range() searches the
+    clipping range that minimizes the quantization error: method "mse" or "kl"."""
+
+    STEPS = 100  # candidate ranges a * (lo, hi), a in (0, 1]
+
+    def __init__(self, method="mse", bins=DEFAULT_BINS):
+        if int(bins) < 256 or int(bins) % 2:
+            raise ValueError(f"calibration_bins must be an even number >= 256, got {bins!r}")
+        self.method, self.bins = method, int(bins)
+        self.positive = np.zeros(self.bins, np.int64)
+        self.negative = np.zeros(self.bins, np.int64)
+        self.zeros = 0
+        self.limit = 0.0
+        self.exact = MinMaxObserver()
+
+    def _grow(self, magnitude):
+        if self.limit == 0.0:
+            self.limit = magnitude
+            return
+        while self.limit < magnitude:  # halve the resolution: bin pairs merge exactly
+            self.positive = np.concatenate([self.positive.reshape(-1, 2).sum(1), np.zeros(self.bins // 2, np.int64)])
+            self.negative = np.concatenate([self.negative.reshape(-1, 2).sum(1), np.zeros(self.bins // 2, np.int64)])
+            self.limit *= 2.0
+
+    def observe(self, values):
+        self.exact.observe(values)
+        flat = values.reshape(-1)
+        magnitude = float(np.max(np.abs(flat))) if flat.size else 0.0
+        if magnitude > 0:
+            self._grow(magnitude)
+        for histogram, part in ((self.positive, flat[flat > 0]), (self.negative, -flat[flat < 0])):
+            if part.size == 0:
+                continue
+            index = np.minimum((part * (self.bins / self.limit)).astype(np.int64), self.bins - 1)
+            histogram += np.bincount(index, minlength=self.bins)
+        self.zeros += int(np.count_nonzero(flat == 0))
+
+    def _centers_and_counts(self):
+        width = self.limit / self.bins
+        centers = (np.arange(self.bins) + 0.5) * width
+        return (np.concatenate([-centers[::-1], [0.0], centers]),
+                np.concatenate([self.negative[::-1], [self.zeros], self.positive]).astype(np.float64))
+
+    @staticmethod
+    def _mse(x, counts, lo, hi):
+        scale = (hi - lo) / 255.0
+        inside = (x >= lo) & (x <= hi)
+        clipped = np.where(x < lo, lo - x, x - hi)
+        return counts[inside].sum() * scale * scale / 12.0 + float(np.sum(counts[~inside] * clipped[~inside] ** 2))
+
+    @staticmethod
+    def _kl(x, counts, lo, hi):
+        inside = (x >= lo) & (x <= hi)
+        if np.count_nonzero(inside) < 255:  # fewer bins than levels: nothing left to compare
+            return np.inf
+        p = counts[inside].copy()
+        p[0] += counts[x < lo].sum()  # clipped values pile up on the edge bins
+        p[-1] += counts[x > hi].sum()
+        level = np.minimum(((x[inside] - lo) / (hi - lo) * 255).astype(np.int64), 254)
+        mass = np.bincount(level, weights=p, minlength=255)
+        used = np.bincount(level, weights=(p > 0).astype(np.float64), minlength=255)
+        q = np.where(p > 0, mass[level] / np.maximum(used[level], 1), 0.0)
+        p, q = p / p.sum(), q / q.sum()
+        nonzero = p > 0
+        return float(np.sum(p[nonzero] * np.log(p[nonzero] / q[nonzero])))
+
+    def range(self):
+        lo, hi = min(self.exact.lo, 0.0), max(self.exact.hi, 0.0)
+        if hi - lo <= 0:
+            return self.exact.range()
+        x, counts = self._centers_and_counts()
+        error = self._mse if self.method == "mse" else self._kl
+        fractions = np.arange(1, self.STEPS + 1) / self.STEPS
+        errors = [error(x, counts, a * lo, a * hi) for a in fractions]
+        best = float(fractions[int(np.argmin(errors))])
+        return max(best * lo, self.exact.lo), min(best * hi, self.exact.hi)
+
+
+class ChannelMeanObserver:
+    """Mean of each channel (last axis) over all samples and positions."""
+
+    def __init__(self):
+        self.sum, self.count = 0.0, 0
+
+    def observe(self, values):
+        flat = values.reshape(-1, values.shape[-1]) if values.ndim else values.reshape(1, 1)
+        self.sum = self.sum + flat.sum(axis=0)
+        self.count += flat.shape[0]
+
+    def mean(self):
+        return self.sum / max(self.count, 1)
+
+
+OBSERVERS = {"minmax": MinMaxObserver, "moving_average": MovingAverageObserver, "percentile": PercentileObserver,
+             "mse": lambda bins: HistogramObserver("mse", bins), "kl": lambda bins: HistogramObserver("kl", bins)}
 
 
 # ---- running the samples ----------------------------------------------------------------
@@ -157,8 +266,25 @@ def _observed_tensors(graph):
     return [t for t in graph.tensors if not t.is_constant]
 
 
-def collect_ranges(graph, samples, method="minmax", verbose=True):
+@dataclasses.dataclass
+class Calibration:
+    ranges: dict  # {tensor name: (lo, hi)}
+    count: int  # samples seen
+    channel_means: dict = None  # {tensor name: per-channel (last axis) mean}, when asked for
+
+
+def collect_ranges(graph, samples, method="minmax", verbose=True, bins=DEFAULT_BINS):
     """({tensor name: (lo, hi)} for every input and node output of `graph`, number of samples)."""
+    stats = calibrate(graph, samples, method, verbose, bins)
+    return stats.ranges, stats.count
+
+
+def _make_observer(method, bins):
+    return OBSERVERS[method](bins) if method in ("mse", "kl") else OBSERVERS[method]()
+
+
+def calibrate(graph, samples, method="minmax", verbose=True, bins=DEFAULT_BINS, channel_means=False):
+    """A Calibration: every input's and node output's range (and per-channel means if asked)."""
     if method not in OBSERVERS:
         raise ValueError(f"calibration_method must be one of {METHODS}, got {method!r}")
     if samples is None:
@@ -178,13 +304,17 @@ def collect_ranges(graph, samples, method="minmax", verbose=True):
     # Run a copy of the graph whose outputs are all tensors, so the reference executor returns them.
     probe = graph.copy()
     probe.outputs = _observed_tensors(probe)
-    observers = {t.name: OBSERVERS[method]() for t in probe.outputs}
+    observers = {t.name: _make_observer(method, bins) for t in probe.outputs}
+    means = {t.name: ChannelMeanObserver() for t in probe.outputs} if channel_means else {}
     total = len(samples) if hasattr(samples, "__len__") else None
     count = 0
     for count, sample in enumerate(progress(iterator, total, "calibrating", verbose), 1):
         values = reference.run(probe, check_sample(graph, sample, count - 1))
         for name, observer in observers.items():
             observer.observe(values[name])
+        for name, observer in means.items():
+            observer.observe(values[name])
     if count == 0:
         raise CalibrationError("calibration data is empty: need at least one sample ({input name: array})")
-    return {name: observer.range() for name, observer in observers.items()}, count
+    return Calibration({name: observer.range() for name, observer in observers.items()}, count,
+                       {name: observer.mean() for name, observer in means.items()} if channel_means else None)

@@ -36,11 +36,24 @@ IO_DTYPES = ("float32", "int8")
 # relu) gets it instead of 0, so nothing divides by zero; it is not smaller so that the
 # requantization multipliers of the ops reading that tensor stay in the range the C core accepts.
 MIN_SCALE = 1e-6
+# The smallest per-channel weight scale, relative to the tensor's largest (see quantize_weights).
+WEIGHT_SCALE_FLOOR = 2.0 ** -16
 
 # Where the output channel of each weighted op's weights is (docs/QUANTIZATION.md).
 WEIGHT_CHANNEL_AXIS = {"conv2d": 0, "depthwise_conv2d": 3, "fully_connected": 0}
-# Data-movement ops: output quantization == input quantization.
-PASS_THROUGH_OPS = ("max_pool2d", "reshape", "transpose", "pad")
+# Data-movement ops: output quantization == input quantization (every output of a split).
+PASS_THROUGH_OPS = ("max_pool2d", "reshape", "transpose", "pad", "split", "slice", "gather", "broadcast_to",
+                    "depth_to_space", "space_to_depth", "border_pad")
+# Ops whose `reference_int8` handles plain integer tensors (indices, casts), not quantized values.
+PLAIN_INTEGER_OPS = ("cast", "argmax", "argmin")
+# A concat whose inputs' ranges (or a split whose outputs' ranges) differ by more than this factor
+# would cost its small-range slices more than 4 of their 8 bits under one shared scale, so it runs
+# in float instead: each slice keeps its own int8 scale (boxes in pixels next to scores in [0, 1]).
+MIXED_RANGE_RATIO = 16.0
+# The output tail (see output_tail) ends at weighted layers and at softmax / sigmoid / tanh, whose
+# int8 output covers their whole range ([0, 1] / [-1, 1]) with a fixed scale: nothing
+# range-related is lost there.
+TAIL_STOP_OPS = ("softmax", "sigmoid", "tanh")
 # Fixed output quantization (scale, zero point) of ops whose output range is known.
 SOFTMAX_OUTPUT_QUANT = (1.0 / 256, -128)
 
@@ -56,6 +69,8 @@ class QuantizationSummary:
     float_ops: list = dataclasses.field(default_factory=list)  # (node name, op, reason)
     inserted_ops: list = dataclasses.field(default_factory=list)  # quantize/dequantize node names
     optimized: bool = True  # whether convert ran the optimization passes first (the report redoes them)
+    bias_corrected: list = dataclasses.field(default_factory=list)  # weighted nodes whose bias absorbed the
+    # mean error of their int8 weights (bias_correction=True)
 
     def __str__(self):
         lines = [f"int8 quantization: {len(self.int8_ops)} ops int8, {len(self.float_ops)} float fallback, "
@@ -86,7 +101,12 @@ def quantize_weights(w, axis):
     other_axes = tuple(a for a in range(w.ndim) if a != axis)
     max_abs = np.max(np.abs(w), axis=other_axes)
     # An all-zero channel quantizes to zeros with any scale; 1/127 keeps its multiplier ordinary.
-    scale = np.where(max_abs > 0, max_abs / 127.0, 1.0 / 127.0).astype(np.float32)
+    # A channel whose weights are vanishingly small next to the others' (a dead channel after
+    # batch-norm folding, weights ~1e-38) gets at least WEIGHT_SCALE_FLOOR of the largest scale:
+    # its output is far below the shared output scale's resolution anyway, and its requantization
+    # multiplier stays in the range the C core accepts.
+    floor = np.max(max_abs) / 127.0 * WEIGHT_SCALE_FLOOR
+    scale = np.where(max_abs > 0, np.maximum(max_abs / 127.0, floor), 1.0 / 127.0).astype(np.float32)
     shape = [1] * w.ndim
     shape[axis] = -1
     q = quant_math.round_half_away(w / scale.astype(np.float64).reshape(shape))
@@ -116,7 +136,87 @@ def constant_quant(data):
 
 def has_int8_kernel(opdef):
     """Ops with integer semantics define `reference_int8` (and the C core has their int8 kernel)."""
-    return type(opdef).reference_int8 is not OpDef.reference_int8
+    return type(opdef).reference_int8 is not OpDef.reference_int8 and opdef.name not in PLAIN_INTEGER_OPS
+
+
+def _is_integer(t):
+    """Plain integer/bool tensors (indices, shapes): not activations; an int8 tensor made by
+    this quantizer carries quantization parameters."""
+    return np.dtype(t.dtype).kind in "iub" and t.quant is None
+
+
+def range_span(t, ranges):
+    """Width of the int8 grid a tensor needs: its calibrated (or constant) range widened to include 0."""
+    lo, hi = (np.min(t.data), np.max(t.data)) if t.is_constant else ranges[t.name]
+    return max(float(hi), 0.0) - min(float(lo), 0.0)
+
+
+def _mixed_range(tensors, ranges):
+    """The ratio of the widest to the narrowest range among `tensors` when it exceeds
+    MIXED_RANGE_RATIO, else None."""
+    spans = [range_span(t, ranges) for t in tensors if t is not None and not _is_integer(t)]
+    if len(spans) < 2 or min(spans) <= 0:
+        return None
+    ratio = max(spans) / min(spans)
+    return ratio if ratio > MIXED_RANGE_RATIO else None
+
+
+def output_tail(graph):
+    """Nodes between the last weighted layer (or softmax / sigmoid / tanh) and each graph output (decode steps,
+    activations, concats, reshapes): the part of the model that feeds post-processing."""
+    tail, stack = [], [t.producer for t in graph.outputs if t.producer is not None]
+    while stack:
+        node = stack.pop()
+        if node in tail or node.op in WEIGHT_CHANNEL_AXIS or node.op in TAIL_STOP_OPS:
+            continue
+        tail.append(node)
+        stack += [t.producer for t in node.inputs if t is not None and t.producer is not None]
+    return tail
+
+
+def float_decisions(graph, ranges, io_dtype="float32", int8_outputs=False, float_nodes=()):
+    """{node name: why it stays float} for nodes that could run in int8 but should not:
+
+    - `float_nodes` (chosen by the user or by the accuracy search);
+    - the output tail, unless int8_outputs or io_dtype="int8": model outputs feed post-processing
+      (box decoding, CTC, thresholds), so they are computed in float from int8 layers;
+    - concats / splits whose slices live on very different scales (MIXED_RANGE_RATIO)."""
+    names = {n.name for n in graph.nodes}
+    unknown = sorted(set(float_nodes) - names)
+    if unknown:
+        raise ValueError(f"float_layers names unknown node(s) {unknown}; the graph's nodes are "
+                         f"{sorted(names)[:20]}{' ...' if len(names) > 20 else ''}")
+    reasons = {name: "kept float (float_layers / accuracy target)" for name in float_nodes}
+    if not int8_outputs and io_dtype == "float32":
+        for node in output_tail(graph):
+            reasons.setdefault(node.name, "feeds a model output (int8_outputs=False keeps the output tail float)")
+    for node in graph.nodes:
+        sliced = node.inputs if node.op == "concat" else node.outputs if node.op == "split" else None
+        ratio = sliced and _mixed_range(sliced, ranges)
+        if ratio:
+            reasons.setdefault(node.name, f"{node.op} of ranges {ratio:.0f}x apart: float, each slice keeps its own "
+                                          "int8 scale")
+    return reasons
+
+
+def bias_correction(weights, quantized_weights, weight_quant, axis, op, input_mean):
+    """The mean output error the int8 weights add, per output channel: sum (w_q - w) * E[x].
+
+    Subtracting it from the bias (Nagel et al., "Data-Free Quantization", 2019) removes the
+    systematic shift rounding the weights gives each channel; E[x] is the input's per-channel
+    mean from calibration (zero padding is ignored)."""
+    shape = [1] * weights.ndim
+    shape[axis] = -1
+    dequantized = quantized_weights.astype(np.float64) * weight_quant.scale.astype(np.float64).reshape(shape)
+    error = dequantized - np.asarray(weights, np.float64)
+    mean = np.asarray(input_mean, np.float64)
+    if op == "fully_connected":  # (out, in) @ (in,)
+        return error @ mean
+    if op == "conv2d":  # OHWI
+        return np.einsum("ohwi,i->o", error, mean)
+    # depthwise (1, kh, kw, c*m): output channel k reads input channel k // m
+    multiplier = error.shape[3] // mean.size
+    return error.sum(axis=(0, 1, 2)) * np.repeat(mean, multiplier)
 
 
 def _read_only(array):
@@ -133,18 +233,22 @@ class _Plan:
 
     def __init__(self, node):
         self.node = node
-        self.inputs = []  # per input: ("activation", Tensor) | ("constant", Tensor, int8 Tensor) | None
-        self.output_quant = None
+        self.inputs = []  # per input: ("activation", Tensor) | ("constant", Tensor, int8 Tensor) |
+        #                   ("integer", Tensor) (indices: used as they are) | None
+        self.output_quants = []  # one per output
+        self.bias_corrected = False
         self.extra_inputs = []  # lookup tables
 
 
 class Quantizer:
     """Rewrites one graph; see quantize_graph."""
 
-    def __init__(self, graph, ranges, io_dtype):
+    def __init__(self, graph, ranges, io_dtype, stay_float=None, channel_means=None):
         self.graph = graph
         self.ranges = ranges
         self.io_dtype = io_dtype
+        self.stay_float = stay_float or {}  # {node name: reason} (float_decisions)
+        self.channel_means = channel_means  # {tensor name: per-channel mean} enables bias correction
         self.quant_of = {}  # id(activation Tensor) -> QuantParams of its int8 form
         self.converted = {}  # (id(Tensor), dtype) -> the converted Tensor (via quantize / dequantize)
         self.new_nodes = []
@@ -184,13 +288,17 @@ class Quantizer:
     def plan(self, node):
         """A _Plan for the node's int8 form, or raise ValueError saying why it stays float."""
         opdef = node.opdef
-        if not has_int8_kernel(opdef):
+        if node.name in self.stay_float:
+            raise ValueError(self.stay_float[node.name])
+        if not has_int8_kernel(opdef) or any(t.dtype != "float32" for t in node.outputs):
             raise ValueError("no int8 kernel")
         plan = _Plan(node)
         weight_axis = WEIGHT_CHANNEL_AXIS.get(node.op)
         for role_index, t in enumerate(node.inputs):
             if t is None:
                 plan.inputs.append(None)
+            elif _is_integer(t):
+                plan.inputs.append(("integer", t))
             elif weight_axis is not None and role_index == 1:
                 if not t.is_constant:
                     raise ValueError("weights are not constant")
@@ -210,29 +318,34 @@ class Quantizer:
         in_quants = [self._planned_quant(entry) for entry in plan.inputs]
         if weight_axis is not None and plan.inputs[2] is not None:
             bias = plan.inputs[2][1]
-            data = quantize_bias(bias.data, in_quants[0].scale[0], in_quants[1].scale, node.name)
+            bias_data = np.asarray(bias.data, np.float64)
+            if self.channel_means is not None and node.inputs[0].name in self.channel_means:
+                weights, (_, _, quantized) = node.inputs[1], plan.inputs[1]
+                bias_data = bias_data - bias_correction(weights.data, quantized.data, quantized.quant, weight_axis,
+                                                        node.op, self.channel_means[node.inputs[0].name])
+                plan.bias_corrected = True
+            data = quantize_bias(bias_data, in_quants[0].scale[0], in_quants[1].scale, node.name)
             plan.inputs[2] = ("constant", bias, self._constant(bias.name, data, "int32"))
 
-        output = node.outputs[0]
         s_in, zp_in = _scalars(in_quants[0])
         if node.op in PASS_THROUGH_OPS:
-            plan.output_quant = in_quants[0]
+            plan.output_quants = [in_quants[0]] * len(node.outputs)
         elif node.op == "softmax":
-            plan.output_quant = per_tensor(*SOFTMAX_OUTPUT_QUANT)
+            plan.output_quants = [per_tensor(*SOFTMAX_OUTPUT_QUANT)]
             plan.extra_inputs = [self._constant(f"{node.name}/table", softmax_table(s_in, node.attrs["beta"]), "int32")]
         elif getattr(opdef, "output_quant", None) is not None:  # sigmoid, tanh
-            plan.output_quant = per_tensor(*opdef.output_quant)
+            plan.output_quants = [per_tensor(*opdef.output_quant)]
             plan.extra_inputs = [self._constant(f"{node.name}/table", opdef.table(s_in, zp_in), "int8")]
         else:
-            plan.output_quant = self.calibrated_quant(output)
+            plan.output_quants = [self.calibrated_quant(t) for t in node.outputs]
             if hasattr(opdef, "table"):  # relu, clip, hard_swish, ...: a table for a calibrated output
-                table = opdef.table(s_in, zp_in, *_scalars(plan.output_quant), attrs=node.attrs)
+                table = opdef.table(s_in, zp_in, *_scalars(plan.output_quants[0]), attrs=node.attrs)
                 plan.extra_inputs = [self._constant(f"{node.name}/table", table, "int8")]
         self._probe(node, plan, in_quants)
         return plan
 
     def _planned_quant(self, entry):
-        if entry is None or entry[0] == "bias":
+        if entry is None or entry[0] in ("bias", "integer"):
             return None
         if entry[0] == "activation":
             return self.int8_quant(entry[1])
@@ -245,14 +358,16 @@ class Quantizer:
         for entry, quant in zip(plan.inputs, in_quants):
             if entry is None:
                 arrays.append(None)
-            elif entry[0] == "activation":
-                shape = tuple(1 if d is None else d for d in entry[1].shape)
-                arrays.append(np.full(shape, int(quant.zero_point[0]), np.int64))
+            elif entry[0] in ("activation", "integer"):
+                t = entry[1]
+                shape = tuple(1 if d is None else d for d in t.shape)
+                fill = int(quant.zero_point[0]) if entry[0] == "activation" else 0
+                arrays.append(t.data.astype(np.int64) if t.is_constant else np.full(shape, fill, np.int64))
             else:
                 arrays.append(entry[2].data.astype(np.int64))
         arrays += [t.data.astype(np.int64) for t in plan.extra_inputs]
         in_quants = list(in_quants) + [None] * len(plan.extra_inputs)
-        node.opdef.reference_int8(arrays, node.attrs, in_quants, [plan.output_quant])
+        node.opdef.reference_int8(arrays, node.attrs, in_quants, plan.output_quants)
 
     # -- conversions between float and int8 ------------------------------------------
 
@@ -313,7 +428,9 @@ class Quantizer:
             self.graph._names.add(t.name)
 
     def _keep_float(self, node, reason):
-        node.inputs = [None if t is None else self.as_dtype(t, "float32") for t in node.inputs]
+        # int8 inputs (made int8 by their producer) are dequantized; float and integer ones stay.
+        node.inputs = [self.as_dtype(t, "float32") if t is not None and t.dtype == "int8" else t
+                       for t in node.inputs]
         self._emit(node)
         self.summary.float_ops.append((node.name, node.op, reason))
         log.info("quantize: %s (%s) stays float32: %s", node.name, node.op, reason)
@@ -326,14 +443,18 @@ class Quantizer:
                 inputs.append(None)
             elif entry[0] == "activation":
                 inputs.append(self.as_dtype(entry[1], "int8"))
+            elif entry[0] == "integer":
+                inputs.append(entry[1])
             else:
                 inputs.append(entry[2])
         node.inputs = inputs + plan.extra_inputs
-        output = node.outputs[0]
-        output.dtype, output.quant = "int8", plan.output_quant
-        self.quant_of[id(output)] = plan.output_quant
+        for output, quant in zip(node.outputs, plan.output_quants):
+            output.dtype, output.quant = "int8", quant
+            self.quant_of[id(output)] = quant
         self._emit(node)
         self.summary.int8_ops.append(node.name)
+        if plan.bias_corrected:
+            self.summary.bias_corrected.append(node.name)
 
     def _fix_outputs(self):
         """Give each graph output the model's io dtype: convert it, and let the converted
@@ -354,10 +475,14 @@ def _scalars(quant):
     return float(quant.scale[0]), int(quant.zero_point[0])
 
 
-def quantize_graph(graph, ranges, io_dtype="float32", calibration_method="minmax", calibration_samples=0):
+def quantize_graph(graph, ranges, io_dtype="float32", calibration_method="minmax", calibration_samples=0,
+                   int8_outputs=False, float_nodes=(), channel_means=None):
     """Rewrite `graph` (float, optimized, lowered to file ops) in place into int8.
 
     ranges: {tensor name: (lo, hi)} from calibration.collect_ranges on this same graph.
+    int8_outputs: also compute the output tail (see output_tail) in int8; default float.
+    float_nodes: names of nodes to keep in float (mixed precision).
+    channel_means: {tensor name: per-channel mean} from calibration: enables bias correction.
     Returns a QuantizationSummary (also logged at INFO on the "edgenet.quantize" logger)."""
     if io_dtype not in IO_DTYPES:
         raise ValueError(f"io_dtype must be one of {IO_DTYPES}, got {io_dtype!r}")
@@ -366,6 +491,7 @@ def quantize_graph(graph, ranges, io_dtype="float32", calibration_method="minmax
         raise ValueError(f"graph {graph.name!r} is already (partly) quantized: tensor {not_float[0].name!r} is "
                          f"{not_float[0].dtype}; quantize a float32 graph")
     summary = QuantizationSummary(calibration_method, calibration_samples, io_dtype)
-    Quantizer(graph, ranges, io_dtype).run(summary)
+    stay_float = float_decisions(graph, ranges, io_dtype, int8_outputs, float_nodes)
+    Quantizer(graph, ranges, io_dtype, stay_float, channel_means).run(summary)
     log.info("%s", summary)
     return summary

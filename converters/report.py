@@ -4,6 +4,7 @@
     report = edgenet.quantization_report(graph, qmodel, test_samples)
     print(report)              # a table, worst layers first
     report.rows                # LayerError per tensor, in graph order
+    open("report.svg", "w").write(report.to_svg())   # bar chart of per-layer SQNR
 
 Both graphs run in the numpy reference executor (the int8 one with the C core's exact
 integer semantics). Every tensor of the quantized graph that also exists in the float
@@ -28,6 +29,8 @@ from .serialize import prepare
 
 # Rows below this SQNR are flagged in the printed table.
 LOW_SQNR_DB = 20.0
+# The SVG chart's bars stop here (an exact layer has infinite SQNR).
+SVG_MAX_DB = 80.0
 
 
 @dataclasses.dataclass
@@ -67,6 +70,34 @@ class QuantizationReport:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+    def to_svg(self, max_db=SVG_MAX_DB):
+        """A horizontal bar chart of per-layer SQNR in graph order (bars capped at max_db; red
+        below LOW_SQNR_DB) as an SVG document string: save it next to the model and open it
+        in a browser to see where int8 loses accuracy."""
+        label_width, bar_width, row_height = 300, 400, 16
+        values = [max(0.0, min(r.sqnr_db, max_db)) for r in self.rows]
+        top = max(values + [1e-9])
+        height = row_height * (len(self.rows) + 2)
+        parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_width + bar_width + 80}" height="{height}" '
+                 f'font-family="sans-serif" font-size="11">',
+                 f'<text x="4" y="12" font-weight="bold">per-layer SQNR (dB), int8 vs float, {self.samples} samples; '
+                 f'red: below {LOW_SQNR_DB:g} dB</text>']
+        for i, (row, value) in enumerate(zip(self.rows, values)):
+            y = row_height * (i + 1)
+            width = bar_width * value / top
+            color = "#d62728" if row.sqnr_db < LOW_SQNR_DB else "#1f77b4"
+            label = _xml_escape(f"{row.tensor} ({row.op}, {row.dtype})")
+            parts.append(f'<text x="{label_width - 4}" y="{y + 12}" text-anchor="end">{label}</text>')
+            parts.append(f'<rect class="bar" x="{label_width}" y="{y + 2}" width="{width:.2f}" height="{row_height - 4}" '
+                         f'fill="{color}"/>')
+            parts.append(f'<text x="{label_width + width + 4:.2f}" y="{y + 12}">{row.sqnr_db:.1f}</text>')
+        parts.append("</svg>")
+        return "\n".join(parts) + "\n"
+
+
+def _xml_escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 class _ErrorSums:
@@ -117,7 +148,7 @@ def quantization_report(graph, qmodel, samples, verbose=True):
                          "...) (it carries the quantized graph); a model loaded from a file does not")
     if callable(samples):
         samples = samples()
-    float_graph = prepare(graph, optimize=summary.optimized)
+    float_graph = getattr(qmodel, "float_graph", None) or prepare(graph, optimize=summary.optimized)
     float_probe, int8_probe = _all_tensors_as_outputs(float_graph), _all_tensors_as_outputs(qgraph)
     float_names = {t.name for t in float_probe.outputs}
     compared = [t for t in int8_probe.outputs if t.name in float_names]

@@ -152,7 +152,7 @@ def cmd_convert(args):
 
     if args.int8 and args.calibration is None:
         raise SystemExit("--int8 needs --calibration samples.npz (representative inputs)")
-    if args.report and not args.int8:
+    if (args.report or args.report_svg) and not args.int8:
         raise SystemExit("--report compares int8 with float; add --int8")
     _stage(f"importing {args.model}")
     graph, layout = import_model(str(args.model), input_shapes=_parse_input_shapes(args.input_shape) or None,
@@ -164,7 +164,8 @@ def cmd_convert(args):
     else:
         _stage("optimizing")
     model = edgenet.convert(graph, metadata={"edgenet.layout": layout}, quantize="int8" if args.int8 else None,
-                            calibration=samples, verbose=True)
+                            calibration=samples, verbose=True,
+                            **({"calibration_method": args.calibration_method} if args.int8 else {}))
     output = args.output or args.model.with_suffix(".enet")
     model.save(output)
     before = model.metadata.get("edgenet.ops_before_optimization", "?")
@@ -176,8 +177,12 @@ def cmd_convert(args):
     if args.int8:
         fallbacks = model.quantization.float_ops
         print(f"float fallbacks: {len(fallbacks)}" + "".join(f"\n  {name} ({op}): {why}" for name, op, why in fallbacks))
-    if args.report:
-        print(edgenet.quantization_report(graph, model, samples))
+    if args.report or args.report_svg:
+        report = edgenet.quantization_report(graph, model, samples)
+        print(report)
+        if args.report_svg:
+            args.report_svg.write_text(report.to_svg())
+            print(f"per-layer SQNR chart: {args.report_svg}")
     return 0
 
 
@@ -212,6 +217,11 @@ def build_parser():
     p.add_argument("--calibration", type=Path, metavar="SAMPLES.npz",
                    help="per input name an array (samples, *input shape) of representative inputs")
     p.add_argument("--report", action="store_true", help="print per-layer int8 error (SQNR, cosine) vs float")
+    p.add_argument("--report-svg", type=Path, metavar="CHART.svg",
+                   help="also write the report's per-layer SQNR bar chart here (implies --report)")
+    p.add_argument("--calibration-method", default="minmax",
+                   choices=("minmax", "moving_average", "percentile", "mse", "kl"),
+                   help="how activation ranges are chosen (mse / kl search the scale with the least error)")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="pin an input's symbolic dims, e.g. x=1,3,224,224")
     p.add_argument("--layout", choices=("NCHW", "NHWC"), default=None,

@@ -1,0 +1,182 @@
+"""Real pretrained models shipped by PyPI packages, their pre/post-processing, and input sets
+for task-level int8 checks (tests/test_task_accuracy.py, benchmarks/task_models.py).
+
+- OCR: rapidocr_onnxruntime's PP-OCRv4 recognizer (CRNN/SVTR + CTC). Inputs: text lines
+  rendered with PIL in Debian's DejaVu fonts (or PIL's default font); preprocessing and CTC
+  decoding follow rapidocr's TextRecognizer / CTCLabelDecode; the character list is the one
+  stored in the model's metadata.
+- Detector: nudenet's 320n.onnx, a YOLOv8n (output (1, 22, 2100): cx, cy, w, h in pixels,
+  then 18 class scores in [0, 1] -- the concat-of-ranges layout). Inputs: scikit-image's
+  photos with faces (faces are two of its classes) and the LFW face crops it ships,
+  letterboxed like nudenet's own preprocessing.
+
+Calibration and held-out sets are disjoint (different text, different fonts; different
+images). Missing packages make the callers skip with the package name.
+"""
+import glob
+import os
+
+import numpy as np
+
+OCR_LINES_CALIBRATION = ["Hello world 2024", "quantization error", "edge runtime test", "PaddleOCR v4 model",
+                         "int8 keeps the task", "The quick brown fox", "Invoice no. 58213", "Total: 17.45 EUR"]
+OCR_LINES_HELD_OUT = ["jumps over the lazy dog", "Receipt 2026-11-28", "neural network", "Page 12 of 40",
+                      "Call 555-0199 today", "ONNX to edgenet", "Milk 2.99 Bread 1.49", "Station Road 7"]
+OCR_INPUT_SHAPE = (1, 3, 48, 320)
+DETECTOR_INPUT_SHAPE = (1, 3, 320, 320)
+
+
+def _package_file(package, relative):
+    module = __import__(package)
+    path = os.path.join(os.path.dirname(module.__file__), relative)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{package} does not ship {relative}")
+    return path
+
+
+def ocr_model_path():
+    return _package_file("rapidocr_onnxruntime", "models/ch_PP-OCRv4_rec_infer.onnx")
+
+
+def detector_model_path():
+    return _package_file("nudenet", "320n.onnx")
+
+
+# ---- OCR ------------------------------------------------------------------------------------
+
+
+def ocr_characters(model_path):
+    """CTC classes: blank, the model's character list (stored in its metadata), space."""
+    import onnx
+
+    meta = {p.key: p.value for p in onnx.load(model_path, load_external_data=False).metadata_props}
+    return ["blank"] + meta["character"].splitlines() + [" "]
+
+
+def _fonts():
+    paths = sorted(glob.glob("/usr/share/fonts/truetype/dejavu/DejaVu*.ttf"))
+    return paths
+
+
+def render_line(text, font_index):
+    """A dark-on-light text line image (H x W x 3 uint8), like a cropped detection."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    fonts = _fonts()
+    font = ImageFont.truetype(fonts[font_index % len(fonts)], 32) if fonts else ImageFont.load_default()
+    left, top, right, bottom = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox((0, 0), text, font=font)
+    image = Image.new("RGB", (right - left + 16, bottom - top + 16), (245, 242, 235))
+    ImageDraw.Draw(image).text((8 - left, 8 - top), text, fill=(20, 20, 30), font=font)
+    return np.asarray(image)
+
+
+def ocr_input(line_image):
+    """rapidocr's TextRecognizer.resize_norm_img for a 48 x 320 batch: keep the aspect ratio,
+    scale to [-1, 1], pad on the right with zeros."""
+    from PIL import Image
+
+    _, channels, height, width = OCR_INPUT_SHAPE
+    h, w = line_image.shape[:2]
+    resized_w = min(width, int(np.ceil(height * w / h)))
+    resized = np.asarray(Image.fromarray(line_image).resize((resized_w, height), Image.BILINEAR), np.float32)
+    out = np.zeros((channels, height, width), np.float32)
+    out[:, :, :resized_w] = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
+    return out[None]
+
+
+def ctc_decode(probabilities, characters):
+    """rapidocr's CTCLabelDecode: argmax per step, merge repeats, drop blanks (index 0)."""
+    index = np.asarray(probabilities).reshape(-1, len(characters)).argmax(axis=1)
+    keep = np.ones(len(index), bool)
+    keep[1:] = index[1:] != index[:-1]
+    return "".join(characters[i] for i in index[keep & (index != 0)])
+
+
+def ocr_feeds(lines, first_font):
+    return [{"x": ocr_input(render_line(text, first_font + i))} for i, text in enumerate(lines)]
+
+
+# ---- detector -------------------------------------------------------------------------------
+
+
+def letterbox(image):
+    """nudenet's _read_image: pad right/bottom to a square, resize to 320, RGB in [0, 1], NCHW."""
+    from PIL import Image
+
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    image = image[..., :3]
+    h, w = image.shape[:2]
+    side = max(h, w)
+    square = np.zeros((side, side, 3), np.uint8)
+    square[:h, :w] = image
+    resized = np.asarray(Image.fromarray(square).resize(DETECTOR_INPUT_SHAPE[2:], Image.BILINEAR), np.float32)
+    return (resized / 255.0).transpose(2, 0, 1)[None].copy()
+
+
+def _lfw_face(index, size=160):
+    import skimage.data
+    from PIL import Image
+
+    faces = np.load(os.path.join(os.path.dirname(skimage.data.__file__), "lfw_subset.npy"))
+    face = (faces[index] * 255).astype(np.uint8)
+    return np.asarray(Image.fromarray(face).resize((size, size), Image.BILINEAR))
+
+
+def _face_in_scene(face_index, background, x, y, size):
+    """An LFW face pasted into a photo: a face at a known place and scale in a real scene."""
+    from PIL import Image
+
+    scene = background.copy()
+    face = np.asarray(Image.fromarray(_lfw_face(face_index, size)))
+    scene[y:y + size, x:x + size] = face[..., None]
+    return scene
+
+
+def detector_images(which):
+    """("name", H x W x 3 uint8) images: "calibration" or "held_out" (disjoint images)."""
+    import skimage.data
+
+    if which == "calibration":
+        images = [(f"lfw{i}", _lfw_face(i)) for i in range(60, 68)]
+        images += [("coffee", skimage.data.coffee()), ("chelsea", skimage.data.chelsea()),
+                   ("rocket", skimage.data.rocket()), ("scene-coffee", _face_in_scene(70, skimage.data.coffee(), 200,
+                                                                                        100, 180))]
+        return images
+    from sklearn.datasets import load_sample_images
+
+    china, flower = load_sample_images().images
+    images = [("astronaut", skimage.data.astronaut()), ("camera", skimage.data.camera())]
+    images += [(f"lfw{i}", _lfw_face(i)) for i in range(4)]
+    images += [("china+face", _face_in_scene(10, china, 250, 120, 200)),
+               ("flower+face", _face_in_scene(20, flower, 120, 60, 220))]
+    return images
+
+
+def detector_feeds(which):
+    return [{"images": letterbox(image)} for _, image in detector_images(which)]
+
+
+def top_detection(output):
+    """(class index, score, box (x1, y1, x2, y2) in pixels) of the highest-scoring anchor of a
+    YOLOv8 output (1, 4 + classes, anchors)."""
+    rows = np.asarray(output, np.float64)[0].T
+    scores = rows[:, 4:]
+    best = int(np.argmax(scores.max(axis=1)))
+    cx, cy, w, h = rows[best, :4]
+    return int(scores[best].argmax()), float(scores[best].max()), np.array([cx - w / 2, cy - h / 2, cx + w / 2,
+                                                                              cy + h / 2])
+
+
+def iou(a, b):
+    x1, y1 = np.maximum(a[:2], b[:2])
+    x2, y2 = np.minimum(a[2:], b[2:])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def same_top_detection(reference, candidate):
+    """The issue's detector criterion: same class, box IoU >= 0.5, score within 0.1."""
+    (c1, s1, b1), (c2, s2, b2) = top_detection(reference), top_detection(candidate)
+    return c1 == c2 and iou(b1, b2) >= 0.5 and abs(s1 - s2) <= 0.1
