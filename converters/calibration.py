@@ -202,13 +202,17 @@ class HistogramObserver:
         inside = (x >= lo) & (x <= hi)
         if np.count_nonzero(inside) < 255:  # fewer bins than levels: nothing left to compare
             return np.inf
-        p = counts[inside].copy()
-        p[0] += counts[x < lo].sum()  # clipped values pile up on the edge bins
-        p[-1] += counts[x > hi].sum()
+        kept = counts[inside]
+        # q: the values inside, each level's mass spread over its non-empty bins (what int8 keeps);
+        # p: the original, with the clipped values piled onto the edge bins (where int8 puts them).
         level = np.minimum(((x[inside] - lo) / (hi - lo) * 255).astype(np.int64), 254)
-        mass = np.bincount(level, weights=p, minlength=255)
-        used = np.bincount(level, weights=(p > 0).astype(np.float64), minlength=255)
-        q = np.where(p > 0, mass[level] / np.maximum(used[level], 1), 0.0)
+        mass = np.bincount(level, weights=kept, minlength=255)
+        used = np.bincount(level, weights=(kept > 0).astype(np.float64), minlength=255)
+        q = np.where(kept > 0, mass[level] / np.maximum(used[level], 1), 0.0)
+        p = kept.copy()
+        p[0] += counts[x < lo].sum()
+        p[-1] += counts[x > hi].sum()
+        q[[0, -1]] = np.maximum(q[[0, -1]], 1e-12 * max(float(q.sum()), 1.0))  # keep KL finite at the edges
         p, q = p / p.sum(), q / q.sum()
         nonzero = p > 0
         return float(np.sum(p[nonzero] * np.log(p[nonzero] / q[nonzero])))

@@ -196,7 +196,16 @@ def float_decisions(graph, ranges, io_dtype="float32", int8_outputs=False, float
         if ratio:
             reasons.setdefault(node.name, f"{node.op} of ranges {ratio:.0f}x apart: float, each slice keeps its own "
                                           "int8 scale")
+            if node.op == "concat":  # data movement after it would need one int8 scale again: float too
+                _float_movers_after(graph, node.outputs[0], reasons, f"moves the output of {node.name} (mixed ranges)")
     return reasons
+
+
+def _float_movers_after(graph, tensor, reasons, reason):
+    for consumer in graph.consumers(tensor):
+        if consumer.op in PASS_THROUGH_OPS and consumer.op != "split" and consumer.name not in reasons:
+            reasons[consumer.name] = reason
+            _float_movers_after(graph, consumer.outputs[0], reasons, reason)
 
 
 def bias_correction(weights, quantized_weights, weight_quant, axis, op, input_mean):
