@@ -147,6 +147,8 @@ static inline const int64_t* enet_qs8_param64(const void* group, size_t g, int f
 /* Fills one group's parameters: `valid` real channels with folded bias[c] and requant[c]. */
 void enet_qs8_pack_params(void* group, size_t g, size_t valid, const int32_t* bias, const enet_requant* requant,
                           int32_t out_zero_point);
+/* Rearranges an 8-channel group into the register order of the AVX2 3x8c8 GEMM (qs8_requant.c). */
+void enet_qs8_reorder_params_hadd8(void* group);
 
 /* Integer GEMM tile with requantized int8 output: for rows i < mr (mr <= MR)
  * and columns j < nc (nc <= NR):
@@ -214,6 +216,7 @@ typedef struct enet_qs8_kernels {
   size_t mr, nr, kr;  /* GEMM tile rows, columns, k per packed block */
   size_t weight_bytes; /* GEMM weights packed as int16 (2) or int8 (1) */
   enet_qs8_gemm_ukernel gemm;
+  void (*gemm_reorder_params)(void* group); /* NULL, or how GEMM panels want their parameters arranged */
   size_t dwconv_cb, dwconv_weight_bytes; /* channels per depthwise block; 2: int16 weights, 1: int8 */
   enet_qs8_dwconv_ukernel dwconv;
   enet_qs8_vadd_ukernel vadd; /* NULL: the reference kernel */

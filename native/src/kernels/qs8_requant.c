@@ -51,3 +51,24 @@ void enet_qs8_pack_params(void* group, size_t g, size_t valid, const int32_t* bi
     p64[ENET_QS8_X86_ROUNDING * g + c] = ((int64_t)1 << 62) + ((int64_t)1 << (r.shift - 1));
   }
 }
+
+/* The AVX2 3x8c8 GEMM reduces its accumulators with vphaddd, which leaves the 8
+ * columns in the order H = (0, 2, 4, 6, 1, 3, 5, 7). Storing the panel's int32
+ * fields in H order, and the int64 fields in the order vpmuldq then needs,
+ * E = (0, 4, 1, 5, 2, 6, 3, 7) (the even, then odd, int32 lanes of H), lets it
+ * requantize without shuffling back first (enet_qs8_requant8_hadd_avx2). */
+void enet_qs8_reorder_params_hadd8(void* group) {
+  static const int h[8] = {0, 2, 4, 6, 1, 3, 5, 7}, e[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+  int32_t* p32 = group;
+  int64_t* p64 = group;
+  for (int field = ENET_QS8_BIAS; field <= ENET_QS8_X86_OFFSET; field++) {
+    int32_t natural[8];
+    memcpy(natural, p32 + field * 8, sizeof natural);
+    for (int i = 0; i < 8; i++) p32[field * 8 + i] = natural[h[i]];
+  }
+  for (int field = ENET_QS8_SHIFT; field <= ENET_QS8_X86_ROUNDING; field++) {
+    int64_t natural[8];
+    memcpy(natural, p64 + field * 8, sizeof natural);
+    for (int i = 0; i < 8; i++) p64[field * 8 + i] = natural[e[i]];
+  }
+}

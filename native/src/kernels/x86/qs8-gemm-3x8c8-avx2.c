@@ -3,7 +3,8 @@
  * together, so one 256-bit load holds two columns; each row's 8 inputs are
  * widened once and broadcast to both halves, and vpmaddwd adds pairs of exact
  * products into 4 int32 lanes per column. A horizontal reduction at the end
- * leaves one sum per column, requantized in registers (qs8-requant-avx2.h).
+ * leaves one sum per column, requantized in registers in the order the reduction
+ * leaves them (qs8-requant-avx2.h, enet_qs8_reorder_params_hadd8).
  * Per 8 k and row: 1 widening load and 4 multiply-adds for 64 products (the c2
  * layout needs a broadcast per row for every 2 k). */
 #if defined(__x86_64__)
@@ -24,11 +25,11 @@ __attribute__((target("avx2"))) static inline __m256i input_tail(const int8_t* a
   return widen8(_mm_cvtsi64_si128(bytes));
 }
 
-/* Lanes (4 per column) of columns (0,1), (2,3), (4,5), (6,7) -> one sum per column 0..7. */
+/* Lanes (4 per column) of columns (0,1), (2,3), (4,5), (6,7) -> one sum per column, in the
+ * vphaddd order (0, 2, 4, 6, 1, 3, 5, 7) that the panel's parameters are stored in. */
 __attribute__((target("avx2"))) static inline __m256i reduce_columns(__m256i c01, __m256i c23, __m256i c45,
                                                                      __m256i c67) {
-  const __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(c01, c23), _mm256_hadd_epi32(c45, c67));
-  return _mm256_permutevar8x32_epi32(s, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)); /* (0,2,4,6,1,3,5,7) -> order */
+  return _mm256_hadd_epi32(_mm256_hadd_epi32(c01, c23), _mm256_hadd_epi32(c45, c67));
 }
 
 __attribute__((target("avx2"))) void enet_qs8_gemm_3x8c8_avx2(size_t mr, size_t nc, size_t kc, const int8_t* a,
@@ -69,15 +70,15 @@ __attribute__((target("avx2"))) void enet_qs8_gemm_3x8c8_avx2(size_t mr, size_t 
 #undef BLOCK
 #undef ROW
 #undef MADD
-  const __m256i bias = _mm256_loadu_si256((const __m256i*)packed);
-  __m256i v = enet_qs8_requant8_avx2(_mm256_add_epi32(bias, reduce_columns(c0x01, c0x23, c0x45, c0x67)), packed, 8, 0);
+  const __m256i bias = _mm256_loadu_si256((const __m256i*)packed); /* in H order, like every field */
+  __m256i v = enet_qs8_requant8_hadd_avx2(_mm256_add_epi32(bias, reduce_columns(c0x01, c0x23, c0x45, c0x67)), packed);
   enet_qs8_store_avx2(y, enet_qs8_pack16_avx2(v, v, out), nc);
   if (mr > 1) {
-    v = enet_qs8_requant8_avx2(_mm256_add_epi32(bias, reduce_columns(c1x01, c1x23, c1x45, c1x67)), packed, 8, 0);
+    v = enet_qs8_requant8_hadd_avx2(_mm256_add_epi32(bias, reduce_columns(c1x01, c1x23, c1x45, c1x67)), packed);
     enet_qs8_store_avx2(y + y_stride, enet_qs8_pack16_avx2(v, v, out), nc);
   }
   if (mr > 2) {
-    v = enet_qs8_requant8_avx2(_mm256_add_epi32(bias, reduce_columns(c2x01, c2x23, c2x45, c2x67)), packed, 8, 0);
+    v = enet_qs8_requant8_hadd_avx2(_mm256_add_epi32(bias, reduce_columns(c2x01, c2x23, c2x45, c2x67)), packed);
     enet_qs8_store_avx2(y + 2 * y_stride, enet_qs8_pack16_avx2(v, v, out), nc);
   }
 }

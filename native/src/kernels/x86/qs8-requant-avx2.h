@@ -32,6 +32,24 @@ __attribute__((target("avx2"))) static inline __m256i enet_qs8_requant8_avx2(__m
   return _mm256_add_epi32(r, _mm256_loadu_si256((const __m256i*)(enet_qs8_param32(group, g, ENET_QS8_X86_OFFSET) + c)));
 }
 
+/* The same for 8 columns in the vphaddd order H = (0, 2, 4, 6, 1, 3, 5, 7) with the
+ * group's fields stored to match (enet_qs8_reorder_params_hadd8); returns channel order. */
+__attribute__((target("avx2"))) static inline __m256i enet_qs8_requant8_hadd_avx2(__m256i acc, const void* group) {
+  const __m256i limit = _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_ACC_LIMIT));
+  acc = _mm256_min_epi32(_mm256_max_epi32(acc, _mm256_sub_epi32(_mm256_setzero_si256(), limit)), limit);
+  const __m256i mult = _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_MULTIPLIER));
+  const __m256i* shift = (const __m256i*)enet_qs8_param64(group, 8, ENET_QS8_SHIFT);
+  const __m256i* rounding = (const __m256i*)enet_qs8_param64(group, 8, ENET_QS8_X86_ROUNDING);
+  /* vpmuldq on the even int32 lanes (columns 0, 4, 1, 5), then on the odd ones (2, 6, 3, 7). */
+  __m256i even = _mm256_mul_epi32(acc, mult);
+  __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), _mm256_srli_epi64(mult, 32));
+  even = _mm256_srlv_epi64(_mm256_add_epi64(even, _mm256_loadu_si256(rounding)), _mm256_loadu_si256(shift));
+  odd = _mm256_srlv_epi64(_mm256_add_epi64(odd, _mm256_loadu_si256(rounding + 1)), _mm256_loadu_si256(shift + 1));
+  __m256i r = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA); /* back in H order */
+  r = _mm256_add_epi32(r, _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_X86_OFFSET)));
+  return _mm256_permutevar8x32_epi32(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
 /* 16 requantized int32 (channels 0-7 in v0, 8-15 in v1) -> 16 int8, saturated then clamped. */
 __attribute__((target("avx2"))) static inline __m128i enet_qs8_pack16_avx2(__m256i v0, __m256i v1,
                                                                           const enet_s8_output* out) {
