@@ -852,3 +852,7 @@ def shape(imp, node, attrs):
     dims = np.array(v.shape, np.int64)
     start, end = attrs.get("start", 0), attrs.get("end", len(dims))
     imp.set_const(node.output[0], dims[start:end])
+
+
+# Op families in their own modules register into HANDLERS when imported.
+from . import recurrent  # noqa: E402,F401  (RNN, GRU, LSTM)

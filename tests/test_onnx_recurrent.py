@@ -1,0 +1,92 @@
+"""ONNX LSTM / GRU / RNN import (unrolled into plain ops, converters/onnx_import/recurrent.py),
+checked against onnxruntime on torch-exported nn.LSTM / nn.GRU / nn.RNN: 1 and 2 layers,
+uni- and bidirectional, batch_first both ways, initial states absent or given as graph inputs.
+Layout 1, reverse-only and peephole cases come from the ONNX backend node tests
+(tests/test_onnx_backend.py)."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnxruntime")
+nn = torch.nn
+
+import edgenet  # noqa: E402
+from edgenet.converters.onnx_import import ONNXImportError, import_onnx  # noqa: E402
+from test_onnx_import import check_against_onnxruntime, export, make_model  # noqa: E402
+
+# torch warns that a fixed-batch export with zero initial state is batch-specific: known, intended here.
+pytestmark = pytest.mark.filterwarnings("ignore:Exporting a model to ONNX with a batch_size other than 1")
+
+CELLS = {"LSTM": nn.LSTM, "GRU": nn.GRU, "RNN": nn.RNN}
+
+
+class Recurrent(nn.Module):
+    """A torch recurrent layer whose initial state is either zero or the module's extra inputs."""
+
+    def __init__(self, kind, **kwargs):
+        super().__init__()
+        self.kind, self.rnn = kind, CELLS[kind](**kwargs)
+
+    def forward(self, x, *state):
+        if self.kind == "LSTM":
+            y, (h, c) = self.rnn(x, tuple(state) if state else None)
+            return y, h, c
+        y, h = self.rnn(x, state[0] if state else None)
+        return y, h
+
+
+def state_inputs(kind, layers, bidirectional, batch_first, x, seed):
+    g = torch.Generator().manual_seed(seed)
+    batch = x.shape[0 if batch_first else 1]
+    shape = (layers * (2 if bidirectional else 1), batch, 7)
+    return [torch.randn(*shape, generator=g) for _ in range(2 if kind == "LSTM" else 1)]
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["forward", "bidirectional"])
+@pytest.mark.parametrize("batch_first", [False, True], ids=["seq_first", "batch_first"])
+@pytest.mark.parametrize("with_state", [False, True], ids=["zero_state", "state_inputs"])
+def test_torch_recurrent_layer_matches_onnxruntime(kind, layers, bidirectional, batch_first, with_state):
+    torch.manual_seed(layers * 10 + bidirectional * 2 + batch_first)
+    module = Recurrent(kind, input_size=5, hidden_size=7, num_layers=layers, bidirectional=bidirectional,
+                       batch_first=batch_first)
+    x = torch.randn(3, 4, 5)  # (batch 3, time 4) or (time 3, batch 4)
+    inputs = [x] + (state_inputs(kind, layers, bidirectional, batch_first, x, 1) if with_state else [])
+    model = export(module, *inputs)
+    assert kind in {n.op_type for n in model.graph.node}  # a real ONNX recurrent node is imported
+    check_against_onnxruntime(model, {f"x{i}": t.numpy() for i, t in enumerate(inputs)})
+
+
+def test_lstm_int8_close_to_float():
+    """The unrolled LSTM quantizes like any graph of fully_connected / add / mul / sigmoid / tanh."""
+    torch.manual_seed(0)
+    model = export(Recurrent("LSTM", input_size=8, hidden_size=16), torch.randn(6, 1, 8))
+    samples = [{"x0": np.random.default_rng(s).standard_normal((6, 1, 8)).astype(np.float32)} for s in range(8)]
+    qmodel = edgenet.convert(model, quantize="int8", calibration=samples, verbose=False)
+    fmodel = edgenet.convert(model)
+    feeds = {"x0": np.random.default_rng(100).standard_normal((6, 1, 8)).astype(np.float32)}
+    float_out = edgenet.Interpreter(fmodel.to_bytes()).run(feeds)
+    int8_out = edgenet.Interpreter(qmodel.to_bytes()).run(feeds)
+    for name, f in float_out.items():
+        q, f = int8_out[name].astype(np.float64).reshape(-1), f.astype(np.float64).reshape(-1)
+        assert q @ f / (np.linalg.norm(q) * np.linalg.norm(f)) >= 0.99, name
+
+
+def test_unsupported_recurrent_attributes_are_named():
+    from onnx import helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((1, 12, 3)).astype(np.float32), "w")
+    r = numpy_helper.from_array(rng.standard_normal((1, 12, 3)).astype(np.float32), "r")
+    lens = numpy_helper.from_array(np.array([2, 1], np.int32), "lens")
+    cases = {
+        "clip": helper.make_node("LSTM", ["x", "w", "r"], ["y"], hidden_size=3, clip=1.0),
+        "Softsign": helper.make_node("LSTM", ["x", "w", "r"], ["y"], hidden_size=3,
+                                     activations=["Softsign", "Tanh", "Tanh"]),
+        "sequence_lens": helper.make_node("LSTM", ["x", "w", "r", "", "lens"], ["y"], hidden_size=3),
+    }
+    for reason, node in cases.items():
+        model = make_model([node], [("x", (2, 2, 3))], [("y", (2, 1, 2, 3))], [w, r, lens])
+        with pytest.raises(ONNXImportError, match=f"LSTM.*{reason}"):
+            import_onnx(model)
