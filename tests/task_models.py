@@ -22,6 +22,9 @@ OCR_LINES_CALIBRATION = ["Hello world 2024", "quantization error", "edge runtime
                          "int8 keeps the task", "The quick brown fox", "Invoice no. 58213", "Total: 17.45 EUR"]
 OCR_LINES_HELD_OUT = ["jumps over the lazy dog", "Receipt 2026-11-28", "neural network", "Page 12 of 40",
                       "Call 555-0199 today", "ONNX to edgenet", "Milk 2.99 Bread 1.49", "Station Road 7"]
+# The accuracy search's samples: neither calibration nor held-out.
+OCR_LINES_VALIDATION = ["Order #4471 shipped", "temperature 21.5 C", "Open 9am - 5pm", "Warranty void if removed",
+                        "Batch size 32", "Exit 14B northbound", "Price per kg 3.20", "Meeting room 4"]
 OCR_INPUT_SHAPE = (1, 3, 48, 320)
 DETECTOR_INPUT_SHAPE = (1, 3, 320, 320)
 
@@ -134,9 +137,16 @@ def _face_in_scene(face_index, background, x, y, size):
 
 
 def detector_images(which):
-    """("name", H x W x 3 uint8) images: "calibration" or "held_out" (disjoint images)."""
+    """("name", H x W x 3 uint8) images: "calibration", "validation" (the accuracy search's) or
+    "held_out" (disjoint images; camera-crop is a crop of the held-out camera photo, at another scale)."""
     import skimage.data
 
+    if which == "validation":
+        import skimage.data
+
+        return [(f"lfw{i}", _lfw_face(i)) for i in range(30, 36)] + [
+            ("chelsea+face", _face_in_scene(40, skimage.data.chelsea(), 60, 40, 160)),
+            ("camera-crop", skimage.data.camera()[40:360, 120:440])]
     if which == "calibration":
         images = [(f"lfw{i}", _lfw_face(i)) for i in range(60, 68)]
         images += [("coffee", skimage.data.coffee()), ("chelsea", skimage.data.chelsea()),

@@ -1,0 +1,74 @@
+"""int8 vs float latency on the real task models of tests/test_task_accuracy.py (issue 8).
+
+    python benchmarks/task_models.py [--runs 30] [--threads 1]
+
+Converts each model to float and to accuracy-aware int8 (the same calibration, validation
+samples and task metric as the test), checks the task on the held-out inputs, then times
+both in the C core, interleaved (float, int8, float, ...) so machine load hits both alike.
+Prints one line per model: median latency float / int8, speedup, layers kept float, task kept.
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+
+import edgenet  # noqa: E402
+import task_models  # noqa: E402  (tests/task_models.py)
+
+
+def _first(outputs):
+    return next(iter(outputs.values()))
+
+
+def models():
+    path = task_models.ocr_model_path()
+    characters = task_models.ocr_characters(path)
+    yield ("PP-OCRv4 recognizer", path, {"x": task_models.OCR_INPUT_SHAPE},
+           task_models.ocr_feeds(task_models.OCR_LINES_CALIBRATION, 0),
+           task_models.ocr_feeds(task_models.OCR_LINES_VALIDATION, 5),
+           task_models.ocr_feeds(task_models.OCR_LINES_HELD_OUT, 3),
+           lambda a, b: task_models.ctc_decode(a, characters) == task_models.ctc_decode(b, characters))
+    yield ("YOLOv8n detector (nudenet 320n)", task_models.detector_model_path(),
+           {"images": task_models.DETECTOR_INPUT_SHAPE}, task_models.detector_feeds("calibration"),
+           task_models.detector_feeds("validation"), task_models.detector_feeds("held_out"),
+           task_models.same_top_detection)
+
+
+def interleaved_medians(interpreters, feeds, runs):
+    times = [[] for _ in interpreters]
+    for interpreter in interpreters:  # warm up
+        interpreter.run(feeds)
+    for _ in range(runs):
+        for i, interpreter in enumerate(interpreters):
+            start = time.perf_counter()
+            interpreter.run(feeds)
+            times[i].append(time.perf_counter() - start)
+    return [1e3 * float(np.median(t)) for t in times]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    for name, path, shapes, calibration, validation, held_out, same_task in models():
+        float_model = edgenet.convert(path, input_shapes=shapes)
+        target = edgenet.AccuracyTarget(metric=lambda r, c: same_task(_first(r), _first(c)), samples=validation)
+        int8_model = edgenet.convert(path, input_shapes=shapes, quantize="int8", calibration=calibration,
+                                     calibration_method="mse", accuracy=target, verbose=False)
+        f = edgenet.Interpreter(float_model.to_bytes(), num_threads=args.threads)
+        q = edgenet.Interpreter(int8_model.to_bytes(), num_threads=args.threads)
+        kept = sum(same_task(_first(f.run(x)), _first(q.run(x))) for x in held_out)
+        float_ms, int8_ms = interleaved_medians([f, q], held_out[0], args.runs)
+        print(f"{name}: float {float_ms:.2f} ms, int8 {int8_ms:.2f} ms ({float_ms / int8_ms:.2f}x), "
+              f"{len(int8_model.accuracy_report.kept_float)} layers kept float, task kept on {kept}/{len(held_out)} "
+              f"held-out inputs, file {float_model.size / 1e6:.1f} MB -> {int8_model.size / 1e6:.1f} MB, "
+              f"threads {args.threads}")
+
+
+if __name__ == "__main__":
+    main()
