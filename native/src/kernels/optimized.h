@@ -167,7 +167,8 @@ typedef void (*enet_qs8_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const int
  * `input` holds taps pointers per pixel (a row of the input zero point for
  * padding; its products are cancelled by the folded bias). `w` holds, per block
  * of CB channels, the parameter group then taps * CB weights (int16 on x86,
- * int8 on ARM; zero past `channels`). Reads exactly `channels` bytes per row. */
+ * int8 on ARM; zero past `channels`; AVX2 interleaves pairs of taps, see
+ * qs8_dwconv.c). Reads exactly `channels` bytes per row. */
 typedef void (*enet_qs8_dwconv_ukernel)(size_t channels, size_t out_w, size_t taps, const int8_t** input,
                                         const void* w, int8_t* y, const enet_s8_output* out);
 
@@ -218,6 +219,7 @@ typedef struct enet_qs8_kernels {
   enet_qs8_gemm_ukernel gemm;
   void (*gemm_reorder_params)(void* group); /* NULL, or how GEMM panels want their parameters arranged */
   size_t dwconv_cb, dwconv_weight_bytes; /* channels per depthwise block; 2: int16 weights, 1: int8 */
+  int dwconv_tap_pairs;                  /* 1: weights interleaved by pairs of taps (qs8_dwconv.c) */
   enet_qs8_dwconv_ukernel dwconv;
   enet_qs8_vadd_ukernel vadd; /* NULL: the reference kernel */
   enet_qs8_vmul_ukernel vmul;

@@ -17,8 +17,21 @@
 static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 static size_t align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 
+/* Weight rows per block: taps, or rounded up to whole pairs (the odd one zero) in tap-pair layout. */
+static size_t weight_rows(const enet_qs8_kernels* k, size_t taps) { return k->dwconv_tap_pairs ? taps + taps % 2 : taps; }
+
 static size_t block_bytes(const enet_qs8_kernels* k, size_t taps) {
-  return ENET_QS8_PARAMS_BYTES(k->dwconv_cb) + taps * k->dwconv_cb * k->dwconv_weight_bytes;
+  return ENET_QS8_PARAMS_BYTES(k->dwconv_cb) + weight_rows(k, taps) * k->dwconv_cb * k->dwconv_weight_bytes;
+}
+
+/* Where weight (tap t, channel j of the block) goes among the block's weights.
+ * Plain: t * cb + j. Tap pairs (int16, cb 16, x86/qs8-dwconv-c16-avx2.c): per pair of
+ * taps 16 int16 pairs (w[t][c], w[t+1][c]), channels in the vpunpck{l,h}wd order
+ * 0-3, 8-11 (first 8 pairs), then 4-7, 12-15. */
+static size_t weight_index(const enet_qs8_kernels* k, size_t t, size_t j) {
+  if (!k->dwconv_tap_pairs) return t * k->dwconv_cb + j;
+  size_t half = (j >> 2) & 1, lane = (j & 3) + 4 * (j >> 3); /* lane of the 8 pairs in its half */
+  return (t / 2) * 32 + half * 16 + lane * 2 + t % 2;
 }
 
 size_t enet_qs8_dwconv_plan_size(const enet_qs8_kernels* k, const enet_window* g, int num_threads) {
@@ -58,13 +71,13 @@ enet_qs8_dwconv_plan* enet_qs8_dwconv_plan_init(void* memory, const enet_qs8_ker
     enet_qs8_pack_params(block, cb, valid, folded, requant + c0, out->zero_point);
     int16_t* w16 = (int16_t*)(block + ENET_QS8_PARAMS_BYTES(cb));
     int8_t* w8 = (int8_t*)(block + ENET_QS8_PARAMS_BYTES(cb));
-    for (size_t t = 0; t < p->taps; t++)
+    for (size_t t = 0; t < weight_rows(k, p->taps); t++)
       for (size_t j = 0; j < cb; j++) {
-        int8_t v = j < valid ? weights[t * c_total + c0 + j] : 0;
+        int8_t v = j < valid && t < p->taps ? weights[t * c_total + c0 + j] : 0;
         if (k->dwconv_weight_bytes == 2)
-          w16[t * cb + j] = v;
+          w16[weight_index(k, t, j)] = v;
         else
-          w8[t * cb + j] = v;
+          w8[weight_index(k, t, j)] = v;
       }
   }
   return p;

@@ -1,8 +1,12 @@
 /* qs8 depthwise row, 16 channels per block, AVX2 (see enet_qs8_dwconv_ukernel).
- * Raw int8 inputs times int8 weights fit int16 exactly (|product| <= 128 * 128),
- * so one vpmullw gives 16 products, widened to int32 and summed over the taps;
- * then requantized in registers (qs8-requant-avx2.h). A last partial block
- * copies its inputs to a small buffer, so no row is read past `channels`. */
+ * Taps go in pairs: the widened inputs of taps t and t+1 are interleaved
+ * (vpunpck{l,h}wd) so one vpmaddwd multiplies both with their weights and adds
+ * the two exact products into an int32 lane per channel. The block's weights are
+ * packed to match (qs8_dwconv.c, "tap pairs"): per pair, 8 (w[t][c], w[t+1][c])
+ * for channels 0-3 and 8-11, then 8 for channels 4-7 and 12-15, the unpack
+ * order; an odd last tap pairs with zero weights. Requantized in registers
+ * (qs8-requant-avx2.h). A last partial block copies its inputs to a small
+ * buffer, so no row is read past `channels`. */
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
@@ -11,35 +15,46 @@
 
 #define CB 16
 
-__attribute__((target("avx2"))) static inline void accumulate(__m256i* acc0, __m256i* acc1, __m128i x,
-                                                              const int16_t* w) {
-  const __m256i prod = _mm256_mullo_epi16(_mm256_cvtepi8_epi16(x), _mm256_loadu_si256((const __m256i*)w));
-  *acc0 = _mm256_add_epi32(*acc0, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(prod)));
-  *acc1 = _mm256_add_epi32(*acc1, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(prod, 1)));
+__attribute__((target("avx2"))) static inline void accumulate_pair(__m256i* acc_lo, __m256i* acc_hi, __m128i x0,
+                                                                   __m128i x1, const int16_t* w) {
+  const __m256i a = _mm256_cvtepi8_epi16(x0), b = _mm256_cvtepi8_epi16(x1);
+  *acc_lo = _mm256_add_epi32(*acc_lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b),
+                                                        _mm256_loadu_si256((const __m256i*)w)));
+  *acc_hi = _mm256_add_epi32(*acc_hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b),
+                                                        _mm256_loadu_si256((const __m256i*)(w + 16))));
 }
 
 __attribute__((target("avx2"))) void enet_qs8_dwconv_c16_avx2(size_t channels, size_t out_w, size_t taps,
                                                                const int8_t** input, const void* w, int8_t* y,
                                                                const enet_s8_output* out) {
-  const size_t block = ENET_QS8_PARAMS_BYTES(CB) + taps * CB * sizeof(int16_t);
+  const size_t pairs = (taps + 1) / 2, block = ENET_QS8_PARAMS_BYTES(CB) + pairs * 2 * CB * sizeof(int16_t);
   for (size_t p = 0; p < out_w; p++, input += taps, y += channels) {
     const uint8_t* wb = w;
     for (size_t c = 0; c < channels; c += CB, wb += block) {
-      const int32_t* bias = enet_qs8_param32(wb, CB, ENET_QS8_BIAS);
       const int16_t* wt = (const int16_t*)(wb + ENET_QS8_PARAMS_BYTES(CB));
-      __m256i acc0 = _mm256_loadu_si256((const __m256i*)bias), acc1 = _mm256_loadu_si256((const __m256i*)(bias + 8));
+      __m256i acc_lo = _mm256_setzero_si256(), acc_hi = acc_lo; /* channels 0-3 | 8-11 and 4-7 | 12-15 */
       const size_t n = channels - c < CB ? channels - c : CB;
       if (n == CB) {
-        for (size_t t = 0; t < taps; t++)
-          accumulate(&acc0, &acc1, _mm_loadu_si128((const __m128i*)(input[t] + c)), wt + t * CB);
+        for (size_t q = 0; q < pairs; q++) {
+          const int8_t* x1 = 2 * q + 1 < taps ? input[2 * q + 1] : input[2 * q]; /* odd tap: zero weights */
+          accumulate_pair(&acc_lo, &acc_hi, _mm_loadu_si128((const __m128i*)(input[2 * q] + c)),
+                          _mm_loadu_si128((const __m128i*)(x1 + c)), wt + q * 2 * CB);
+        }
       } else {
-        int8_t tail[CB] = {0};
-        for (size_t t = 0; t < taps; t++) {
-          memcpy(tail, input[t] + c, n);
-          accumulate(&acc0, &acc1, _mm_loadu_si128((const __m128i*)tail), wt + t * CB);
+        int8_t t0[CB] = {0}, t1[CB] = {0};
+        for (size_t q = 0; q < pairs; q++) {
+          memcpy(t0, input[2 * q] + c, n);
+          memcpy(t1, (2 * q + 1 < taps ? input[2 * q + 1] : input[2 * q]) + c, n);
+          accumulate_pair(&acc_lo, &acc_hi, _mm_loadu_si128((const __m128i*)t0), _mm_loadu_si128((const __m128i*)t1),
+                          wt + q * 2 * CB);
         }
       }
-      const __m256i v0 = enet_qs8_requant8_avx2(acc0, wb, CB, 0), v1 = enet_qs8_requant8_avx2(acc1, wb, CB, 8);
+      const int32_t* bias = enet_qs8_param32(wb, CB, ENET_QS8_BIAS);
+      const __m256i s0 = _mm256_add_epi32(_mm256_permute2x128_si256(acc_lo, acc_hi, 0x20),
+                                          _mm256_loadu_si256((const __m256i*)bias)); /* channels 0-7 */
+      const __m256i s1 = _mm256_add_epi32(_mm256_permute2x128_si256(acc_lo, acc_hi, 0x31),
+                                          _mm256_loadu_si256((const __m256i*)(bias + 8))); /* 8-15 */
+      const __m256i v0 = enet_qs8_requant8_avx2(s0, wb, CB, 0), v1 = enet_qs8_requant8_avx2(s1, wb, CB, 8);
       enet_qs8_store_avx2(y + c, enet_qs8_pack16_avx2(v0, v1, out), n);
     }
   }
