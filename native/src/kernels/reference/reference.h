@@ -62,7 +62,6 @@ void enet_ref_transpose(int ndim, const int64_t* in_shape, const int* perm, size
 void enet_ref_pad_f32(int ndim, const int64_t* in_shape, const int64_t* paddings, float value, const float* x,
                       float* y);
 
-
 /* ---- ops added for the ONNX importer ------------------------------------- */
 
 #include "edgenet.h" /* ENET_MAX_DIMS, enet_dtype */
@@ -183,26 +182,6 @@ void enet_ref_pad_mode(enet_pad_mode mode, int ndim, const int64_t* in_shape, co
 /* Element-wise dtype conversion (enet_dtype values): float -> int truncates toward zero and
  * saturates; anything -> bool is != 0. */
 void enet_ref_cast(int in_dtype, int out_dtype, int64_t n, const void* x, void* y);
-
-
-/* recurrent_f32.c: one direction of an ONNX-semantics LSTM / GRU (gate order and formulas at
- * the top of that file). x (seq_len, batch, input); w (G*hidden, input), r (G*hidden, hidden),
- * bias (2*G*hidden: Wb then Rb) or NULL, with G = 4 (LSTM: i, o, f, c) or 3 (GRU: z, r, h);
- * peephole (3*hidden: i, o, f) or NULL; h0, c0 (batch, hidden) or NULL for zeros. Step t's h
- * goes to y + t * y_time_stride (batch, hidden) when y is not NULL; the last h (and c) to
- * h_out (c_out) when not NULL. scratch: enet_rnn_scratch_floats() floats. */
-typedef struct enet_rnn_shape {
-  int64_t seq_len, batch, input, hidden;
-  int reverse; /* walk t from seq_len - 1 down to 0 */
-  int64_t y_time_stride;
-} enet_rnn_shape;
-#define enet_rnn_scratch_floats(batch, hidden, gates) (2 * (batch) * (gates) * (hidden) + 2 * (batch) * (hidden))
-void enet_ref_lstm_f32(const enet_rnn_shape* s, const float* x, const float* w, const float* r, const float* bias,
-                       const float* peephole, const float* h0, const float* c0, float* y, float* h_out, float* c_out,
-                       float* scratch);
-void enet_ref_gru_f32(const enet_rnn_shape* s, int linear_before_reset, const float* x, const float* w,
-                      const float* r, const float* bias, const float* h0, float* y, float* h_out, float* scratch);
-
 
 /* resize_f32.c: resize H and W of NHWC tensors with ONNX Resize semantics (nearest or
  * bilinear; out-of-range taps clamp to the edge). scale_* = output / input size as the
