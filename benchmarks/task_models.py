@@ -1,4 +1,4 @@
-"""int8 vs float latency on the real task models of tests/test_task_accuracy.py (issue 8).
+"""int8 vs float latency on real task models (issue 8): pip install -e .[tasks]
 
     python benchmarks/task_models.py [--runs 30] [--threads 1]
 

@@ -264,6 +264,14 @@ def _scalars(quant):
     return float(quant.scale[0]), int(quant.zero_point[0])
 
 
+def _computing_node(t):
+    """The node computing tensor t, through an inserted dequantize."""
+    node = t.producer
+    while node is not None and node.op == "dequantize" and node.inputs[0].producer is not None:
+        node = node.inputs[0].producer
+    return node
+
+
 # ---- the search -----------------------------------------------------------------------------
 
 
@@ -351,7 +359,10 @@ def search(float_graph, stats, options, target, metadata, verbose=True):
     kept, model, after, sensitivity = [], base, before, []
     if not before.met:
         sensitivity = layer_sensitivity(float_graph, base.graph, target.samples[:SENSITIVITY_SAMPLES])
-        names = [name for name, _ in sensitivity if name not in user_float]
+        # Layers that compute a model output come first: post-processing reads them directly (an
+        # argmax over int8 probabilities can flip on a tie that costs almost no SQNR).
+        at_outputs = {_computing_node(t).name for t in base.graph.outputs}
+        names = sorted((name for name, _ in sensitivity if name not in user_float), key=lambda n: n not in at_outputs)
         results = {}
 
         def passes(k):

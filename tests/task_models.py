@@ -1,5 +1,5 @@
 """Real pretrained models shipped by PyPI packages, their pre/post-processing, and input sets
-for task-level int8 checks (tests/test_task_accuracy.py, benchmarks/task_models.py).
+for task-level int8 checks (benchmarks/task_models.py).
 
 - OCR: rapidocr_onnxruntime's PP-OCRv4 recognizer (CRNN/SVTR + CTC). Inputs: text lines
   rendered with PIL in Debian's DejaVu fonts (or PIL's default font); preprocessing and CTC
