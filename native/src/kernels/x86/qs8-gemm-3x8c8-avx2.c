@@ -38,37 +38,39 @@ __attribute__((target("avx2"))) void enet_qs8_gemm_3x8c8_avx2(size_t mr, size_t 
   const int8_t* a0 = a;
   const int8_t* a1 = mr > 1 ? a0 + a_stride : a0; /* missing rows alias the row above */
   const int8_t* a2 = mr > 2 ? a1 + a_stride : a1;
-  /* Named accumulators (not arrays), so they stay in registers: 12 of the 16. */
+  const __m256i* w = (const __m256i*)((const uint8_t*)packed + ENET_QS8_PARAMS_BYTES(8));
+  /* The k tail (kc % 8 inputs, zero-padded) goes first, straight into the named
+   * accumulators (12 of the 16 registers); one plain loop over whole blocks follows. */
+  const size_t full = kc / 8 * 8, tail = kc - full;
   __m256i c0x01 = _mm256_setzero_si256(), c0x23 = c0x01, c0x45 = c0x01, c0x67 = c0x01;
   __m256i c1x01 = c0x01, c1x23 = c0x01, c1x45 = c0x01, c1x67 = c0x01;
   __m256i c2x01 = c0x01, c2x23 = c0x01, c2x45 = c0x01, c2x67 = c0x01;
-  const __m256i* w = (const __m256i*)((const uint8_t*)packed + ENET_QS8_PARAMS_BYTES(8));
+  if (tail) {
+    const __m256i* wt = w + full / 2; /* the last block: 4 vectors per 8 k */
+    const __m256i w0 = _mm256_loadu_si256(wt), w1 = _mm256_loadu_si256(wt + 1);
+    const __m256i w2 = _mm256_loadu_si256(wt + 2), w3 = _mm256_loadu_si256(wt + 3);
+    __m256i x = input_tail(a0 + full, tail);
+    c0x01 = _mm256_madd_epi16(x, w0), c0x23 = _mm256_madd_epi16(x, w1);
+    c0x45 = _mm256_madd_epi16(x, w2), c0x67 = _mm256_madd_epi16(x, w3);
+    x = input_tail(a1 + full, tail);
+    c1x01 = _mm256_madd_epi16(x, w0), c1x23 = _mm256_madd_epi16(x, w1);
+    c1x45 = _mm256_madd_epi16(x, w2), c1x67 = _mm256_madd_epi16(x, w3);
+    x = input_tail(a2 + full, tail);
+    c2x01 = _mm256_madd_epi16(x, w0), c2x23 = _mm256_madd_epi16(x, w1);
+    c2x45 = _mm256_madd_epi16(x, w2), c2x67 = _mm256_madd_epi16(x, w3);
+  }
 #define MADD(acc, x, wj) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, wj))
-/* One row at a time, weights read from L1 by each vpmaddwd: 12 accumulators + 1 input live. */
-#define ROW(c01, c23, c45, c67, x)                                                                  \
-  do {                                                                                            \
-    MADD(c01, x, _mm256_loadu_si256(w)), MADD(c23, x, _mm256_loadu_si256(w + 1));                 \
-    MADD(c45, x, _mm256_loadu_si256(w + 2)), MADD(c67, x, _mm256_loadu_si256(w + 3));             \
-  } while (0)
-#define BLOCK(x0, x1, x2)                    \
-  do {                                       \
-    ROW(c0x01, c0x23, c0x45, c0x67, x0);     \
-    ROW(c1x01, c1x23, c1x45, c1x67, x1);     \
-    ROW(c2x01, c2x23, c2x45, c2x67, x2);     \
-  } while (0)
-  size_t k = 0;
-  for (; k + 8 <= kc; k += 8, w += 4) {
-    const __m256i x0 = widen8(_mm_loadl_epi64((const __m128i*)(a0 + k)));
-    const __m256i x1 = widen8(_mm_loadl_epi64((const __m128i*)(a1 + k)));
-    const __m256i x2 = widen8(_mm_loadl_epi64((const __m128i*)(a2 + k)));
-    BLOCK(x0, x1, x2);
+  for (size_t k = 0; k < full; k += 8, w += 4) {
+    __m256i x = widen8(_mm_loadl_epi64((const __m128i*)(a0 + k)));
+    MADD(c0x01, x, _mm256_loadu_si256(w)), MADD(c0x23, x, _mm256_loadu_si256(w + 1));
+    MADD(c0x45, x, _mm256_loadu_si256(w + 2)), MADD(c0x67, x, _mm256_loadu_si256(w + 3));
+    x = widen8(_mm_loadl_epi64((const __m128i*)(a1 + k)));
+    MADD(c1x01, x, _mm256_loadu_si256(w)), MADD(c1x23, x, _mm256_loadu_si256(w + 1));
+    MADD(c1x45, x, _mm256_loadu_si256(w + 2)), MADD(c1x67, x, _mm256_loadu_si256(w + 3));
+    x = widen8(_mm_loadl_epi64((const __m128i*)(a2 + k)));
+    MADD(c2x01, x, _mm256_loadu_si256(w)), MADD(c2x23, x, _mm256_loadu_si256(w + 1));
+    MADD(c2x45, x, _mm256_loadu_si256(w + 2)), MADD(c2x67, x, _mm256_loadu_si256(w + 3));
   }
-  if (k < kc) {
-    const __m256i x0 = input_tail(a0 + k, kc - k), x1 = input_tail(a1 + k, kc - k), x2 = input_tail(a2 + k, kc - k);
-    BLOCK(x0, x1, x2);
-  }
-#undef BLOCK
-#undef ROW
 #undef MADD
   const __m256i bias = _mm256_loadu_si256((const __m256i*)packed); /* in H order, like every field */
   __m256i v = enet_qs8_requant8_hadd_avx2(_mm256_add_epi32(bias, reduce_columns(c0x01, c0x23, c0x45, c0x67)), packed);
