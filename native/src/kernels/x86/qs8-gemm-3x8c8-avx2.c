@@ -74,14 +74,14 @@ __attribute__((target("avx2"))) void enet_qs8_gemm_3x8c8_avx2(size_t mr, size_t 
 #undef MADD
   const __m256i bias = _mm256_loadu_si256((const __m256i*)packed); /* in H order, like every field */
   __m256i v = enet_qs8_requant8_hadd_avx2(_mm256_add_epi32(bias, reduce_columns(c0x01, c0x23, c0x45, c0x67)), packed);
-  enet_qs8_store_avx2(y, enet_qs8_pack16_avx2(v, v, out), nc);
+  enet_qs8_store_avx2(y, enet_qs8_pack8_hadd_avx2(v, out), nc);
   if (mr > 1) {
     v = enet_qs8_requant8_hadd_avx2(_mm256_add_epi32(bias, reduce_columns(c1x01, c1x23, c1x45, c1x67)), packed);
-    enet_qs8_store_avx2(y + y_stride, enet_qs8_pack16_avx2(v, v, out), nc);
+    enet_qs8_store_avx2(y + y_stride, enet_qs8_pack8_hadd_avx2(v, out), nc);
   }
   if (mr > 2) {
     v = enet_qs8_requant8_hadd_avx2(_mm256_add_epi32(bias, reduce_columns(c2x01, c2x23, c2x45, c2x67)), packed);
-    enet_qs8_store_avx2(y + 2 * y_stride, enet_qs8_pack16_avx2(v, v, out), nc);
+    enet_qs8_store_avx2(y + 2 * y_stride, enet_qs8_pack8_hadd_avx2(v, out), nc);
   }
 }
 #endif

@@ -33,7 +33,8 @@ __attribute__((target("avx2"))) static inline __m256i enet_qs8_requant8_avx2(__m
 }
 
 /* The same for 8 columns in the vphaddd order H = (0, 2, 4, 6, 1, 3, 5, 7) with the
- * group's fields stored to match (enet_qs8_reorder_params_hadd8); returns channel order. */
+ * group's fields stored to match (enet_qs8_reorder_params_hadd8); the result stays in
+ * H order for enet_qs8_pack8_hadd_avx2. */
 __attribute__((target("avx2"))) static inline __m256i enet_qs8_requant8_hadd_avx2(__m256i acc, const void* group) {
   const __m256i limit = _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_ACC_LIMIT));
   acc = _mm256_min_epi32(_mm256_max_epi32(acc, _mm256_sub_epi32(_mm256_setzero_si256(), limit)), limit);
@@ -46,8 +47,17 @@ __attribute__((target("avx2"))) static inline __m256i enet_qs8_requant8_hadd_avx
   even = _mm256_srlv_epi64(_mm256_add_epi64(even, _mm256_loadu_si256(rounding)), _mm256_loadu_si256(shift));
   odd = _mm256_srlv_epi64(_mm256_add_epi64(odd, _mm256_loadu_si256(rounding + 1)), _mm256_loadu_si256(shift + 1));
   __m256i r = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA); /* back in H order */
-  r = _mm256_add_epi32(r, _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_X86_OFFSET)));
-  return _mm256_permutevar8x32_epi32(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  return _mm256_add_epi32(r, _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_X86_OFFSET)));
+}
+
+/* 8 requantized int32 in H order -> 8 int8 in channel order (low 8 bytes), saturated then clamped:
+ * vpackssdw leaves columns (0, 2, 4, 6) in the low lane and (1, 3, 5, 7) in the high one, and
+ * interleaving the two restores the order. */
+__attribute__((target("avx2"))) static inline __m128i enet_qs8_pack8_hadd_avx2(__m256i r, const enet_s8_output* out) {
+  const __m256i h = _mm256_packs_epi32(r, r);
+  const __m128i v = _mm_unpacklo_epi16(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+  const __m128i b = _mm_packs_epi16(v, v);
+  return _mm_min_epi8(_mm_max_epi8(b, _mm_set1_epi8((char)out->min)), _mm_set1_epi8((char)out->max));
 }
 
 /* 16 requantized int32 (channels 0-7 in v0, 8-15 in v1) -> 16 int8, saturated then clamped. */
