@@ -26,9 +26,6 @@ from edgenet.converters.onnx_import import ONNXImportError, import_onnx  # noqa:
 
 # Node tests that import but do not match, with the reason. Keep this the only such list.
 KNOWN_FAILURES = {
-    "test_resize_downsample_scales_linear_align_corners":
-        "align_corners with a non-integer output/input ratio: the expected data maps coordinates with a "
-        "different output length than edgenet's out_size (to investigate)",
 }
 
 # Ops whose C kernels have not landed yet: such cases run on the reference executor only.

@@ -16,7 +16,10 @@ def source_coordinates(out_size, in_size, scale, coordinate_mode):
     if coordinate_mode == "half_pixel":
         return (x + 0.5) / scale - 0.5
     if coordinate_mode == "align_corners":
-        return np.zeros_like(x) if out_size == 1 else x * (in_size - 1) / (out_size - 1)
+        # ONNX divides by the unrounded output length scale * in_size (= out_size unless the model
+        # gives scales whose product with in_size is not an integer, e.g. 4 * 0.6 = 2.4).
+        length = scale * in_size
+        return np.zeros_like(x) if length == 1 else x * (in_size - 1) / (length - 1)
     if coordinate_mode == "asymmetric":
         return x / scale
     if coordinate_mode == "pytorch_half_pixel":

@@ -12,7 +12,10 @@ static double source_coordinate(enet_resize_coordinates mode, int64_t o, double 
   switch (mode) {
     case ENET_RESIZE_HALF_PIXEL: return (x + 0.5) / scale - 0.5;
     case ENET_RESIZE_PYTORCH_HALF_PIXEL: return out_len > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
-    case ENET_RESIZE_ALIGN_CORNERS: return out_len > 1 ? x * (double)(in_len - 1) / (double)(out_len - 1) : 0.0;
+    case ENET_RESIZE_ALIGN_CORNERS: { /* ONNX: the unrounded output length scale * in_len */
+      double length = scale * (double)in_len;
+      return length == 1.0 ? 0.0 : x * (double)(in_len - 1) / (length - 1.0);
+    }
     case ENET_RESIZE_ASYMMETRIC: return x / scale;
     case ENET_RESIZE_TF_HALF_PIXEL_FOR_NN: return (x + 0.5) / scale;
     case ENET_RESIZE_HALF_PIXEL_SYMMETRIC: {
