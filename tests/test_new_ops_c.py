@@ -430,7 +430,8 @@ def test_resize_nearest(coordinate_mode, nearest_mode):
 def test_resize_linear(coordinate_mode):
     rng = np.random.default_rng(2400)
     for in_hw, out_hw, scales in [((4, 5), (8, 10), None), ((6, 9), (3, 4), None), ((3, 3), (7, 5), None),
-                                  ((4, 4), (9, 9), (2.25, 2.25)), ((1, 3), (2, 1), None)]:
+                                  ((4, 4), (9, 9), (2.25, 2.25)), ((1, 3), (2, 1), None),
+                                  ((2, 4), (1, 2), (0.6, 0.6))]:  # scale * in not an integer (ONNX test case)
         shape = (1,) + in_hw + (4,)
         g = one_op("resize", [shape], size=out_hw, mode="linear", coordinate_mode=coordinate_mode, scales=scales)
         assert_c_matches_reference(g, {"x0": rand(rng, *shape)}, SUMS)
