@@ -32,6 +32,16 @@ __attribute__((target("avx2"))) static inline __m256i reduce_columns(__m256i c01
   return _mm256_hadd_epi32(_mm256_hadd_epi32(c01, c23), _mm256_hadd_epi32(c45, c67));
 }
 
+/* One row's 8 column sums (H order) + bias -> requantized int8 in y[0..nc). */
+__attribute__((target("avx2"))) static inline void store_row(int8_t* y, size_t nc, __m256i bias, __m256i sums,
+                                                             const void* packed, __m128i min, __m128i max) {
+  const __m128i b = enet_qs8_pack8_hadd_avx2(enet_qs8_requant8_hadd_avx2(_mm256_add_epi32(bias, sums), packed), min, max);
+  if (nc == 8)
+    _mm_storel_epi64((__m128i*)y, b);
+  else
+    enet_qs8_store_avx2(y, b, nc);
+}
+
 __attribute__((target("avx2"))) void enet_qs8_gemm_3x8c8_avx2(size_t mr, size_t nc, size_t kc, const int8_t* a,
                                                                size_t a_stride, const void* packed, int8_t* y,
                                                                size_t y_stride, const enet_s8_output* out) {
@@ -73,15 +83,9 @@ __attribute__((target("avx2"))) void enet_qs8_gemm_3x8c8_avx2(size_t mr, size_t 
   }
 #undef MADD
   const __m256i bias = _mm256_loadu_si256((const __m256i*)packed); /* in H order, like every field */
-  __m256i v = enet_qs8_requant8_hadd_avx2(_mm256_add_epi32(bias, reduce_columns(c0x01, c0x23, c0x45, c0x67)), packed);
-  enet_qs8_store_avx2(y, enet_qs8_pack8_hadd_avx2(v, out), nc);
-  if (mr > 1) {
-    v = enet_qs8_requant8_hadd_avx2(_mm256_add_epi32(bias, reduce_columns(c1x01, c1x23, c1x45, c1x67)), packed);
-    enet_qs8_store_avx2(y + y_stride, enet_qs8_pack8_hadd_avx2(v, out), nc);
-  }
-  if (mr > 2) {
-    v = enet_qs8_requant8_hadd_avx2(_mm256_add_epi32(bias, reduce_columns(c2x01, c2x23, c2x45, c2x67)), packed);
-    enet_qs8_store_avx2(y + 2 * y_stride, enet_qs8_pack8_hadd_avx2(v, out), nc);
-  }
+  const __m128i min = _mm_set1_epi8((char)out->min), max = _mm_set1_epi8((char)out->max);
+  store_row(y, nc, bias, reduce_columns(c0x01, c0x23, c0x45, c0x67), packed, min, max);
+  if (mr > 1) store_row(y + y_stride, nc, bias, reduce_columns(c1x01, c1x23, c1x45, c1x67), packed, min, max);
+  if (mr > 2) store_row(y + 2 * y_stride, nc, bias, reduce_columns(c2x01, c2x23, c2x45, c2x67), packed, min, max);
 }
 #endif

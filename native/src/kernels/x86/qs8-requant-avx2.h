@@ -50,14 +50,15 @@ __attribute__((target("avx2"))) static inline __m256i enet_qs8_requant8_hadd_avx
   return _mm256_add_epi32(r, _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_X86_OFFSET)));
 }
 
-/* 8 requantized int32 in H order -> 8 int8 in channel order (low 8 bytes), saturated then clamped:
+/* 8 requantized int32 in H order -> 8 int8 in channel order (low 8 bytes), saturated then clamped
+ * to [min, max] (the output clamp in every byte):
  * vpackssdw leaves columns (0, 2, 4, 6) in the low lane and (1, 3, 5, 7) in the high one, and
  * interleaving the two restores the order. */
-__attribute__((target("avx2"))) static inline __m128i enet_qs8_pack8_hadd_avx2(__m256i r, const enet_s8_output* out) {
+__attribute__((target("avx2"))) static inline __m128i enet_qs8_pack8_hadd_avx2(__m256i r, __m128i min, __m128i max) {
   const __m256i h = _mm256_packs_epi32(r, r);
   const __m128i v = _mm_unpacklo_epi16(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
   const __m128i b = _mm_packs_epi16(v, v);
-  return _mm_min_epi8(_mm_max_epi8(b, _mm_set1_epi8((char)out->min)), _mm_set1_epi8((char)out->max));
+  return _mm_min_epi8(_mm_max_epi8(b, min), max);
 }
 
 /* 16 requantized int32 (channels 0-7 in v0, 8-15 in v1) -> 16 int8, saturated then clamped. */
