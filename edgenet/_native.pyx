@@ -5,7 +5,7 @@ Thin on purpose: one Python call per C call, C status codes turned into
 exceptions carrying enet_last_error(). The user-facing API, with its checks of
 names, shapes and dtypes, is edgenet/interpreter.py.
 """
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 
 import numpy as np
@@ -69,6 +69,19 @@ cdef extern from "edgenet.h" nogil:
     enet_status enet_interpreter_get_output(const enet_interpreter* interpreter, int index, void* data,
                                             size_t bytes)
     size_t enet_interpreter_arena_size(const enet_interpreter* interpreter)
+
+    ctypedef struct enet_op_profile:
+        const char* opcode
+        const char* name
+        int ndim
+        int64_t shape[8]
+        const char* kernel
+        uint64_t total_ns
+        uint64_t invokes
+
+    int enet_interpreter_num_ops(const enet_interpreter* interpreter)
+    enet_status enet_interpreter_set_profiling(enet_interpreter* interpreter, int enable)
+    enet_status enet_interpreter_profile(const enet_interpreter* interpreter, int index, enet_op_profile* out)
 
 
 # Numpy dtypes in the order of schema DataType / enet_dtype.
@@ -214,3 +227,19 @@ cdef class NativeInterpreter:
     @property
     def arena_size(self):
         return enet_interpreter_arena_size(self.ptr)
+
+    @property
+    def num_ops(self):
+        return enet_interpreter_num_ops(self.ptr)
+
+    def set_profiling(self, bint enable):
+        """Turns per-op timing on (resetting the counters) or off."""
+        check(enet_interpreter_set_profiling(self.ptr, enable))
+
+    def op_profile(self, int index):
+        """dict(opcode, name, shape, kernel, total_ns, invokes) of op `index`."""
+        cdef enet_op_profile p
+        check(enet_interpreter_profile(self.ptr, index, &p))
+        return dict(opcode=p.opcode.decode(), name=p.name.decode(errors="replace"),
+                    shape=tuple(p.shape[d] for d in range(p.ndim)), kernel=p.kernel.decode(),
+                    total_ns=p.total_ns, invokes=p.invokes)

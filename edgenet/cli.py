@@ -2,7 +2,7 @@
 
     edgenet inspect model.enet                 inputs, outputs, ops, sizes
     edgenet run model.enet --input image=x.npy [--output-dir DIR]
-    edgenet bench model.enet [--runs 100] [--threads N]
+    edgenet bench model.enet [--runs 100] [--threads N] [--profile [--top N]]
     edgenet convert model.onnx -o model.enet [--int8 --calibration samples.npz] [--report]
 """
 import argparse
@@ -113,7 +113,30 @@ def cmd_bench(args):
     ms = 1e3 * np.asarray(times)
     print(f"{args.model}: {args.runs} runs, threads={args.threads or 'default'}: "
           f"median {np.median(ms):.3f} ms, min {ms.min():.3f} ms, max {ms.max():.3f} ms")
+    if args.profile:
+        _print_profile(interpreter.profile(feeds, runs=args.runs, warmup=0), args.top)
     return 0
+
+
+def _print_profile(profile, top):
+    """The `top` slowest ops (mean ms per invoke, share of the op total), then totals by opcode."""
+    total = sum(op.time_ms for op in profile.ops) or 1.0
+    rows = profile.top(top)
+    print(f"\nprofile: {len(profile.ops)} ops, {profile.runs} runs, invoke {profile.invoke_ms:.3f} ms "
+          f"(ops {total:.3f} ms); top {len(rows)} ops:")
+    header = ("#", "op", "name", "output shape", "kernel", "ms", "share")
+    table = [(str(op.index), op.opcode, op.name[:40], "x".join(str(d) for d in op.shape), op.kernel,
+              f"{op.time_ms:.3f}", f"{100 * op.time_ms / total:.1f}%") for op in rows]
+    widths = [max(len(r[c]) for r in [header] + table) for c in range(len(header))]
+    for r in [header] + table:
+        print("  ".join(v.rjust(w) if c in (0, 5, 6) else v.ljust(w) for c, (v, w) in enumerate(zip(r, widths))))
+    by_opcode = {}
+    for op in profile.ops:
+        count, ms = by_opcode.get(op.opcode, (0, 0.0))
+        by_opcode[op.opcode] = (count + 1, ms + op.time_ms)
+    print("\nby opcode:")
+    for opcode, (count, ms) in sorted(by_opcode.items(), key=lambda kv: -kv[1][1]):
+        print(f"  {opcode:<24} {count:4d} ops  {ms:9.3f} ms  {100 * ms / total:5.1f}%")
 
 
 def _stage(message):
@@ -208,6 +231,8 @@ def build_parser():
     p.add_argument("--runs", type=int, default=100)
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--profile", action="store_true", help="then time every op and print the slowest")
+    p.add_argument("--top", type=int, default=20, help="ops listed by --profile (default 20)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("convert", help="convert an ONNX model to .enet (float32, or int8 with --int8)")

@@ -12,7 +12,8 @@ for an invalid model or argument, `RuntimeError` otherwise).
 """
 import dataclasses
 import os
-from typing import Optional, Tuple
+import time
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -36,6 +37,33 @@ class TensorInfo:
     shape: Tuple[int, ...]
     dtype: np.dtype
     quantization: Optional[Quantization]
+
+
+@dataclasses.dataclass(frozen=True)
+class OpProfile:
+    """One op of a profiled run: `time_ms` is its mean time per invoke (incl. its activation)."""
+
+    index: int
+    opcode: str
+    name: str
+    shape: Tuple[int, ...]  # first output
+    kernel: str             # kernel variant, e.g. "f32-gemm-6x16-avx2", or "reference"
+    time_ms: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """`Interpreter.profile`'s result: every op in execution order, and the mean wall time of a
+    whole invoke measured around the C call (the op times add up to nearly all of it)."""
+
+    ops: List[OpProfile]
+    invoke_ms: float
+    runs: int
+
+    def top(self, n=None):
+        """The ops sorted by time, slowest first (the first `n` of them)."""
+        rows = sorted(self.ops, key=lambda op: op.time_ms, reverse=True)
+        return rows if n is None else rows[:n]
 
 
 def _tensor_info(info):
@@ -92,6 +120,32 @@ class Interpreter:
             self._native.set_input(index, array)
         self._native.invoke()
         return {info.name: self._native.get_output(i) for i, info in enumerate(self.outputs)}
+
+    def profile(self, feeds, runs=10, warmup=1):
+        """Runs the model `warmup` + `runs` times on `feeds` and returns a `Profile`: per op,
+        its opcode, name, output shape, kernel variant and mean time over the `runs` timed
+        invokes. Timing is on only during this call."""
+        if runs < 1:
+            raise ValueError(f"runs must be at least 1, got {runs}")
+        for _ in range(warmup):
+            self.run(feeds)
+        arrays = [self._check_feed(info, array) for info, array in zip(self.inputs, self._arrange_feeds(feeds))]
+        self._resize_dynamic_inputs(arrays)
+        for index, array in enumerate(arrays):
+            self._native.set_input(index, array)
+        self._native.set_profiling(True)
+        try:
+            elapsed = 0.0
+            for _ in range(runs):
+                start = time.perf_counter()
+                self._native.invoke()
+                elapsed += time.perf_counter() - start
+            rows = [self._native.op_profile(i) for i in range(self._native.num_ops)]
+        finally:
+            self._native.set_profiling(False)
+        ops = [OpProfile(i, r["opcode"], r["name"], r["shape"], r["kernel"], r["total_ns"] / 1e6 / r["invokes"])
+               for i, r in enumerate(rows)]
+        return Profile(ops, 1e3 * elapsed / runs, runs)
 
     def _resize_dynamic_inputs(self, arrays):
         """Gives dynamic dims the feeds' sizes. Each C resize re-plans the whole graph, so with

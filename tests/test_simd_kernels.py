@@ -254,3 +254,26 @@ def test_int8_mobilenet_block_quantized(monkeypatch):
     ops = [node.op for node in model.graph.nodes]
     assert "depthwise_conv2d" in ops and "add" in ops, ops  # the kernels under test really run
     check_int8_families(None, {"x": rand(rng, 1, 12, 11, 24)}, monkeypatch, model=model)
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul"])
+@pytest.mark.parametrize("shape", [(1, 7), (2, 5, 3, 37), (1, 56, 56, 24)])  # tails; several pool chunks
+@pytest.mark.parametrize("act", [None, "relu", "relu6"])
+def test_float_binary_same_shape(op, shape, act, monkeypatch):
+    """Same-shape float ADD/SUB/MUL (residual adds) run through the vector kernels with the activation
+    fused into their clamp: one rounding per element, so bit-equal to numpy, NaN/inf included."""
+    rng = np.random.default_rng(len(shape) * 100 + shape[-1])
+    a, b = rand(rng, *shape, scale=4.0), rand(rng, *shape, scale=4.0)
+    a.flat[:3] = [np.nan, np.inf, -np.inf]
+    g = edgenet.Graph("binary")
+    x, y = g.input("x", shape), g.input("y", shape)
+    g.output(getattr(g, op)(x, y, activation=act), "z")
+    # The reference computes in float64; rounding that to float32 is exact float32 arithmetic (one
+    # +, - or * of two floats is correctly rounded through float64: 53 >= 2 * 24 + 2 bits).
+    want = edgenet.reference.run(g, {"x": a, "y": b})["z"].astype(np.float32)
+    model = edgenet.convert(g).to_bytes()
+    for family in FAMILIES:
+        for threads in THREADS:
+            monkeypatch.setenv("EDGENET_KERNELS", family)
+            got = edgenet.Interpreter(model, num_threads=threads).run({"x": a, "y": b})["z"]
+            np.testing.assert_array_equal(got, want, err_msg=f"{family}, {threads} threads")

@@ -140,6 +140,31 @@ ENET_API enet_status enet_interpreter_get_output(const enet_interpreter* interpr
 /* Bytes of the planned activation arena (all intermediate tensors). */
 ENET_API size_t enet_interpreter_arena_size(const enet_interpreter* interpreter);
 
+/* ---- per-op profiling ----------------------------------------------------- */
+
+/* One op's profile: what it is, which kernel runs it, and the time it took. */
+typedef struct enet_op_profile {
+  const char* opcode;           /* e.g. "CONV_2D" */
+  const char* name;             /* the node's name in the file, "" when it has none */
+  int ndim;                     /* first output's shape at the current input shapes */
+  int64_t shape[ENET_MAX_DIMS];
+  const char* kernel;           /* kernel variant, e.g. "f32-gemm-6x16-avx2"; "reference" for the
+                                   portable C kernels */
+  uint64_t total_ns;            /* time spent in this op (incl. its activation) over `invokes` */
+  uint64_t invokes;             /* invokes timed since profiling was (re-)enabled */
+} enet_op_profile;
+
+/* Number of ops in the main graph, in execution order. */
+ENET_API int enet_interpreter_num_ops(const enet_interpreter* interpreter);
+/* enable = 1 starts (or restarts: counters go to zero) timing every op of each
+ * invoke with a monotonic clock; 0 stops it. Off by default, and free when off. */
+ENET_API enet_status enet_interpreter_set_profiling(enet_interpreter* interpreter, int enable);
+/* Fills `out` for op `index` (0 <= index < num_ops). Valid with profiling on
+ * or off (times are then those collected so far). Strings live as long as the
+ * interpreter and its current shapes. */
+ENET_API enet_status enet_interpreter_profile(const enet_interpreter* interpreter, int index,
+                                              enet_op_profile* out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -211,6 +211,9 @@ typedef struct enet_op_context {
   int optimized;
   /* The interpreter's thread pool for kernels that split work (threadpool.h). */
   struct enet_threadpool* threadpool;
+  /* Name of the kernel variant prepare picked, for the profiler (e.g.
+   * "f32-gemm-6x16-avx2"); empty: "reference" (or the ISA, when optimized). */
+  char kernel[48];
 } enet_op_context;
 
 /* An op's entry in the registry, TFLite style: `prepare` does all checking and

@@ -10,10 +10,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 #include "kernels/reference/reference.h"
 #include "threadpool.h"
+#include "cpu.h"
 
 struct enet_interpreter {
   const enet_model* model;
@@ -27,6 +29,11 @@ struct enet_interpreter {
   uint8_t* arena;
   size_t arena_size, arena_capacity;
   enet_threadpool* threadpool; /* shared by every op of this interpreter */
+  /* Profiling (enet_interpreter_set_profiling): per-op nanoseconds summed over
+   * `profiled_invokes` invokes; NULL while profiling was never enabled. */
+  int profiling;
+  uint64_t* op_ns;
+  uint64_t profiled_invokes;
 };
 
 static int64_t align_up(int64_t x) { return (x + ENET_ALIGNMENT - 1) / ENET_ALIGNMENT * ENET_ALIGNMENT; }
@@ -154,6 +161,7 @@ static enet_status prepare_op(enet_interpreter* it, int index) {
   ctx->state = NULL;
   ctx->fused_activation = 0;
   ctx->optimized = 0;
+  ctx->kernel[0] = '\0';
   enet_status s = reg->prepare(ctx);
   for (int i = 0; s == ENET_OK && i < ctx->num_outputs; i++) {
     enet_rt_tensor* out = ctx->outputs[i];
@@ -197,6 +205,7 @@ void enet_interpreter_free(enet_interpreter* it) {
   if (!it) return;
   for (int o = 0; it->ops && it->graph && o < it->graph->num_ops; o++) free(it->ops[o].state);
   enet_threadpool_free(it->threadpool);
+  free(it->op_ns);
   free(it->tensors);
   free(it->ops);
   free(it->slots);
@@ -407,14 +416,68 @@ static void apply_activation(int activation, enet_rt_tensor* out) {
   if (activation == ENET_Activation_RELU6) enet_ref_unary_f32(ENET_UNARY_RELU6, n, out->data, out->data);
 }
 
+static void run_op(const enet_op_context* ctx) {
+  enet_op_lookup(ctx->op->opcode)->invoke(ctx);
+  if (ctx->op->activation != ENET_Activation_NONE && !ctx->fused_activation) apply_activation(ctx->op->activation, ctx->outputs[0]);
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 enet_status enet_interpreter_invoke(enet_interpreter* it) {
   if (!it) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "interpreter is NULL");
   if (!it->prepared) return not_prepared(it);
-  for (int o = 0; o < it->graph->num_ops; o++) {
-    const enet_op_context* ctx = &it->ops[o];
-    enet_op_lookup(ctx->op->opcode)->invoke(ctx);
-    if (ctx->op->activation != ENET_Activation_NONE && !ctx->fused_activation) apply_activation(ctx->op->activation, ctx->outputs[0]);
+  if (it->profiling) { /* a separate loop, so the normal path has no clock calls */
+    uint64_t start = now_ns();
+    for (int o = 0; o < it->graph->num_ops; o++) {
+      run_op(&it->ops[o]);
+      uint64_t end = now_ns();
+      it->op_ns[o] += end - start;
+      start = end; /* the next op's clock starts where this one stopped: op times sum to the invoke */
+    }
+    it->profiled_invokes++;
+  } else {
+    for (int o = 0; o < it->graph->num_ops; o++) run_op(&it->ops[o]);
   }
   it->invoked = 1;
+  return ENET_OK;
+}
+
+/* ---- profiling ------------------------------------------------------------ */
+
+int enet_interpreter_num_ops(const enet_interpreter* it) { return it ? it->graph->num_ops : 0; }
+
+enet_status enet_interpreter_set_profiling(enet_interpreter* it, int enable) {
+  if (!it) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "interpreter is NULL");
+  if (enable && !it->op_ns) {
+    it->op_ns = calloc((size_t)it->graph->num_ops + 1, sizeof *it->op_ns);
+    if (!it->op_ns) return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory for the profile");
+  }
+  if (enable) { /* (re)start from zero */
+    memset(it->op_ns, 0, (size_t)it->graph->num_ops * sizeof *it->op_ns);
+    it->profiled_invokes = 0;
+  }
+  it->profiling = enable != 0;
+  return ENET_OK;
+}
+
+enet_status enet_interpreter_profile(const enet_interpreter* it, int index, enet_op_profile* out) {
+  enet_status s = check_index(it, index, enet_interpreter_num_ops(it), "op");
+  if (s == ENET_OK && !out) s = enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "out is NULL");
+  if (s != ENET_OK) return s;
+  const enet_op_context* ctx = &it->ops[index];
+  memset(out, 0, sizeof *out);
+  out->opcode = enet_opcode_name(ctx->op->opcode);
+  out->name = ctx->op->name;
+  if (ctx->num_outputs > 0) {
+    out->ndim = ctx->outputs[0]->ndim;
+    memcpy(out->shape, ctx->outputs[0]->shape, sizeof out->shape);
+  }
+  out->kernel = ctx->kernel[0] ? ctx->kernel : ctx->optimized ? enet_isa_name(enet_isa_selected()) : "reference";
+  out->total_ns = it->op_ns ? it->op_ns[index] : 0;
+  out->invokes = it->op_ns ? it->profiled_invokes : 0;
   return ENET_OK;
 }

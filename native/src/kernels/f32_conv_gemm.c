@@ -4,17 +4,29 @@
  * The weights (OHWI, i.e. already (Co, K)) are packed at prepare time into
  * panels of NR output channels, bias first, as the microkernel reads them.
  * A is the input itself for 1x1 stride-1 unpadded convs (and fully connected
- * layers); otherwise tiles of MC rows are gathered (im2col) into per-thread
- * scratch. Work splits into (row tile, panel group) units over the thread
- * pool; every output element is computed by one microkernel call over the
- * whole K in order, so the thread count never changes a result.
+ * layers); otherwise blocks of A are gathered (im2col) into per-thread scratch.
+ *
+ * Cache blocking (BLIS style): K is cut into blocks of about KC_TARGET, M into
+ * blocks of mc rows, so a block of A (mc x kc) stays in L2 while each panel's
+ * block of W (kc x NR) is reused from L1 across the block's rows. Each K block
+ * continues the sums the previous one left in Y (the microkernel's bias = NULL
+ * mode), so every output element is still summed over k in increasing order:
+ * the blocking and the thread count never change a result. Work splits into
+ * (row block, panel group) units over the thread pool.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "optimized.h"
 
-#define SCRATCH_FLOATS 16384 /* im2col tile budget per thread: 64 KB, about L2-resident */
+#include <math.h>
+
+/* K block: W block kc x NR (16 KB for kc 256, NR 16) fits L1 beside a row tile of A. */
+#define KC_TARGET 256
+#define KC_MAX 320 /* K up to this runs as one block */
+/* A block of mc x kc floats: about 64 KB, L2-resident with room for Y and W. */
+#define A_BLOCK_FLOATS 16384
+#define MC_MAX_TILES 20 /* at most 20 microkernel rows tiles per block */
 
 static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 static size_t align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
@@ -29,10 +41,14 @@ static void plan_shape(const enet_f32_kernels* k, const enet_window* g, enet_f32
   p->kdim = (size_t)(g->k_h * g->k_w * g->in_c);
   p->direct = g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
               g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w;
-  size_t mr = k->gemm_mr, rows = SCRATCH_FLOATS / (p->kdim ? p->kdim : 1);
+  /* Equal K blocks of at most ~KC_TARGET. */
+  size_t kblocks = p->kdim <= KC_MAX ? 1 : div_up(p->kdim, KC_TARGET);
+  p->kc = p->kdim ? div_up(p->kdim, kblocks) : 1;
+  size_t mr = k->gemm_mr, rows = A_BLOCK_FLOATS / p->kc;
   p->mc = rows / mr * mr;
   if (p->mc < mr) p->mc = mr;
-  if (p->mc > 8 * mr) p->mc = 8 * mr;
+  if (p->mc > MC_MAX_TILES * mr) p->mc = MC_MAX_TILES * mr;
+  if (p->mc > div_up(p->m, mr) * mr) p->mc = div_up(p->m ? p->m : 1, mr) * mr; /* small M: one block */
   p->panel_floats = k->gemm_nr * (1 + p->kdim);
 }
 
@@ -41,7 +57,7 @@ size_t enet_f32_conv_plan_size(const enet_f32_kernels* k, const enet_window* g, 
   plan_shape(k, g, &p);
   size_t bytes = align64(sizeof p);
   bytes += align64(div_up(p.n, k->gemm_nr) * p.panel_floats * sizeof(float));
-  if (!p.direct) bytes += align64((size_t)num_threads * p.mc * p.kdim * sizeof(float));
+  if (!p.direct) bytes += align64((size_t)num_threads * p.mc * p.kc * sizeof(float));
   return bytes;
 }
 
@@ -75,25 +91,66 @@ enet_f32_conv_plan* enet_f32_conv_plan_init(void* memory, const enet_f32_kernels
   return p;
 }
 
-/* Gathers rows [m0, m0 + rows) of the im2col matrix: per output pixel, its
- * KH*KW input pixels' channels in (ky, kx, c) order, zeros for padding. */
-static void im2col(const enet_f32_conv_plan* p, const float* x, size_t m0, size_t rows, float* a) {
+/* Short copies (a few channels: stem convs) are cheaper as a loop than a memcpy call. */
+static void copy_floats(float* dst, const float* src, size_t n) {
+  if (n < 16)
+    for (size_t i = 0; i < n; i++) dst[i] = src[i];
+  else
+    memcpy(dst, src, n * sizeof(float));
+}
+
+/* Fills dst[k - lo] for k in [lo, hi) ∩ [seg_lo, seg_hi) from src[k - seg_lo], or zeros when src is NULL. */
+static void fill_segment(float* dst, size_t lo, size_t hi, size_t seg_lo, size_t seg_hi, const float* src) {
+  size_t from = lo > seg_lo ? lo : seg_lo, to = hi < seg_hi ? hi : seg_hi;
+  if (from >= to) return;
+  if (src)
+    copy_floats(dst + (from - lo), src + (from - seg_lo), to - from);
+  else
+    memset(dst + (from - lo), 0, (to - from) * sizeof(float));
+}
+
+/* Gathers the block [k0, k1) of rows [m0, m0 + rows) of the im2col matrix
+ * into a (row stride k1 - k0): per output pixel, its KH*KW input pixels'
+ * channels in (ky, kx, c) order, zeros for padding. With dilation_w 1 the
+ * in-image taps of one kernel row are adjacent in memory and copied as one
+ * run, between the zeros of the taps left and right of the image. */
+static void im2col_block(const enet_f32_conv_plan* p, const float* x, size_t m0, size_t rows, size_t k0, size_t k1,
+                         float* a) {
   const enet_window* g = &p->g;
-  size_t ci = (size_t)g->in_c;
+  size_t ci = (size_t)g->in_c, kw = (size_t)g->k_w, width = k1 - k0, span = kw * ci; /* k per kernel row */
+  size_t ky_first = k0 / span, ky_end = (k1 + span - 1) / span;
+  int64_t ox = (int64_t)(m0 % (size_t)g->out_w), rest = (int64_t)(m0 / (size_t)g->out_w);
+  int64_t oy = rest % g->out_h, n = rest / g->out_h;
   for (size_t r = 0; r < rows; r++) {
-    size_t m = m0 + r;
-    int64_t ox = (int64_t)(m % (size_t)g->out_w), rest = (int64_t)(m / (size_t)g->out_w);
-    int64_t oy = rest % g->out_h, n = rest / g->out_h;
-    float* dst = a + r * p->kdim;
-    for (int64_t ky = 0; ky < g->k_h; ky++) {
-      int64_t iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
-      for (int64_t kx = 0; kx < g->k_w; kx++, dst += ci) {
-        int64_t ix = ox * g->stride_w - g->pad_left + kx * g->dilation_w;
-        if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w)
-          memset(dst, 0, ci * sizeof(float));
-        else
-          memcpy(dst, x + ((n * g->in_h + iy) * g->in_w + ix) * g->in_c, ci * sizeof(float));
+    float* dst = a + r * width - k0; /* dst[k] for k in [k0, k1) */
+    int64_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+    for (size_t ky = ky_first; ky < ky_end; ky++) {
+      size_t base = ky * span;
+      int64_t iy = iy0 + (int64_t)ky * g->dilation_h;
+      if (iy < 0 || iy >= g->in_h) {
+        fill_segment(dst + k0, k0, k1, base, base + span, NULL);
+        continue;
       }
+      const float* row = x + ((n * g->in_h + iy) * g->in_w) * g->in_c; /* input row iy, pixel 0 */
+      if (g->dilation_w == 1) {
+        int64_t lo = -ix0, hi = g->in_w - ix0; /* in-image kx: [lo, hi) clipped to [0, kw) */
+        size_t kx_lo = lo < 0 ? 0 : lo > (int64_t)kw ? kw : (size_t)lo;
+        size_t kx_hi = hi < (int64_t)kx_lo ? kx_lo : hi > (int64_t)kw ? kw : (size_t)hi;
+        size_t c_lo = base + kx_lo * ci, c_hi = base + kx_hi * ci;
+        fill_segment(dst + k0, k0, k1, base, c_lo, NULL);
+        fill_segment(dst + k0, k0, k1, c_lo, c_hi, row + (ix0 + (int64_t)kx_lo) * g->in_c);
+        fill_segment(dst + k0, k0, k1, c_hi, base + span, NULL);
+      } else {
+        for (size_t kx = 0; kx < kw; kx++) {
+          int64_t ix = ix0 + (int64_t)kx * g->dilation_w;
+          int inside = ix >= 0 && ix < g->in_w;
+          fill_segment(dst + k0, k0, k1, base + kx * ci, base + (kx + 1) * ci, inside ? row + ix * g->in_c : NULL);
+        }
+      }
+    }
+    if (++ox == g->out_w) {
+      ox = 0;
+      if (++oy == g->out_h) oy = 0, n++;
     }
   }
 }
@@ -109,33 +166,46 @@ static void conv_task(void* context, size_t begin, size_t end, int thread) {
   const conv_job* job = context;
   const enet_f32_conv_plan* p = job->p;
   size_t mr = p->k->gemm_mr, nr = p->k->gemm_nr, panels = div_up(p->n, nr);
-  float* scratch = p->scratch ? p->scratch + (size_t)thread * p->mc * p->kdim : NULL;
-  size_t gathered = SIZE_MAX; /* row tile now in scratch */
+  float* scratch = p->scratch ? p->scratch + (size_t)thread * p->mc * p->kc : NULL;
   for (size_t u = begin; u < end; u++) {
     size_t tile = u / job->col_groups, group = u % job->col_groups;
     size_t m0 = tile * p->mc, rows = p->m - m0 < p->mc ? p->m - m0 : p->mc;
-    const float* a = job->x + m0 * p->kdim;
-    if (!p->direct) {
-      if (gathered != tile) im2col(p, job->x, m0, rows, scratch);
-      gathered = tile;
-      a = scratch;
-    }
     size_t first = group * job->panels_per_group, last = first + job->panels_per_group;
     if (last > panels) last = panels;
-    for (size_t pi = first; pi < last; pi++) {
-      size_t n0 = pi * nr, nc = p->n - n0 < nr ? p->n - n0 : nr;
-      const float* w = p->packed + pi * p->panel_floats;
-      for (size_t i = 0; i < rows; i += mr)
-        p->k->gemm(rows - i < mr ? rows - i : mr, nc, p->kdim, a + i * p->kdim, p->kdim, w,
-                   job->y + (m0 + i) * p->n + n0, p->n, p->min, p->max);
+    for (size_t k0 = 0; k0 < p->kdim; k0 += p->kc) {
+      size_t kc = p->kdim - k0 < p->kc ? p->kdim - k0 : p->kc;
+      int final = k0 + kc == p->kdim; /* the activation clamp applies once, to the finished sums */
+      float lo = final ? p->min : -INFINITY, hi = final ? p->max : INFINITY;
+      const float* a = job->x + m0 * p->kdim + k0;
+      size_t a_stride = p->kdim;
+      if (!p->direct) {
+        im2col_block(p, job->x, m0, rows, k0, k0 + kc, scratch);
+        a = scratch, a_stride = kc;
+      }
+      for (size_t pi = first; pi < last; pi++) {
+        size_t n0 = pi * nr, nc = p->n - n0 < nr ? p->n - n0 : nr;
+        const float* panel = p->packed + pi * p->panel_floats;
+        const float* w = panel + nr + k0 * nr;
+        const float* bias = k0 == 0 ? panel : NULL;
+        for (size_t i = 0; i < rows; i += mr)
+          p->k->gemm(rows - i < mr ? rows - i : mr, nc, kc, a + i * a_stride, a_stride, w, bias,
+                     job->y + (m0 + i) * p->n + n0, p->n, lo, hi);
+      }
     }
+    if (p->kdim == 0) /* no inputs: y = clamp(bias) */
+      for (size_t pi = first; pi < last; pi++) {
+        size_t n0 = pi * nr, nc = p->n - n0 < nr ? p->n - n0 : nr;
+        for (size_t i = 0; i < rows; i += mr)
+          p->k->gemm(rows - i < mr ? rows - i : mr, nc, 0, job->x, 0, NULL, p->packed + pi * p->panel_floats,
+                     job->y + (m0 + i) * p->n + n0, p->n, p->min, p->max);
+      }
   }
 }
 
 void enet_f32_conv_run(const enet_f32_conv_plan* p, enet_threadpool* pool, const float* x, float* y) {
   if (p->m == 0 || p->n == 0) return;
   size_t tiles = div_up(p->m, p->mc), panels = div_up(p->n, p->k->gemm_nr);
-  /* Few row tiles (small images, fully connected): also split output channels,
+  /* Few row blocks (small images, fully connected): also split output channels,
    * so every thread gets work. Aim for ~4 units per thread for balance. */
   size_t want = 4 * (size_t)enet_threadpool_size(pool), groups = 1;
   if (enet_threadpool_size(pool) > 1 && tiles < want) groups = div_up(want, tiles);

@@ -34,12 +34,16 @@
 /* ---- float microkernels ---------------------------------------------------- */
 
 /* GEMM tile: for rows i < mr (mr <= MR) and columns j < nc (nc <= NR):
- *   c[i][j] = clamp(bias[j] + sum_{k < kc} a[i][k] * w[k][j], min, max)
- * summing k in increasing order. `w` is one packed panel: NR biases, then kc
- * rows of NR weights (zero past nc). Row i of a starts at a + i * a_stride and
- * row i of c at c + i * c_stride (strides in floats). */
+ *   c[i][j] = clamp(init[i][j] + sum_{k < kc} a[i][k] * w[k][j], min, max)
+ * summing k in increasing order, where init is bias[j], or with bias NULL the
+ * value already in c[i][j] (the sum of an earlier block of k: splitting K into
+ * blocks this way keeps every element's summation order, so results do not
+ * depend on the blocking). `w` is kc rows of NR packed weights (zero past nc),
+ * `bias` NR values. Row i of a starts at a + i * a_stride and row i of c at
+ * c + i * c_stride (strides in floats). */
 typedef void (*enet_f32_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
-                                      const float* w, float* c, size_t c_stride, float min, float max);
+                                      const float* w, const float* bias, float* c, size_t c_stride, float min,
+                                      float max);
 
 /* Depthwise row: for output pixels p < out_w and channels ch < channels:
  *   y[p * channels + ch] = clamp(bias[ch] + sum_{t < taps} input[p * taps + t][ch] * w[t][ch], min, max)
@@ -49,11 +53,11 @@ typedef void (*enet_f32_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const flo
 typedef void (*enet_f32_dwconv_ukernel)(size_t channels, size_t out_w, size_t taps, const float** input,
                                         const float* w, float* y, float min, float max);
 
-void enet_f32_gemm_6x16_avx2(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
+void enet_f32_gemm_6x16_avx2(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, const float* bias,
                              float* c, size_t c_stride, float min, float max);
-void enet_f32_gemm_4x8_sse(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
+void enet_f32_gemm_4x8_sse(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, const float* bias,
                            float* c, size_t c_stride, float min, float max);
-void enet_f32_gemm_4x8_neon(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
+void enet_f32_gemm_4x8_neon(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, const float* bias,
                             float* c, size_t c_stride, float min, float max);
 void enet_f32_dwconv_c8_avx2(size_t channels, size_t out_w, size_t taps, const float** input, const float* w,
                              float* y, float min, float max);
@@ -62,13 +66,28 @@ void enet_f32_dwconv_c4_sse(size_t channels, size_t out_w, size_t taps, const fl
 void enet_f32_dwconv_c4_neon(size_t channels, size_t out_w, size_t taps, const float** input, const float* w,
                              float* y, float min, float max);
 
-/* The float microkernels of one ISA family, with their tile sizes. */
+/* Elementwise y[i] = clamp(a[i] op b[i], min, max) for i < n (op: ENET_BINARY_ADD, SUB or MUL;
+ * others are not handled by these kernels). */
+typedef void (*enet_f32_vbinary_ukernel)(size_t n, const float* a, const float* b, float* y, float min, float max);
+void enet_f32_vadd_avx2(size_t n, const float* a, const float* b, float* y, float min, float max);
+void enet_f32_vsub_avx2(size_t n, const float* a, const float* b, float* y, float min, float max);
+void enet_f32_vmul_avx2(size_t n, const float* a, const float* b, float* y, float min, float max);
+void enet_f32_vadd_neon(size_t n, const float* a, const float* b, float* y, float min, float max);
+void enet_f32_vsub_neon(size_t n, const float* a, const float* b, float* y, float min, float max);
+void enet_f32_vmul_neon(size_t n, const float* a, const float* b, float* y, float min, float max);
+
+/* The float microkernels of one ISA family, with their tile sizes and names
+ * (XNNPACK style, reported by the profiler). */
 typedef struct enet_f32_kernels {
   enet_isa isa;
   size_t gemm_mr, gemm_nr;
   enet_f32_gemm_ukernel gemm;
   size_t dwconv_cb;
   enet_f32_dwconv_ukernel dwconv;
+  const char* gemm_name;   /* e.g. "f32-gemm-6x16-avx2" */
+  const char* dwconv_name; /* e.g. "f32-dwconv-c8-avx2" */
+  enet_f32_vbinary_ukernel vadd, vsub, vmul; /* NULL: the reference kernel */
+  const char* vbinary_name;
 } enet_f32_kernels;
 
 /* The set for `isa` (NEONDOT/I8MM use the NEON float set), or NULL when
@@ -85,11 +104,12 @@ typedef struct enet_f32_conv_plan {
   const enet_f32_kernels* k;
   enet_window g;
   size_t m, n, kdim;        /* GEMM sizes: output pixels, output channels, KH*KW*Ci */
-  size_t mc;                /* rows per tile */
+  size_t mc;                /* rows per block (a multiple of MR) */
+  size_t kc;                /* k per block: a block of A (mc x kc) stays in L2, of W (kc x NR) in L1 */
   int direct;               /* 1: A is the input itself (1x1, stride 1, no padding) */
   size_t panel_floats;      /* NR biases + kdim*NR weights */
   float* packed;            /* ceil(n / NR) panels */
-  float* scratch;           /* im2col: per thread mc * kdim floats */
+  float* scratch;           /* im2col: per thread mc * kc floats */
   int num_threads;
   float min, max;           /* fused activation clamp */
 } enet_f32_conv_plan;
@@ -100,6 +120,12 @@ enet_f32_conv_plan* enet_f32_conv_plan_init(void* memory, const enet_f32_kernels
                                             int num_threads, const float* weights, const float* bias, float min,
                                             float max);
 void enet_f32_conv_run(const enet_f32_conv_plan* plan, enet_threadpool* pool, const float* x, float* y);
+
+/* Elementwise float ADD / SUB / MUL of two same-shape tensors with a fused
+ * clamp, split over the thread pool in cache-sized chunks. Returns 0 (and
+ * does nothing) when `k` has no kernel for `op`. */
+int enet_f32_vbinary_run(const enet_f32_kernels* k, enet_binary_op op, enet_threadpool* pool, size_t n,
+                         const float* a, const float* b, float* y, float min, float max);
 
 /* Depthwise convolution with depth_multiplier 1; weights (1, KH, KW, C). */
 typedef struct enet_f32_dwconv_plan {
@@ -286,5 +312,10 @@ int enet_qs8_binary_plan_init(enet_qs8_binary_plan* plan, const enet_qs8_kernels
                               const enet_binary_s8_params* p);
 void enet_qs8_binary_run(const enet_qs8_binary_plan* plan, enet_threadpool* pool, size_t n, const int8_t* a,
                          const int8_t* b, int8_t* y);
+
+/* int8 global average: y[o][c] = clamp(requantize(sum_{r < rows} (x[o][r][c] - x_zp)) + zero_point)
+ * for x of shape (outer, rows, channels); rows * 255 must fit int32. (qs8_pool.c) */
+void enet_qs8_global_mean(size_t outer, size_t rows, size_t channels, const int8_t* x, int32_t x_zp,
+                          enet_requant requant, const enet_s8_output* out, int8_t* y);
 
 #endif /* EDGENET_KERNELS_OPTIMIZED_H */

@@ -1,5 +1,6 @@
 /* CONV_2D and DEPTHWISE_CONV_2D: x (N,H,W,Ci), bias (Co) or absent.
  * Conv weights are OHWI (Co,KH,KW,Ci); depthwise weights (1,KH,KW,Ci*M). */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../kernels/optimized.h"
@@ -63,10 +64,14 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, const enet_window* g
   size_t bytes = depthwise ? enet_f32_dwconv_plan_size(k, g, threads) : enet_f32_conv_plan_size(k, g, threads);
   void* state = enet_alloc_op_state(ctx, bytes);
   if (!state) return ENET_ERROR_OUT_OF_MEMORY;
-  if (depthwise)
+  if (depthwise) {
     enet_f32_dwconv_plan_init(state, k, g, threads, ctx->inputs[1]->data, bias_data(ctx), lo, hi);
-  else
-    enet_f32_conv_plan_init(state, k, g, threads, ctx->inputs[1]->data, bias_data(ctx), lo, hi);
+    snprintf(ctx->kernel, sizeof ctx->kernel, "%s", k->dwconv_name);
+  } else {
+    const enet_f32_conv_plan* plan =
+        enet_f32_conv_plan_init(state, k, g, threads, ctx->inputs[1]->data, bias_data(ctx), lo, hi);
+    snprintf(ctx->kernel, sizeof ctx->kernel, "%s%s", k->gemm_name, plan->direct ? "" : "+im2col");
+  }
   ctx->fused_activation = 1;
   ctx->optimized = 1;
   return ENET_OK;
@@ -91,6 +96,7 @@ enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const enet_window*
   }
   enet_qs8_conv_plan_init(plan, k, g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, st->in_zp, st->requant,
                           st->out.zero_point, st->out.min, st->out.max);
+  snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-gemm-%zux%zuc%zu-%s", k->mr, k->nr, k->kr, enet_isa_name(k->isa));
   free(st);
   ctx->optimized = 1;
   return ENET_OK;
@@ -114,6 +120,7 @@ static enet_status prepare_packed_s8_dwconv(enet_op_context* ctx, const enet_win
   }
   enet_qs8_dwconv_plan_init(plan, k, g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, st->in_zp,
                             st->requant, &st->out);
+  snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-dwconv-c%zu-%s", k->dwconv_cb, enet_isa_name(k->isa));
   free(st);
   ctx->optimized = 1;
   return ENET_OK;

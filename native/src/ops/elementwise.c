@@ -1,6 +1,7 @@
 /* Elementwise ops: ADD, SUB, MUL (numpy broadcasting), the activations RELU,
  * RELU6, SIGMOID, TANH, HARD_SWISH, and CLIP. In int8 every unary op is a
  * 256-entry table lookup (the table is the op's second, constant input). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,39 @@ static enet_status prepare_packed_s8(enet_op_context* ctx) {
   memcpy(state, &plan, sizeof plan);
   free(st);
   ctx->optimized = 1;
+  snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-v%s-%s", binary_op(ctx) == ENET_BINARY_MUL ? "mul" : "add",
+           enet_isa_name(plan.k->isa));
+  return ENET_OK;
+}
+
+static int same_shape(const enet_rt_tensor* a, const enet_rt_tensor* b) {
+  if (a->ndim != b->ndim) return 0;
+  for (int d = 0; d < a->ndim; d++)
+    if (a->shape[d] != b->shape[d]) return 0;
+  return 1;
+}
+
+/* Float fast path: same-shape inputs (residual adds) run through the vector
+ * kernels (kernels/f32_elementwise.c) with the activation fused into their
+ * clamp (the state keeps the kernels and the clamp). Broadcasts keep the reference. */
+typedef struct f32_binary_state {
+  const enet_f32_kernels* k;
+  float min, max; /* fused activation clamp */
+} f32_binary_state;
+
+static enet_status prepare_vector_f32(enet_op_context* ctx) {
+  const enet_f32_kernels* k = enet_f32_kernels_for(enet_isa_selected());
+  int act = ctx->op->activation;
+  if (!k || !k->vadd || !same_shape(ctx->inputs[0], ctx->outputs[0]) || !same_shape(ctx->inputs[1], ctx->outputs[0]))
+    return ENET_OK;
+  if (act != ENET_Activation_NONE && act != ENET_Activation_RELU && act != ENET_Activation_RELU6) return ENET_OK;
+  f32_binary_state* st = enet_alloc_op_state(ctx, sizeof *st);
+  if (!st) return ENET_ERROR_OUT_OF_MEMORY;
+  st->k = k;
+  enet_activation_range(act, &st->min, &st->max);
+  ctx->optimized = 1;
+  ctx->fused_activation = 1;
+  snprintf(ctx->kernel, sizeof ctx->kernel, "%s", k->vbinary_name);
   return ENET_OK;
 }
 
@@ -64,12 +98,18 @@ enet_status enet_binary_prepare(enet_op_context* ctx) {
     out[d] = as[d] == 1 ? bs[d] : as[d];
   }
   enet_set_output_shape(ctx->outputs[0], ndim, out);
-  if (!int8) return ENET_OK;
+  if (!int8) return prepare_vector_f32(ctx);
   s = enet_binary_s8_prepare(ctx);
   return s == ENET_OK ? prepare_packed_s8(ctx) : s;
 }
 
 void enet_binary_invoke(const enet_op_context* ctx) {
+  if (ctx->optimized && !enet_is_int8_op(ctx)) { /* float vector kernels, picked at prepare */
+    const f32_binary_state* st = ctx->state;
+    enet_f32_vbinary_run(st->k, binary_op(ctx), ctx->threadpool, (size_t)enet_tensor_elements(ctx->outputs[0]),
+                         ctx->inputs[0]->data, ctx->inputs[1]->data, ctx->outputs[0]->data, st->min, st->max);
+    return;
+  }
   if (ctx->optimized) { /* int8 vector kernels, planned at prepare */
     enet_qs8_binary_run(ctx->state, ctx->threadpool, (size_t)enet_tensor_elements(ctx->outputs[0]),
                         ctx->inputs[0]->data, ctx->inputs[1]->data, ctx->outputs[0]->data);

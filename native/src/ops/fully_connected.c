@@ -1,4 +1,6 @@
 /* FULLY_CONNECTED: x (..., In), w (Out, In), bias (Out) or absent -> (..., Out). */
+#include <stdio.h>
+
 #include "../kernels/optimized.h"
 #include "../kernels/reference/reference.h"
 #include "ops.h"
@@ -20,6 +22,7 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, int64_t rows, int64_
   void* state = enet_alloc_op_state(ctx, enet_f32_conv_plan_size(k, &g, threads));
   if (!state) return ENET_ERROR_OUT_OF_MEMORY;
   enet_f32_conv_plan_init(state, k, &g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, lo, hi);
+  snprintf(ctx->kernel, sizeof ctx->kernel, "%s", k->gemm_name);
   ctx->fused_activation = 1;
   ctx->optimized = 1;
   return ENET_OK;

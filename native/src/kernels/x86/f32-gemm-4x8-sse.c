@@ -17,15 +17,33 @@ static inline void store_row(float* c, size_t nc, __m128 lo, __m128 hi) {
   }
 }
 
+/* Loads the nc (<= 8) partial sums of one row of c. */
+static inline void load_row(const float* c, size_t nc, __m128* lo, __m128* hi) {
+  if (nc == 8) {
+    *lo = _mm_loadu_ps(c), *hi = _mm_loadu_ps(c + 4);
+  } else {
+    float tmp[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(tmp, c, nc * sizeof(float));
+    *lo = _mm_loadu_ps(tmp), *hi = _mm_loadu_ps(tmp + 4);
+  }
+}
+
 void enet_f32_gemm_4x8_sse(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
-                           float* c, size_t c_stride, float min, float max) {
+                           const float* bias, float* c, size_t c_stride, float min, float max) {
   const float* a0 = a;
   const float* a1 = mr > 1 ? a0 + a_stride : a0; /* missing rows alias the row above */
   const float* a2 = mr > 2 ? a1 + a_stride : a1;
   const float* a3 = mr > 3 ? a2 + a_stride : a2;
-  __m128 c0l = _mm_loadu_ps(w), c0h = _mm_loadu_ps(w + 4);
-  __m128 c1l = c0l, c1h = c0h, c2l = c0l, c2h = c0h, c3l = c0l, c3h = c0h;
-  w += 8;
+  __m128 c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h;
+  if (bias) {
+    c0l = _mm_loadu_ps(bias), c0h = _mm_loadu_ps(bias + 4);
+    c1l = c0l, c1h = c0h, c2l = c0l, c2h = c0h, c3l = c0l, c3h = c0h;
+  } else { /* continue the sums of the previous k block; missing rows alias the row above */
+    load_row(c, nc, &c0l, &c0h);
+    load_row(mr > 1 ? c + c_stride : c, nc, &c1l, &c1h);
+    load_row(mr > 2 ? c + 2 * c_stride : c, nc, &c2l, &c2h);
+    load_row(mr > 3 ? c + 3 * c_stride : c, nc, &c3l, &c3h);
+  }
   for (size_t k = 0; k < kc; k++, w += 8) {
     const __m128 wl = _mm_loadu_ps(w), wh = _mm_loadu_ps(w + 4);
     __m128 v = _mm_load1_ps(a0 + k);

@@ -22,9 +22,20 @@ __attribute__((target("avx2,fma"))) static inline void store_row(float* c, size_
   }
 }
 
+/* Loads the nc (<= 16) partial sums of one row of c. */
+__attribute__((target("avx2,fma"))) static inline void load_row(const float* c, size_t nc, __m256* lo, __m256* hi) {
+  if (nc == 16) {
+    *lo = _mm256_loadu_ps(c), *hi = _mm256_loadu_ps(c + 8);
+  } else if (nc > 8) {
+    *lo = _mm256_loadu_ps(c), *hi = _mm256_maskload_ps(c + 8, lane_mask(nc - 8));
+  } else {
+    *lo = _mm256_maskload_ps(c, lane_mask(nc)), *hi = _mm256_setzero_ps();
+  }
+}
+
 __attribute__((target("avx2,fma"))) void enet_f32_gemm_6x16_avx2(size_t mr, size_t nc, size_t kc, const float* a,
-                                                                  size_t a_stride, const float* w, float* c,
-                                                                  size_t c_stride, float min, float max) {
+                                                                  size_t a_stride, const float* w, const float* bias,
+                                                                  float* c, size_t c_stride, float min, float max) {
   /* Missing rows alias the row above: they compute the same values, and only
    * rows < mr are stored. */
   const float* a0 = a;
@@ -33,9 +44,20 @@ __attribute__((target("avx2,fma"))) void enet_f32_gemm_6x16_avx2(size_t mr, size
   const float* a3 = mr > 3 ? a2 + a_stride : a2;
   const float* a4 = mr > 4 ? a3 + a_stride : a3;
   const float* a5 = mr > 5 ? a4 + a_stride : a4;
-  __m256 c0l = _mm256_loadu_ps(w), c0h = _mm256_loadu_ps(w + 8);
-  __m256 c1l = c0l, c1h = c0h, c2l = c0l, c2h = c0h, c3l = c0l, c3h = c0h, c4l = c0l, c4h = c0h, c5l = c0l, c5h = c0h;
-  w += 16;
+  float* c0 = c;
+  float* c1 = mr > 1 ? c0 + c_stride : c0;
+  float* c2 = mr > 2 ? c1 + c_stride : c1;
+  float* c3 = mr > 3 ? c2 + c_stride : c2;
+  float* c4 = mr > 4 ? c3 + c_stride : c3;
+  float* c5 = mr > 5 ? c4 + c_stride : c4;
+  __m256 c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h, c4l, c4h, c5l, c5h;
+  if (bias) {
+    c0l = _mm256_loadu_ps(bias), c0h = _mm256_loadu_ps(bias + 8);
+    c1l = c0l, c1h = c0h, c2l = c0l, c2h = c0h, c3l = c0l, c3h = c0h, c4l = c0l, c4h = c0h, c5l = c0l, c5h = c0h;
+  } else { /* continue the sums of the previous k block */
+    load_row(c0, nc, &c0l, &c0h), load_row(c1, nc, &c1l, &c1h), load_row(c2, nc, &c2l, &c2h);
+    load_row(c3, nc, &c3l, &c3h), load_row(c4, nc, &c4l, &c4h), load_row(c5, nc, &c5l, &c5h);
+  }
   for (size_t k = 0; k < kc; k++, w += 16) {
     const __m256 wl = _mm256_loadu_ps(w), wh = _mm256_loadu_ps(w + 8);
     __m256 v = _mm256_broadcast_ss(a0 + k);
@@ -57,11 +79,12 @@ __attribute__((target("avx2,fma"))) void enet_f32_gemm_6x16_avx2(size_t mr, size
   CLAMP(c0l), CLAMP(c0h), CLAMP(c1l), CLAMP(c1h), CLAMP(c2l), CLAMP(c2h);
   CLAMP(c3l), CLAMP(c3h), CLAMP(c4l), CLAMP(c4h), CLAMP(c5l), CLAMP(c5h);
 #undef CLAMP
-  store_row(c, nc, c0l, c0h);
-  if (mr > 1) store_row(c + c_stride, nc, c1l, c1h);
-  if (mr > 2) store_row(c + 2 * c_stride, nc, c2l, c2h);
-  if (mr > 3) store_row(c + 3 * c_stride, nc, c3l, c3h);
-  if (mr > 4) store_row(c + 4 * c_stride, nc, c4l, c4h);
-  if (mr > 5) store_row(c + 5 * c_stride, nc, c5l, c5h);
+  /* Highest row first: an aliased missing row then never overwrites a real one. */
+  store_row(c5, nc, c5l, c5h);
+  store_row(c4, nc, c4l, c4h);
+  store_row(c3, nc, c3l, c3h);
+  store_row(c2, nc, c2l, c2h);
+  store_row(c1, nc, c1l, c1h);
+  store_row(c0, nc, c0l, c0h);
 }
 #endif

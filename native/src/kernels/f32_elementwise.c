@@ -1,0 +1,37 @@
+/*
+ * f32_elementwise.c — float ADD / SUB / MUL of same-shape tensors (residual
+ * connections) through the vector kernels, with the op's activation fused
+ * into their clamp. Chunks of the flat arrays split over the thread pool;
+ * every element is computed alone, so the split never changes a result.
+ */
+#include "optimized.h"
+
+#define CHUNK 8192 /* floats per thread-pool unit: 3 x 32 KB streams */
+
+typedef struct vbinary_job {
+  enet_f32_vbinary_ukernel kernel;
+  size_t n;
+  const float *a, *b;
+  float* y;
+  float min, max;
+} vbinary_job;
+
+static void vbinary_task(void* context, size_t begin, size_t end, int thread) {
+  (void)thread;
+  const vbinary_job* job = context;
+  size_t first = begin * CHUNK, last = end * CHUNK < job->n ? end * CHUNK : job->n;
+  job->kernel(last - first, job->a + first, job->b + first, job->y + first, job->min, job->max);
+}
+
+int enet_f32_vbinary_run(const enet_f32_kernels* k, enet_binary_op op, enet_threadpool* pool, size_t n,
+                         const float* a, const float* b, float* y, float min, float max) {
+  enet_f32_vbinary_ukernel kernel = !k                        ? NULL
+                                    : op == ENET_BINARY_ADD   ? k->vadd
+                                    : op == ENET_BINARY_SUB   ? k->vsub
+                                    : op == ENET_BINARY_MUL   ? k->vmul
+                                                              : NULL;
+  if (!kernel) return 0;
+  vbinary_job job = {kernel, n, a, b, y, min, max};
+  enet_parallel_for(pool, vbinary_task, &job, (n + CHUNK - 1) / CHUNK, 1);
+  return 1;
+}
