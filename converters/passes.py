@@ -304,6 +304,47 @@ def fuse_activations(graph):
     return changed
 
 
+# ---- gated activations: x * gate(x) as one op ---------------------------------------------------
+
+# hard_sigmoid(x) with these parameters is relu6(x + 3) / 6, so x * hard_sigmoid(x) is hard_swish(x).
+_HARD_SWISH_GATE = (1.0 / 6.0, 0.5)
+
+
+def _gate_kind(gate):
+    """The fused op name if `gate` (a node) is sigmoid or hard_swish's hard_sigmoid, else None."""
+    if gate is None:
+        return None
+    if gate.op == "sigmoid":
+        return "silu"
+    if gate.op == "hard_sigmoid" and np.allclose((gate.attrs["alpha"], gate.attrs["beta"]), _HARD_SWISH_GATE,
+                                                 rtol=1e-6, atol=0):
+        return "hard_swish"
+    return None
+
+
+def fuse_gated_activations(graph):
+    """mul(x, sigmoid(x)) -> silu(x); mul(x, hard_sigmoid(x, 1/6, 0.5)) -> hard_swish(x) (either operand
+    order). One op instead of two means one rounding instead of two in int8 (a lookup table), and one
+    pass over memory in float. The gate must have the mul as its only reader."""
+    changed = False
+    for node in list(graph.nodes):
+        if node.op != "mul" or node.attrs.get("activation") is not None:
+            continue
+        a, b = node.inputs
+        for x, gate_out in ((a, b), (b, a)):
+            gate = gate_out.producer
+            fused = _gate_kind(gate)
+            if fused is None or gate.inputs[0] is not x or _sole_reader(graph, gate_out) is not node:
+                continue
+            if node.outputs[0].shape != x.shape:
+                continue
+            node.op, node.inputs, node.attrs = fused, [x], {}
+            graph.nodes.remove(gate)
+            changed = True
+            break
+    return changed
+
+
 # ---- dead code ----------------------------------------------------------------------------------
 
 
@@ -323,7 +364,7 @@ def eliminate_dead_nodes(graph):
 # ---- pipelines ----------------------------------------------------------------------------------
 
 OPTIMIZATION_PASSES = (fold_constants, remove_identity_ops, fold_padding, fold_batch_norm, fuse_activations,
-                       eliminate_dead_nodes)
+                       fuse_gated_activations, eliminate_dead_nodes)
 MAX_ROUNDS = 20  # each round shrinks the graph or rewires it towards fewer ops; real graphs settle in 2-3
 
 

@@ -90,6 +90,7 @@ class OpCode(object):
     SOFTPLUS = 64
     SIN = 65
     COS = 66
+    SILU = 67
 
 
 class PadMode(object):

@@ -6,7 +6,7 @@ Float32, except that every unary op also has an int8 form: a 256-entry lookup ta
     binary (numpy broadcasting)   div, pow, minimum, maximum
     comparisons -> bool           equal, less, greater, less_equal, greater_equal
     unary                         sqrt, exp, log, abs, neg, erf, floor, ceil, reciprocal, softplus,
-                                  sin, cos, gelu, leaky_relu, elu, hard_sigmoid
+                                  sin, cos, silu, gelu, leaky_relu, elu, hard_sigmoid
     others                        prelu (x, slope), where (cond, a, b), cast (dtype conversion)
 
 The reference executor holds bool tensors as float64 0/1, so references that read a bool
@@ -177,6 +177,8 @@ Reciprocal = _unary("reciprocal", "RECIPROCAL", lambda x: 1.0 / x, "1 / x")
 Softplus = _unary("softplus", "SOFTPLUS", lambda x: np.logaddexp(0.0, x), "log(1 + exp(x))")
 Sin = _unary("sin", "SIN", np.sin, "sine")
 Cos = _unary("cos", "COS", np.cos, "cosine")
+# x * sigmoid(x) written as x / (1 + e^-x): for x -> -inf that is -0, where x * sigmoid(x) would be -inf * 0.
+Silu = _unary("silu", "SILU", lambda x: x / (1.0 + np.exp(-x)), "x * sigmoid(x) (swish)")
 
 
 @register

@@ -2,7 +2,7 @@
  *   binary, broadcasting   DIV, POW, MINIMUM, MAXIMUM, PRELU (x, slope)
  *   comparisons -> BOOL    EQUAL, LESS, GREATER, LESS_EQUAL, GREATER_EQUAL
  *   unary                  SQRT, EXP, LOG, ABS, NEG, ERF, FLOOR, CEIL, RECIPROCAL, SOFTPLUS, SIN,
- *                          COS, GELU, LEAKY_RELU, ELU, HARD_SIGMOID
+ *                          COS, SILU, GELU, LEAKY_RELU, ELU, HARD_SIGMOID
  *   WHERE (cond, a, b) and CAST (to the output tensor's dtype). */
 #include "../kernels/reference/reference.h"
 #include "ops.h"
@@ -100,6 +100,7 @@ void enet_math_unary_invoke(const enet_op_context* ctx) {
     case ENET_OpCode_SOFTPLUS: op = ENET_MATH_SOFTPLUS; break;
     case ENET_OpCode_SIN: op = ENET_MATH_SIN; break;
     case ENET_OpCode_COS: op = ENET_MATH_COS; break;
+    case ENET_OpCode_SILU: op = ENET_MATH_SILU; break;
     case ENET_OpCode_GELU: op = o->gelu.approximate ? ENET_MATH_GELU_TANH : ENET_MATH_GELU; break;
     default: /* the AlphaBetaOptions ops */
       op = ctx->op->opcode == ENET_OpCode_LEAKY_RELU ? ENET_MATH_LEAKY_RELU

@@ -61,6 +61,7 @@ static const enet_op_registration registry[ENET_OpCode_COUNT] = {
     [ENET_OpCode_SOFTPLUS] = OP(1, 2, 0, OPT(NONE), math_unary),
     [ENET_OpCode_SIN] = OP(1, 2, 0, OPT(NONE), math_unary),
     [ENET_OpCode_COS] = OP(1, 2, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_SILU] = OP(1, 2, 0, OPT(NONE), math_unary),
     [ENET_OpCode_GELU] = OP(1, 2, 0, OPT(GeluOptions), math_unary),
     [ENET_OpCode_LEAKY_RELU] = OP(1, 2, 0, OPT(AlphaBetaOptions), math_unary),
     [ENET_OpCode_ELU] = OP(1, 2, 0, OPT(AlphaBetaOptions), math_unary),

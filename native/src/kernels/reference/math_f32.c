@@ -56,6 +56,7 @@ void enet_ref_math_unary_f32(enet_math_unary_op op, float alpha, float beta, int
       case ENET_MATH_SOFTPLUS: r = fmax(v, 0.0) + log1p(exp(-fabs(v))); break; /* no overflow for large x */
       case ENET_MATH_SIN: r = sin(v); break;
       case ENET_MATH_COS: r = cos(v); break;
+      case ENET_MATH_SILU: r = v / (1.0 + exp(-v)); break; /* x * sigmoid(x); exp overflow gives -0 */
     }
     y[i] = (float)r;
   }

@@ -101,6 +101,7 @@ typedef enum enet_math_unary_op {
   ENET_MATH_SOFTPLUS,      /* log(1 + exp(x)) */
   ENET_MATH_SIN,
   ENET_MATH_COS,
+  ENET_MATH_SILU,          /* x * sigmoid(x) */
 } enet_math_unary_op;
 /* Computed in double and rounded once, so results sit within an ulp of numpy's float64 math. */
 void enet_ref_math_unary_f32(enet_math_unary_op op, float alpha, float beta, int64_t n, const float* x, float* y);
