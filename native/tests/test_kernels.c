@@ -321,6 +321,26 @@ done:
   free(a), free(b), free(want), free(got1), free(got);
 }
 
+/* int8 global average (MEAN over H, W of NHWC) vs enet_ref_mean_s8, bit for bit. */
+static void test_qs8_global_mean(void) {
+  int64_t shape[4] = {irand(1, 3), irand(1, 9), irand(1, 9), irand(1, 600)}; /* channels past one block */
+  uint8_t reduce[4] = {0, 1, 1, 0};
+  size_t n = (size_t)(shape[0] * shape[1] * shape[2] * shape[3]), ny = (size_t)(shape[0] * shape[3]);
+  int8_t* x = random_s8(n, -128, 127);
+  int32_t x_zp = irand(-128, 127);
+  enet_requant rq = random_multiplier((size_t)(shape[1] * shape[2]));
+  enet_s8_output out;
+  random_output(&out);
+  int8_t *want = malloc(ny), *got = malloc(ny);
+  enet_ref_mean_s8(4, shape, reduce, x, x_zp, rq, &out, want);
+  enet_qs8_global_mean((size_t)shape[0], (size_t)(shape[1] * shape[2]), (size_t)shape[3], x, x_zp, rq, &out, got);
+  char text[64];
+  snprintf(text, sizeof text, "(%lld,%lld,%lld,%lld)", (long long)shape[0], (long long)shape[1], (long long)shape[2],
+           (long long)shape[3]);
+  same_s8("qs8 global mean", "portable", text, got, want, ny);
+  free(x), free(want), free(got);
+}
+
 int main(void) {
   const enet_cpu_info* cpu = enet_cpu();
   printf("cpu: sse41=%d avx2_fma=%d avx512_vnni=%d neon=%d neon_dot=%d i8mm=%d cores=%d; selected %s\n", cpu->sse41,
@@ -358,6 +378,9 @@ int main(void) {
     for (int i = 0; i < 20; i++) test_qs8_binary(k, pools, ENET_BINARY_MUL);
     printf("%s: %s\n", enet_isa_name(k->isa), failures == before ? "int8 kernels bit-exact with the reference" : "FAILED");
   }
+  int before = failures;
+  for (int i = 0; i < 30; i++) test_qs8_global_mean();
+  printf("global mean: %s\n", failures == before ? "bit-exact with the reference" : "FAILED");
   for (int t = 0; t < 3; t++) enet_threadpool_free(pools[t]);
   if (!tested) printf("no optimized float kernels for this CPU (reference only)\n");
   printf("test_kernels: %d checks, %d failed\n", checks, failures);

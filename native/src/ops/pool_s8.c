@@ -1,5 +1,6 @@
 /* int8 MAX_POOL_2D (input and output share scale and zero point), AVG_POOL_2D and
  * MEAN (sum of x - zp, requantized with M = s_in / (s_out * count)). */
+#include "../kernels/optimized.h" /* enet_qs8_global_mean */
 #include "ops_s8.h"
 
 /* Largest averaging window: count * 255 must fit the int32 accumulator. */
@@ -45,8 +46,14 @@ enet_status enet_pool2d_s8_prepare(enet_op_context* ctx, const enet_window* g) {
 void enet_pool2d_s8_invoke(const enet_op_context* ctx) {
   const enet_s8_state* st = ctx->state;
   const enet_window* g = &st->window;
+  /* A window covering the whole unpadded image is a global average: the fast kernel. */
+  int global = g->out_h == 1 && g->out_w == 1 && g->pad_top == 0 && g->pad_left == 0 && g->k_h == g->in_h &&
+               g->k_w == g->in_w;
   if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D)
     enet_ref_max_pool2d_s8(g, ctx->inputs[0]->data, ctx->outputs[0]->data);
+  else if (global && enet_isa_selected() != ENET_ISA_REFERENCE)
+    enet_qs8_global_mean((size_t)g->batch, (size_t)(g->in_h * g->in_w), (size_t)g->in_c, ctx->inputs[0]->data,
+                         st->in_zp, st->requant[g->k_h * g->k_w - 1], &st->out, ctx->outputs[0]->data);
   else
     enet_ref_avg_pool2d_s8(g, ctx->op->options.pool.count_include_pad, ctx->inputs[0]->data, st->in_zp, st->requant,
                            &st->out, ctx->outputs[0]->data);
@@ -72,8 +79,31 @@ enet_status enet_mean_s8_prepare(enet_op_context* ctx, const uint8_t* reduce) {
   return enet_quantize_multiplier((double)s_in / ((double)s_out * (double)count), &st->requant[0]);
 }
 
+/* MEAN over a contiguous block of dims that leaves the last one: (outer, rows, channels). */
+static int mean_as_rows(int ndim, const int64_t* shape, const uint8_t* reduce, int64_t* outer, int64_t* rows,
+                        int64_t* channels) {
+  int first = -1, last = -1;
+  for (int d = 0; d < ndim; d++)
+    if (reduce[d]) {
+      if (first < 0) first = d;
+      else if (last != d - 1) return 0; /* not contiguous */
+      last = d;
+    }
+  if (first < 0 || last == ndim - 1) return 0;
+  *outer = *rows = *channels = 1;
+  for (int d = 0; d < ndim; d++) *(d < first ? outer : d <= last ? rows : channels) *= shape[d];
+  return 1;
+}
+
 void enet_mean_s8_invoke(const enet_op_context* ctx) {
   const enet_s8_state* st = ctx->state;
+  const enet_rt_tensor* x = ctx->inputs[0];
+  int64_t outer, rows, channels;
+  if (enet_isa_selected() != ENET_ISA_REFERENCE && mean_as_rows(x->ndim, x->shape, st->reduce, &outer, &rows, &channels)) {
+    enet_qs8_global_mean((size_t)outer, (size_t)rows, (size_t)channels, x->data, st->in_zp, st->requant[0], &st->out,
+                         ctx->outputs[0]->data);
+    return;
+  }
   enet_ref_mean_s8(ctx->inputs[0]->ndim, ctx->inputs[0]->shape, st->reduce, ctx->inputs[0]->data, st->in_zp,
                    st->requant[0], &st->out, ctx->outputs[0]->data);
 }
