@@ -277,3 +277,22 @@ def test_float_binary_same_shape(op, shape, act, monkeypatch):
             monkeypatch.setenv("EDGENET_KERNELS", family)
             got = edgenet.Interpreter(model, num_threads=threads).run({"x": a, "y": b})["z"]
             np.testing.assert_array_equal(got, want, err_msg=f"{family}, {threads} threads")
+
+
+@pytest.mark.parametrize("kind", ["mean_hw", "mean_h", "global_avg_pool", "avg_pool_3x3"])
+def test_int8_average_pooling(kind, monkeypatch):
+    """Global averages take the fast kernel; other windows and dims keep the reference."""
+    rng = np.random.default_rng(["mean_hw", "mean_h", "global_avg_pool", "avg_pool_3x3"].index(kind))
+    g = edgenet.Graph(kind)
+    x, feed = int8_input(g, rng, "x", (2, 7, 6, 300))
+    if kind == "mean_hw":
+        y = g.mean(x, axis=(1, 2))
+    elif kind == "mean_h":
+        y = g.mean(x, axis=1)
+    elif kind == "global_avg_pool":
+        y = g.avg_pool2d(x, (7, 6), strides=1, padding="valid")
+    else:
+        y = g.avg_pool2d(x, 3, strides=2, padding="same")
+    calibrate_output(rng, y)
+    g.output(y, "y")
+    check_int8_families(g, {"x": feed}, monkeypatch)
