@@ -115,7 +115,7 @@ UNARY_DOMAINS = {  # op -> feed transform keeping the op in its domain
 
 
 @pytest.mark.parametrize("op", ["sqrt", "exp", "log", "abs", "neg", "erf", "floor", "ceil", "reciprocal", "softplus",
-                                "sin", "cos"])
+                                "sin", "cos", "silu"])
 def test_unary(op):
     rng = np.random.default_rng(200)
     x = rand(rng, 3, 7, 11, scale=4)

@@ -11,7 +11,7 @@
  * Added for the ONNX importer (Python definitions in the edgenet/ops file of the same name):
  *   math.c             DIV, POW, MINIMUM, MAXIMUM, PRELU, EQUAL, LESS, GREATER, LESS_EQUAL,
  *                      GREATER_EQUAL, SQRT, EXP, LOG, ABS, NEG, ERF, FLOOR, CEIL, RECIPROCAL,
- *                      SOFTPLUS, SIN, COS, GELU, LEAKY_RELU, ELU, HARD_SIGMOID, WHERE, CAST
+ *                      SOFTPLUS, SIN, COS, SILU, GELU, LEAKY_RELU, ELU, HARD_SIGMOID, WHERE, CAST
  *   reduction.c        REDUCE_SUM, REDUCE_MAX, REDUCE_MIN, ARG_MAX, ARG_MIN
  *   linalg.c           MATMUL, CONV_2D_TRANSPOSE
  *   norms.c            LOG_SOFTMAX, LAYER_NORM, INSTANCE_NORM
