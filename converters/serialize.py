@@ -41,6 +41,9 @@ def convert(graph, optimize=True, metadata=None, quantize=None, calibration=None
         metadata as "edgenet.ops_before_optimization" / "edgenet.ops_after_optimization".
     metadata: {key: value} strings stored in the file (labels, normalization, author, ...).
     quantize: None (float32) or "int8": post-training quantization (converters/quantize.py).
+        An ONNX model in QDQ form (QuantizeLinear/DequantizeLinear pairs, e.g. from
+        onnxruntime.quantization.quantize_static) converts to int8 with its own scales and zero
+        points when quantize is None; quantize="int8" recalibrates it instead.
     calibration: for int8, representative inputs: a list/iterable of feed dicts
         ({input name: float32 array}) or a callable returning one (converters/calibration.py).
     calibration_method: "minmax" (default), "moving_average", "percentile", or a scale search that
@@ -81,11 +84,17 @@ def convert(graph, optimize=True, metadata=None, quantize=None, calibration=None
         raise ValueError(f"calibration_method must be one of {calibration_lib.METHODS}, got {calibration_method!r}")
     if quantize is not None and io_dtype not in quantize_lib.IO_DTYPES:
         raise ValueError(f"io_dtype must be one of {quantize_lib.IO_DTYPES}, got {io_dtype!r}")
+    # An ONNX model in QDQ form carries its own int8 parameters (converters/onnx_import/qdq.py).
+    qdq = getattr(graph, "qdq", None) if quantize is None else None
     ops_before = passes.count_file_ops(graph)
     graph = prepare(graph, optimize)
     metadata = {str(k): str(v) for k, v in (metadata or {}).items()}
     metadata["edgenet.ops_before_optimization"] = str(ops_before)
     metadata["edgenet.ops_after_optimization"] = str(len(graph.nodes))
+    if qdq:
+        from .onnx_import.qdq import quantize_and_serialize as quantize_qdq_and_serialize
+
+        return quantize_qdq_and_serialize(graph, qdq, metadata)
     if quantize != "int8":
         model = EnetModel(to_bytes(graph, metadata))
         model.graph, model.quantization = graph, None

@@ -14,8 +14,8 @@ HANDLERS = {}
 # Ops edgenet only handles when their inputs are constants (then they are folded away).
 FOLD_ONLY = {
     op: "only supported when its inputs are constants (fixed input shapes make shape computations constant)"
-    for op in ("Range", "ConstantOfShape", "NonZero", "Constant", "QuantizeLinear",
-               "DequantizeLinear", "Tile", "CumSum", "OneHot", "ScatterND", "GatherND", "Mod", "Not", "And", "Or")
+    for op in ("Range", "ConstantOfShape", "NonZero", "Constant", "Tile", "CumSum", "OneHot", "ScatterND",
+               "GatherND", "Mod", "Not", "And", "Or")
 }
 
 
@@ -855,4 +855,4 @@ def shape(imp, node, attrs):
 
 
 # Op families in their own modules register into HANDLERS when imported.
-from . import recurrent  # noqa: E402,F401  (RNN, GRU, LSTM)
+from . import qdq, recurrent  # noqa: E402,F401  (QuantizeLinear / DequantizeLinear; RNN, GRU, LSTM)

@@ -81,6 +81,13 @@ class Importer:
         self.unsupported = []  # (node name, op type, reason)
         self.poisoned = set()  # outputs of unsupported nodes (their consumers are skipped)
         self.input_shapes = {k: tuple(v) for k, v in (input_shapes or {}).items()}
+        # QDQ models (see qdq.py): QuantizeLinear outputs -> (float value name, scale, zero point),
+        # id(tensor) -> (tensor, int8 QuantParams) of quantized values, and what graph.qdq will hold.
+        from .qdq import QDQParams
+
+        self.quantized = {}
+        self.qdq_tensors = {}
+        self.qdq = QDQParams()
 
     # ---- values ---------------------------------------------------------------------
 
@@ -224,6 +231,9 @@ class Importer:
         for info in self.model.graph.output:
             v = self.value(info.name)
             perm = channels_last(v.rank) if self.layout == "NHWC" and v.rank >= 3 else None
+            if info.name in self.quantized:
+                raise ONNXImportError(f"output {info.name!r} is a QuantizeLinear result: quantized (integer) "
+                                      "model outputs are not supported; end the model with a DequantizeLinear")
             if v.is_const:
                 raise ONNXImportError(f"output {info.name!r} is a constant (it does not depend on any input); "
                                       "edgenet outputs must be computed")
@@ -259,6 +269,7 @@ class Importer:
             self.set_const(name, value)
 
     def run(self):
+        from . import qdq
         from .handlers import HANDLERS, FOLD_ONLY
 
         onnx_outputs = {o.name for o in self.model.graph.output}
@@ -274,6 +285,12 @@ class Importer:
                 continue
             all_const = all(not name or self.value(name).is_const for name in node.input)
             try:
+                reads_integers = [n for n in node.input if n in self.quantized]
+                if reads_integers and node.op_type != "DequantizeLinear":
+                    raise Unsupported(f"reads the quantized integer value {reads_integers[0]!r} (only a "
+                                      "DequantizeLinear may read a QuantizeLinear's output)")
+                if all_const and node.op_type == "DequantizeLinear":
+                    qdq.record_constant_dequantize(self, node)  # weights: keep their int8 values and scales
                 if all_const and node.op_type not in ("Dropout",):
                     self.fold(node)
                 elif node.op_type in HANDLERS:
@@ -298,6 +315,7 @@ class Importer:
             raise ONNXImportError(f"{len(self.unsupported)} node(s) cannot be imported; unsupported ops: "
                                   f"{', '.join(ops)}\n{lines}")
         self.add_outputs()
+        qdq.finish(self)
         return self.graph
 
     def _unsupported(self, node, label, reason):
