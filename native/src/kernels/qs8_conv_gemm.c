@@ -102,10 +102,15 @@ static void im2col(const enet_qs8_conv_plan* p, const int8_t* x, size_t m0, size
       int64_t iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
       for (int64_t kx = 0; kx < g->k_w; kx++, dst += ci) {
         int64_t ix = ox * g->stride_w - g->pad_left + kx * g->dilation_w;
-        if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w)
+        const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
+        const int8_t* src = inside ? x + ((n * g->in_h + iy) * g->in_w + ix) * g->in_c : NULL;
+        if (ci < 16) { /* few channels (an RGB stem): a library call per pixel would cost more than the copy */
+          for (size_t c = 0; c < ci; c++) dst[c] = src ? src[c] : (int8_t)p->x_zp;
+        } else if (src) {
+          memcpy(dst, src, ci);
+        } else {
           memset(dst, (int8_t)p->x_zp, ci);
-        else
-          memcpy(dst, x + ((n * g->in_h + iy) * g->in_w + ix) * g->in_c, ci);
+        }
       }
     }
   }

@@ -25,12 +25,13 @@
 
 #include "optimized.h"
 
-/* Smallest power of two A (or 1) with A * M >= 512, where M = multiplier / 2^shift >= 2^(30 - shift):
- * A = 2^(shift - 21). Then |r| <= A * M + 1 < 2^10 + 1, or < 2^30 + 1 when A = 1 (shift <= 21);
- * from shift 52 on no int32 accumulator can overflow the result, so no clamp. */
+/* From shift 32 on (real multipliers below 1/2, as conv layers have) |r| <= 2^31 * 2^31 / 2^32 + 1
+ * for any int32 acc, so no clamp (INT32_MAX). Below, the smallest power of two A (or 1) with
+ * A * M >= 512, where M = multiplier / 2^shift >= 2^(30 - shift): A = 2^(shift - 21). Then
+ * |r| <= A * M + 1 < 2^10 + 1, or < 2^30 + 1 when A = 1 (shift <= 21). */
 static int32_t acc_limit_for(int shift) {
+  if (shift >= 32) return INT32_MAX;
   if (shift <= 21) return 1;
-  if (shift - 21 >= 31) return INT32_MAX;
   return (int32_t)1 << (shift - 21);
 }
 

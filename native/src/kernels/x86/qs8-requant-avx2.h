@@ -32,12 +32,22 @@ __attribute__((target("avx2"))) static inline __m256i enet_qs8_requant8_avx2(__m
   return _mm256_add_epi32(r, _mm256_loadu_si256((const __m256i*)(enet_qs8_param32(group, g, ENET_QS8_X86_OFFSET) + c)));
 }
 
+/* 0 when no channel of an 8-channel group needs the accumulator clamp (all acc_limit INT32_MAX,
+ * i.e. every real multiplier below 1/2): the requantization may then skip it. */
+__attribute__((target("avx2"))) static inline int enet_qs8_group_needs_clamp_avx2(const void* group) {
+  const __m256i limit = _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_ACC_LIMIT));
+  return !_mm256_testc_si256(_mm256_cmpeq_epi32(limit, _mm256_set1_epi32(INT32_MAX)), _mm256_set1_epi32(-1));
+}
+
 /* The same for 8 columns in the vphaddd order H = (0, 2, 4, 6, 1, 3, 5, 7) with the
  * group's fields stored to match (enet_qs8_reorder_params_hadd8); the result stays in
  * H order for enet_qs8_pack8_hadd_avx2. */
-__attribute__((target("avx2"))) static inline __m256i enet_qs8_requant8_hadd_avx2(__m256i acc, const void* group) {
-  const __m256i limit = _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_ACC_LIMIT));
-  acc = _mm256_min_epi32(_mm256_max_epi32(acc, _mm256_sub_epi32(_mm256_setzero_si256(), limit)), limit);
+__attribute__((target("avx2"))) static inline __m256i enet_qs8_requant8_hadd_avx2(__m256i acc, const void* group,
+                                                                                 int clamp) {
+  if (clamp) { /* enet_qs8_group_needs_clamp_avx2 */
+    const __m256i limit = _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_ACC_LIMIT));
+    acc = _mm256_min_epi32(_mm256_max_epi32(acc, _mm256_sub_epi32(_mm256_setzero_si256(), limit)), limit);
+  }
   const __m256i mult = _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_MULTIPLIER));
   const __m256i* shift = (const __m256i*)enet_qs8_param64(group, 8, ENET_QS8_SHIFT);
   const __m256i* rounding = (const __m256i*)enet_qs8_param64(group, 8, ENET_QS8_X86_ROUNDING);
