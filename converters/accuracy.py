@@ -22,11 +22,13 @@ A target is met when at most a `tolerance` fraction of the samples fail for the 
 metrics ("topk", callables; default 0: every sample must pass), and when every sample
 passes for "cosine" and "sqnr".
 
-The search (search()): quantize everything; if the target is missed, rank layers by how
+The search (search()): quantize everything; if the target is missed, rank layers once by how
 much error int8 adds inside each one alone (its output's SQNR when its inputs are the
 exact float values, quantized), keep the k most sensitive in float for the smallest k that
-meets the target (doubling, then bisection), then drop every kept layer that is not needed
-after all. Candidates are judged by running the C core on the held-out samples.
+meets the target (doubling, then bisection), then drop kept layers that are not needed after
+all (halves of the list, quarters, ..., single layers). Candidates are judged by running the C
+core on the held-out samples; at most AccuracyTarget(max_builds=48) candidates are built, each
+logged with the running count.
 """
 import dataclasses
 import logging
@@ -45,13 +47,16 @@ log = logging.getLogger("edgenet.accuracy")
 BUILTIN_METRICS = ("cosine", "sqnr", "topk")
 DEFAULT_TOLERANCE = {"cosine": 1e-3, "sqnr": 30.0, "topk": 0.0, "callable": 0.0}
 SENSITIVITY_SAMPLES = 4  # held-out samples the per-layer sensitivity is measured on
+# Candidate models the search builds and judges at most (AccuracyTarget(max_builds=...)): enough
+# for the doubling + bisection over a few hundred layers (~16) and a good part of the pruning.
+DEFAULT_MAX_BUILDS = 48
 
 
 class AccuracyTarget:
     """What "int8 keeps the task" means for a model: a metric, held-out samples (feed dicts not
     used for calibration) and a tolerance (see the module docstring for each metric's meaning)."""
 
-    def __init__(self, metric="cosine", samples=None, tolerance=None, k=1):
+    def __init__(self, metric="cosine", samples=None, tolerance=None, k=1, max_builds=DEFAULT_MAX_BUILDS):
         if not callable(metric) and metric not in BUILTIN_METRICS:
             raise ValueError(f"metric must be one of {BUILTIN_METRICS} or a callable(reference_outputs, "
                              f"candidate_outputs) -> bool, got {metric!r}")
@@ -67,6 +72,9 @@ class AccuracyTarget:
         if int(k) < 1:
             raise ValueError(f"k must be >= 1, got {k!r}")
         self.k = int(k)
+        if int(max_builds) < 2:
+            raise ValueError(f"max_builds must be >= 2 (plain int8 and one mixed candidate), got {max_builds!r}")
+        self.max_builds = int(max_builds)
 
     @property
     def name(self):
@@ -332,8 +340,68 @@ def _float_bytes_saved_by_int8(node):
                if t is not None and t.is_constant and t.dtype == "float32" and node.inputs.index(t) != 2)
 
 
+
+def _smallest_prefix(names, build, max_builds):
+    """(kept, model, comparison) for the smallest k whose first k `names` kept float meet the target:
+    k = 1, 2, 4, ... until one passes (or all of them are float), then bisection. If the build budget
+    runs out first, the best passing prefix found so far (else all of `names`)."""
+    results = {}
+
+    def passes(k):
+        if k not in results:
+            results[k] = build(names[:k], f"{k} most sensitive layers float")
+        return results[k][1].met
+
+    low, high = 0, 1  # passes(low) is False (plain int8)
+    while high < len(names) and not passes(high):
+        low, high = high, min(2 * high, len(names))
+    if not passes(high):
+        return list(names), *results[high]
+    while high - low > 1 and len(results) + 1 < max_builds:  # one build stays for pruning
+        middle = (low + high) // 2
+        low, high = (low, middle) if passes(middle) else (middle, high)
+    return list(names[:high]), *results[high]
+
+
+def _prune(kept, model, comparison, build, budget_left):
+    """Drop kept layers the others make unnecessary: chunks of half the kept list, then a quarter,
+    ... then single layers, least sensitive (end of the list) first; each drop that still meets the
+    target stays dropped. Stops when budget_left() is False."""
+    size = max(1, len(kept) // 2)
+    while True:
+        end = len(kept)
+        while end > 0 and budget_left():
+            chunk = kept[max(0, end - size):end]
+            trial = [n for n in kept if n not in chunk]
+            candidate, result = build(trial, f"{len(trial)} layers float (dropping {len(chunk)})")
+            if result.met:
+                kept, model, comparison = trial, candidate, result
+            end -= len(chunk)
+        if size == 1 or not budget_left():
+            return kept, model, comparison
+        size = max(1, size // 2)
+
+
+def _float_latency_costs(float_model, int8_model, feeds, runs=5):
+    """{node name: ms} what running each node in float costs over its int8 form, from one profile of
+    each model (the C core's per-op timer; noisy on a loaded machine)."""
+    from edgenet.interpreter import Interpreter
+
+    def times(model):
+        interpreter = Interpreter(model.to_bytes())
+        return {op.name: op.time_ms for op in interpreter.profile(_as_input_dtypes(interpreter, feeds), runs).ops}
+
+    float_ms, int8_ms = times(float_model), times(int8_model)
+    return {name: ms - int8_ms[name] for name, ms in float_ms.items() if name in int8_ms}
+
 def search(float_graph, stats, options, target, metadata, verbose=True):
-    """convert(..., accuracy=target): the int8 model with the fewest float layers meeting `target`."""
+    """convert(..., accuracy=target): the int8 model with the fewest float layers meeting `target`.
+
+    Builds (quantize + serialize + run the samples in the C core) are the cost, so their number is
+    bounded: plain int8 (1), the smallest prefix of the sensitivity ranking that meets the target
+    (doubling then bisection: about 2 log2(layers)), then pruning the prefix in halving chunks,
+    least sensitive first, until target.max_builds builds are spent. Each build is logged
+    ("edgenet.accuracy" logger, INFO) with the running count."""
     from .serialize import quantize_and_serialize, to_bytes
 
     for i, feeds in enumerate(target.samples):
@@ -346,16 +414,19 @@ def search(float_graph, stats, options, target, metadata, verbose=True):
     reference_outputs = [float_runner.run(feeds) for feeds in target.samples]
     evaluations = 0
     user_float = tuple(options["float_nodes"])
+    started = time.perf_counter()
 
-    def build(float_nodes):
+    def build(float_nodes, what):
         nonlocal evaluations
         evaluations += 1
         model = quantize_and_serialize(float_graph, stats, dict(options, float_nodes=user_float + tuple(float_nodes)),
                                        metadata)
-        return model, _evaluate(target, reference_outputs, model)
+        comparison = _evaluate(target, reference_outputs, model)
+        log.info("accuracy search: build %d (of at most %d, %.0f s): %s: %s", evaluations, target.max_builds,
+                 time.perf_counter() - started, what, comparison)
+        return model, comparison
 
-    base, before = build(())
-    log.info("accuracy: plain int8: %s", before)
+    base, before = build((), "plain int8")
     kept, model, after, sensitivity = [], base, before, []
     if not before.met:
         sensitivity = layer_sensitivity(float_graph, base.graph, target.samples[:SENSITIVITY_SAMPLES])
@@ -363,32 +434,11 @@ def search(float_graph, stats, options, target, metadata, verbose=True):
         # argmax over int8 probabilities can flip on a tie that costs almost no SQNR).
         at_outputs = {_computing_node(t).name for t in base.graph.outputs}
         names = sorted((name for name, _ in sensitivity if name not in user_float), key=lambda n: n not in at_outputs)
-        results = {}
-
-        def passes(k):
-            if k not in results:
-                results[k] = build(names[:k])
-                log.info("accuracy: %d most sensitive layers float: %s", k, results[k][1])
-            return results[k][1].met
-
-        low, high = 0, 1  # passes(low) is False
-        while high < len(names) and not passes(high):
-            low, high = high, min(2 * high, len(names))
-        if passes(high):
-            while high - low > 1:  # the smallest prefix that meets the target
-                middle = (low + high) // 2
-                low, high = (low, middle) if passes(middle) else (middle, high)
-            kept = names[:high]
-            model, after = results[high]
-            for name in list(reversed(kept)):  # drop layers the others make unnecessary
-                trial = [n for n in kept if n != name]
-                candidate, comparison = build(trial)
-                if comparison.met:
-                    kept, model, after = trial, candidate, comparison
+        kept, model, after = _smallest_prefix(names, build, target.max_builds)
+        if after.met:
+            kept, model, after = _prune(kept, model, after, build, lambda: evaluations < target.max_builds)
         else:
-            kept = names
-            model, after = results[high]
-            log.warning("accuracy target not met even with every int8 layer in float: %s", after)
+            log.warning("accuracy target not met (%d builds): %s", evaluations, after)
     first = target.samples[0]
     latency = {"float": median_latency_ms(float_model, first), "int8": median_latency_ms(base, first)}
     costs = []
@@ -396,11 +446,9 @@ def search(float_graph, stats, options, target, metadata, verbose=True):
         latency["mixed"] = median_latency_ms(model, first)
         own = dict(sensitivity)
         nodes = {n.name: n for n in float_graph.nodes}
-        for name in kept:
-            single, _ = build([name]) if len(kept) > 1 else (model, None)
-            costs.append(LayerCost(name, nodes[name].op, own.get(name, math.nan),
-                                   _float_bytes_saved_by_int8(nodes[name]),
-                                   median_latency_ms(single, first) - latency["int8"]))
+        extra_ms = _float_latency_costs(float_model, base, first)
+        costs = [LayerCost(name, nodes[name].op, own.get(name, math.nan), _float_bytes_saved_by_int8(nodes[name]),
+                           extra_ms.get(name, math.nan)) for name in kept]
     model.accuracy_report = AccuracyReport(target.describe(), before, after, costs, sensitivity, evaluations, latency)
     if verbose:
         log.info("%s", model.accuracy_report)
