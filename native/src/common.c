@@ -38,6 +38,26 @@ void enet_prefix_error(const char* fmt, ...) {
 
 const char* enet_last_error(void) { return g_error; }
 
+/* Set by an op's invoke when its run-time data is bad (e.g. a gather index out of
+ * range); the interpreter checks it after every op. Thread-local, like the message:
+ * invoke runs ops on the calling thread. */
+static ENET_THREAD_LOCAL enet_status g_invoke_failure;
+
+void enet_fail_invoke(enet_status status, const char* fmt, ...) {
+  if (g_invoke_failure != ENET_OK) return; /* keep the first failure's message */
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(g_error, sizeof g_error, fmt, args);
+  va_end(args);
+  g_invoke_failure = status;
+}
+
+enet_status enet_take_invoke_failure(void) {
+  enet_status status = g_invoke_failure;
+  g_invoke_failure = ENET_OK;
+  return status;
+}
+
 const char* enet_version(void) { return "0.1.0"; }
 
 const char* enet_status_name(enet_status status) {

@@ -35,6 +35,16 @@ void enet_prefix_error(const char* fmt, ...)
 #endif
     ;
 
+/* For an op's invoke (which returns void) to report bad run-time data, e.g. an
+ * index out of range: the interpreter stops after that op and returns `status`. */
+void enet_fail_invoke(enet_status status, const char* fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* The failure set since the last call (ENET_OK if none), and clears it. */
+enet_status enet_take_invoke_failure(void);
+
 const char* enet_opcode_name(int opcode);
 const char* enet_dtype_name(int dtype);
 

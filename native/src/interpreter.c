@@ -427,9 +427,21 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* An op that found bad run-time data (enet_fail_invoke) stops the run. */
+static enet_status op_failure(enet_interpreter* it, int o) {
+  enet_status s = enet_take_invoke_failure();
+  if (s != ENET_OK) {
+    const enet_op_def* op = it->ops[o].op;
+    enet_prefix_error("op %d '%s' (%s): ", o, op->name, enet_opcode_name(op->opcode));
+    it->invoked = 0;
+  }
+  return s;
+}
+
 enet_status enet_interpreter_invoke(enet_interpreter* it) {
   if (!it) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "interpreter is NULL");
   if (!it->prepared) return not_prepared(it);
+  enet_take_invoke_failure(); /* start clean */
   if (it->profiling) { /* a separate loop, so the normal path has no clock calls */
     uint64_t start = now_ns();
     for (int o = 0; o < it->graph->num_ops; o++) {
@@ -437,10 +449,16 @@ enet_status enet_interpreter_invoke(enet_interpreter* it) {
       uint64_t end = now_ns();
       it->op_ns[o] += end - start;
       start = end; /* the next op's clock starts where this one stopped: op times sum to the invoke */
+      enet_status s = op_failure(it, o);
+      if (s != ENET_OK) return s;
     }
     it->profiled_invokes++;
   } else {
-    for (int o = 0; o < it->graph->num_ops; o++) run_op(&it->ops[o]);
+    for (int o = 0; o < it->graph->num_ops; o++) {
+      run_op(&it->ops[o]);
+      enet_status s = op_failure(it, o);
+      if (s != ENET_OK) return s;
+    }
   }
   it->invoked = 1;
   return ENET_OK;

@@ -136,7 +136,7 @@ enet_status enet_gather_prepare(enet_op_context* ctx) {
   int ndim = x->ndim - 1 + indices->ndim;
   if (ndim > ENET_MAX_DIMS)
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "output rank %d exceeds %d", ndim, ENET_MAX_DIMS);
-  /* Constant indices are checked once here; run-time ones are checked (clamped) as they are read. */
+  /* Constant indices are checked once here; run-time ones at invoke (enet_fail_invoke). */
   if (indices->def->data) {
     int64_t n = enet_tensor_elements(indices), size = x->shape[axis];
     for (int64_t i = 0; i < n; i++) {
@@ -167,10 +167,13 @@ void enet_gather_invoke(const enet_op_context* ctx) {
   for (int d = axis + 1; d < x->ndim; d++) inner *= x->shape[d];
   int64_t* k = ctx->state;
   for (int64_t i = 0; i < n; i++) {
-    /* invoke cannot fail: an out-of-range run-time index reads the nearest valid row instead */
     int64_t v = index_at(indices, i);
-    v = v < 0 ? v + size : v;
-    k[i] = clamp64(v, 0, size - 1);
+    if (v < -size || v >= size) { /* run-time indices: checked here, before any read */
+      enet_fail_invoke(ENET_ERROR_INVALID_ARGUMENT, "index %lld at position %lld is out of range for dim %d of size %lld",
+                       (long long)v, (long long)i, axis, (long long)size);
+      return;
+    }
+    k[i] = v < 0 ? v + size : v;
   }
   enet_ref_gather(outer, size, inner, k, n, elem_size(x), x->data, ctx->outputs[0]->data);
 }

@@ -68,16 +68,8 @@ void enet_compare_invoke(const enet_op_context* ctx) {
 
 /* ---- unary ------------------------------------------------------------------ */
 
-enet_status enet_math_unary_prepare(enet_op_context* ctx) {
-  if (enet_is_int8_op(ctx)) return enet_lookup_s8_prepare(ctx); /* int8: a table lookup */
-  enet_status s = enet_check_float(ctx);
-  if (s != ENET_OK) return s;
-  if (ctx->num_inputs != 1)
-    return enet_set_error(ENET_ERROR_INVALID_MODEL, "float %s takes one input, got %d",
-                          enet_opcode_name(ctx->op->opcode), ctx->num_inputs);
-  enet_set_output_shape(ctx->outputs[0], ctx->inputs[0]->ndim, ctx->inputs[0]->shape);
-  return ENET_OK;
-}
+/* Same contract as RELU & co. (elementwise.c): int8 is a table lookup. */
+enet_status enet_math_unary_prepare(enet_op_context* ctx) { return enet_unary_prepare(ctx); }
 
 void enet_math_unary_invoke(const enet_op_context* ctx) {
   if (enet_is_int8_op(ctx)) {
