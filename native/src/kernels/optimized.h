@@ -262,12 +262,13 @@ typedef struct enet_qs8_conv_plan {
   const enet_qs8_kernels* k;
   enet_window g;
   size_t m, n, kdim, mc;
+  size_t a_stride;             /* bytes per GEMM row: kdim, or im2col rows padded to whole KR blocks */
   int direct;
   int32_t x_zp;
   enet_s8_output out;
   size_t panel_bytes;
   uint8_t* packed;
-  int8_t* scratch;             /* im2col: per thread mc * kdim bytes */
+  int8_t* scratch;             /* im2col: per thread mc * a_stride bytes */
   int num_threads;
 } enet_qs8_conv_plan;
 

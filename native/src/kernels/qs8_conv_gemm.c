@@ -30,7 +30,10 @@ static void plan_shape(const enet_qs8_kernels* k, const enet_window* g, enet_qs8
   p->kdim = (size_t)(g->k_h * g->k_w * g->in_c);
   p->direct = g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
               g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w;
-  size_t rows = SCRATCH_BYTES / (p->kdim ? p->kdim : 1);
+  /* im2col rows are padded to whole KR blocks (zeros, times zero weights), so the
+   * microkernels see no k tail; the input itself is read with its own row length. */
+  p->a_stride = p->direct ? p->kdim : div_up(p->kdim, k->kr) * k->kr;
+  size_t rows = SCRATCH_BYTES / (p->a_stride ? p->a_stride : 1);
   p->mc = rows / k->mr * k->mr;
   if (p->mc < k->mr) p->mc = k->mr;
   if (p->mc > 16 * k->mr) p->mc = 16 * k->mr;
@@ -41,7 +44,7 @@ size_t enet_qs8_conv_plan_size(const enet_qs8_kernels* k, const enet_window* g, 
   enet_qs8_conv_plan p;
   plan_shape(k, g, &p);
   size_t bytes = align64(sizeof p) + align64(div_up(p.n, k->nr) * p.panel_bytes);
-  if (!p.direct) bytes += align64((size_t)num_threads * p.mc * p.kdim);
+  if (!p.direct) bytes += align64((size_t)num_threads * p.mc * p.a_stride);
   return bytes;
 }
 
@@ -59,6 +62,7 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
   p->packed = at;
   at += align64(panels * p->panel_bytes);
   p->scratch = p->direct ? NULL : (int8_t*)at;
+  if (p->scratch) memset(p->scratch, 0, (size_t)num_threads * p->mc * p->a_stride); /* the row padding stays 0 */
   for (size_t pi = 0; pi < panels; pi++) {
     uint8_t* panel = p->packed + pi * p->panel_bytes;
     int32_t folded[64]; /* nr <= 64 */
@@ -97,7 +101,7 @@ static void im2col(const enet_qs8_conv_plan* p, const int8_t* x, size_t m0, size
     size_t m = m0 + r;
     int64_t ox = (int64_t)(m % (size_t)g->out_w), rest = (int64_t)(m / (size_t)g->out_w);
     int64_t oy = rest % g->out_h, n = rest / g->out_h;
-    int8_t* dst = a + r * p->kdim;
+    int8_t* dst = a + r * p->a_stride;
     for (int64_t ky = 0; ky < g->k_h; ky++) {
       int64_t iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
       for (int64_t kx = 0; kx < g->k_w; kx++, dst += ci) {
@@ -127,7 +131,7 @@ static void qs8_task(void* context, size_t begin, size_t end, int thread) {
   const qs8_job* job = context;
   const enet_qs8_conv_plan* p = job->p;
   size_t mr = p->k->mr, nr = p->k->nr, panels = div_up(p->n, nr);
-  int8_t* scratch = p->scratch ? p->scratch + (size_t)thread * p->mc * p->kdim : NULL;
+  int8_t* scratch = p->scratch ? p->scratch + (size_t)thread * p->mc * p->a_stride : NULL;
   size_t gathered = (size_t)-1;
   for (size_t u = begin; u < end; u++) {
     size_t tile = u / job->col_groups, group = u % job->col_groups;
@@ -144,7 +148,7 @@ static void qs8_task(void* context, size_t begin, size_t end, int thread) {
       size_t n0 = pi * nr, nc = p->n - n0 < nr ? p->n - n0 : nr;
       for (size_t i = 0; i < rows; i += mr) {
         size_t tile_rows = rows - i < mr ? rows - i : mr;
-        p->k->gemm(tile_rows, nc, p->kdim, a + i * p->kdim, p->kdim, p->packed + pi * p->panel_bytes,
+        p->k->gemm(tile_rows, nc, p->a_stride, a + i * p->a_stride, p->a_stride, p->packed + pi * p->panel_bytes,
                    job->y + (m0 + i) * p->n + n0, p->n, &p->out);
       }
     }
