@@ -296,3 +296,17 @@ def test_int8_average_pooling(kind, monkeypatch):
     calibrate_output(rng, y)
     g.output(y, "y")
     check_int8_families(g, {"x": feed}, monkeypatch)
+
+
+def test_transpose_every_permutation():
+    """The transpose kernel picks its innermost loop by the permutation (e.g. NCHW -> NHWC walks W):
+    every permutation of a few shapes, float32 and int8-sized elements, vs numpy."""
+    import itertools
+    rng = np.random.default_rng(5)
+    for shape in [(1, 3, 5, 7), (2, 3, 4), (4, 1, 6, 2, 3), (3,), (1, 3, 16, 16)]:
+        for perm in itertools.permutations(range(len(shape))):
+            g = edgenet.Graph("t")
+            g.output(g.transpose(g.input("x", shape), perm), "y")
+            a = rand(rng, *shape)
+            got = edgenet.Interpreter(edgenet.convert(g).to_bytes(), num_threads=1).run({"x": a})["y"]
+            np.testing.assert_array_equal(got, np.transpose(a, perm), err_msg=f"{shape} {perm}")

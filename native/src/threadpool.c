@@ -1,16 +1,30 @@
 /*
- * threadpool.c — see threadpool.h. Workers sleep on a condition variable
- * between jobs; each job is published under a mutex with a new generation
- * number, and the caller waits until every worker reports its chunk done.
+ * threadpool.c — see threadpool.h. Each job is published with a new
+ * generation number; the caller waits until every worker reports its chunk
+ * done. Between jobs a worker first spins briefly on the generation (a model
+ * runs one parallel op after another, microseconds apart, and waking a
+ * sleeping thread costs tens of microseconds), then sleeps on a condition
+ * variable. The caller likewise spins briefly before sleeping on `work_done`.
  */
 #include "threadpool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "cpu.h"
 
 #define ENET_MAX_THREADS 64
+/* Spin iterations (each a CPU pause hint, ~10-100 ns) before sleeping: tens of microseconds. */
+#define SPIN_ITERATIONS 4000
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  __asm__ __volatile__("yield");
+#endif
+}
 
 struct enet_threadpool {
   int num_threads; /* including the caller */
@@ -19,9 +33,10 @@ struct enet_threadpool {
   pthread_mutex_t lock;
   pthread_cond_t work_ready; /* a new generation was published, or shutdown */
   pthread_cond_t work_done;  /* `pending` reached 0 */
-  unsigned long generation;
-  int pending; /* workers still running the current job */
-  int shutdown;
+  /* Written under `lock` (so a sleeper never misses a change), read without it while spinning. */
+  atomic_ulong generation;
+  atomic_int shutdown;
+  atomic_int pending; /* workers still running the current job */
   int has_sync; /* lock and conditions initialized (pools of 2+ threads) */
   /* The current job. */
   enet_task_fn task;
@@ -59,17 +74,25 @@ static void* worker_main(void* p) {
   int thread = arg->thread;
   free(arg);
   unsigned long seen = 0;
-  pthread_mutex_lock(&pool->lock);
   for (;;) {
-    while (!pool->shutdown && pool->generation == seen) pthread_cond_wait(&pool->work_ready, &pool->lock);
-    if (pool->shutdown) break;
-    seen = pool->generation;
-    pthread_mutex_unlock(&pool->lock);
+    for (int spin = 0; spin < SPIN_ITERATIONS && atomic_load(&pool->generation) == seen && !atomic_load(&pool->shutdown);
+         spin++)
+      cpu_relax();
+    if (atomic_load(&pool->generation) == seen && !atomic_load(&pool->shutdown)) {
+      pthread_mutex_lock(&pool->lock);
+      while (!atomic_load(&pool->shutdown) && atomic_load(&pool->generation) == seen)
+        pthread_cond_wait(&pool->work_ready, &pool->lock);
+      pthread_mutex_unlock(&pool->lock);
+    }
+    if (atomic_load(&pool->shutdown)) break;
+    seen = atomic_load(&pool->generation); /* the job fields were written before it (seq_cst) */
     run_chunk(pool, thread);
-    pthread_mutex_lock(&pool->lock);
-    if (--pool->pending == 0) pthread_cond_signal(&pool->work_done);
+    if (atomic_fetch_sub(&pool->pending, 1) == 1) { /* the last one: wake the caller if it sleeps */
+      pthread_mutex_lock(&pool->lock);
+      pthread_cond_signal(&pool->work_done);
+      pthread_mutex_unlock(&pool->lock);
+    }
   }
-  pthread_mutex_unlock(&pool->lock);
   return NULL;
 }
 
@@ -105,7 +128,7 @@ void enet_threadpool_free(enet_threadpool* pool) {
   if (!pool) return;
   if (pool->has_sync) {
     pthread_mutex_lock(&pool->lock);
-    pool->shutdown = 1;
+    atomic_store(&pool->shutdown, 1);
     pthread_cond_broadcast(&pool->work_ready);
     pthread_mutex_unlock(&pool->lock);
     for (int t = 0; t < pool->num_workers; t++) pthread_join(pool->workers[t], NULL);
@@ -126,14 +149,18 @@ void enet_parallel_for(enet_threadpool* pool, enet_task_fn task, void* context, 
     task(context, 0, range, 0);
     return;
   }
-  pthread_mutex_lock(&pool->lock);
+  /* Every worker finished the previous job (pending 0), so none reads these now. */
   pool->task = task, pool->context = context, pool->range = range, pool->grain = grain;
-  pool->pending = pool->num_workers;
-  pool->generation++;
+  atomic_store(&pool->pending, pool->num_workers);
+  pthread_mutex_lock(&pool->lock);
+  atomic_fetch_add(&pool->generation, 1);
   pthread_cond_broadcast(&pool->work_ready);
   pthread_mutex_unlock(&pool->lock);
   run_chunk(pool, 0);
-  pthread_mutex_lock(&pool->lock);
-  while (pool->pending > 0) pthread_cond_wait(&pool->work_done, &pool->lock);
-  pthread_mutex_unlock(&pool->lock);
+  for (int spin = 0; spin < SPIN_ITERATIONS && atomic_load(&pool->pending) > 0; spin++) cpu_relax();
+  if (atomic_load(&pool->pending) > 0) {
+    pthread_mutex_lock(&pool->lock);
+    while (atomic_load(&pool->pending) > 0) pthread_cond_wait(&pool->work_done, &pool->lock);
+    pthread_mutex_unlock(&pool->lock);
+  }
 }

@@ -102,13 +102,20 @@ static void activation(int a, float* lo, float* hi) {
   *hi = activations_lo_hi[a][1] ? 6.0f : INFINITY;
 }
 
-static void test_conv(const enet_f32_kernels* k, enet_threadpool** pools, int depthwise, int fc) {
+/* deep: K above 8192, so the GEMM cuts K into blocks (fully connected: direct A; conv: im2col blocks). */
+static void test_conv(const enet_f32_kernels* k, enet_threadpool** pools, int depthwise, int fc, int deep) {
   enet_window g;
   if (fc) { /* fully connected = 1x1 conv over rows */
     memset(&g, 0, sizeof g);
     g.batch = irand(1, 9), g.in_h = g.in_w = g.out_h = g.out_w = 1, g.k_h = g.k_w = 1;
-    g.in_c = irand(1, 300), g.out_c = irand(1, 70);
+    g.in_c = deep ? irand(8193, 14000) : irand(1, 300), g.out_c = irand(1, deep ? 40 : 70);
     g.stride_h = g.stride_w = g.dilation_h = g.dilation_w = 1;
+  } else if (deep) {
+    memset(&g, 0, sizeof g);
+    g.batch = 1, g.in_h = irand(2, 6), g.in_w = irand(2, 6), g.in_c = irand(911, 1300), g.out_c = irand(1, 40);
+    g.k_h = g.k_w = 3, g.stride_h = g.stride_w = irand(1, 2), g.dilation_h = g.dilation_w = 1;
+    g.pad_top = g.pad_left = 1;
+    finish_window(&g, 1, 1);
   } else {
     random_window(&g, depthwise);
   }
@@ -152,6 +159,65 @@ static void test_conv(const enet_f32_kernels* k, enet_threadpool** pools, int de
       same_bits(what, isa, threads, got1, got, ny);
   }
   free(x), free(w), free(b), free(ax), free(aw), free(ab), free(want), free(mag), free(got1), free(got);
+}
+
+/* Float ADD / SUB / MUL through the vector kernels vs scalar arithmetic and the reference's
+ * activation clamp, bit for bit (one rounding per element), NaN and infinities included. */
+static void test_f32_binary(const enet_f32_kernels* k, enet_threadpool** pools, enet_binary_op op) {
+  size_t n = irand(0, 3) ? (size_t)irand(1, 300) : (size_t)irand(9000, 40000); /* tails; several pool chunks */
+  float *a = random_floats(n), *b = random_floats(n), *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
+  a[0] = NAN, b[n / 2] = INFINITY, a[n - 1] = -INFINITY;
+  int act = irand(0, 2);
+  float lo, hi;
+  activation(act, &lo, &hi);
+  for (size_t i = 0; i < n; i++) {
+    float v = op == ENET_BINARY_ADD ? a[i] + b[i] : op == ENET_BINARY_SUB ? a[i] - b[i] : a[i] * b[i];
+    want[i] = v < lo ? lo : v > hi ? hi : v; /* like the reference relu / relu6: NaN passes */
+  }
+  const char* what = op == ENET_BINARY_ADD ? "f32 add" : op == ENET_BINARY_SUB ? "f32 sub" : "f32 mul";
+  for (int t = 0; t < 3; t++) {
+    memset(got, 0, n * sizeof *got);
+    if (!enet_f32_vbinary_run(k, op, pools[t], n, a, b, got, lo, hi)) break; /* no kernel in this family */
+    checks++;
+    for (size_t i = 0; i < n; i++)
+      if (memcmp(&got[i], &want[i], sizeof(float)) != 0 && !(isnan(got[i]) && isnan(want[i]))) {
+        fprintf(stderr, "FAIL %s [%s] n %zu, %d threads: y[%zu] = %.9g, expected %.9g\n", what,
+                enet_isa_name(k->isa), n, enet_threadpool_size(pools[t]), i, got[i], want[i]);
+        failures++;
+        break;
+      }
+  }
+  free(a), free(b), free(want), free(got);
+}
+
+/* Float max pool vs the reference kernel, bit for bit (NaNs at random places: kept or skipped alike). */
+static void test_f32_maxpool(enet_threadpool** pools) {
+  enet_window g;
+  do {
+    memset(&g, 0, sizeof g);
+    g.batch = irand(1, 2), g.in_h = irand(1, 13), g.in_w = irand(1, 13), g.in_c = g.out_c = irand(1, 70);
+    g.k_h = irand(1, 4), g.k_w = irand(1, 4), g.stride_h = irand(1, 3), g.stride_w = irand(1, 3);
+    g.dilation_h = g.dilation_w = 1;
+    g.pad_top = irand(0, (int)g.k_h - 1), g.pad_left = irand(0, (int)g.k_w - 1);
+  } while (!finish_window(&g, irand(0, (int)g.k_h - 1), irand(0, (int)g.k_w - 1)));
+  size_t nx = (size_t)(g.batch * g.in_h * g.in_w * g.in_c), ny = (size_t)(g.batch * g.out_h * g.out_w * g.out_c);
+  float *x = random_floats(nx), *want = malloc(ny * sizeof *want), *got = malloc(ny * sizeof *got);
+  for (int i = 0; i < 3; i++) x[irand(0, (int)nx - 1)] = NAN;
+  enet_ref_max_pool2d_f32(&g, x, want);
+  for (int t = 0; t < 3; t++) {
+    enet_f32_maxpool_run(&g, pools[t], x, got);
+    checks++;
+    for (size_t i = 0; i < ny; i++)
+      if (memcmp(&got[i], &want[i], sizeof(float)) != 0 && !(isnan(got[i]) && isnan(want[i]))) {
+        fprintf(stderr, "FAIL f32 max pool in (%lld,%lld,%lld,%lld) k %lldx%lld s %d,%d pad %d,%d, %d threads: "
+                "y[%zu] = %.9g, reference %.9g\n", (long long)g.batch, (long long)g.in_h, (long long)g.in_w,
+                (long long)g.in_c, (long long)g.k_h, (long long)g.k_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left,
+                enet_threadpool_size(pools[t]), i, got[i], want[i]);
+        failures++;
+        break;
+      }
+  }
+  free(x), free(want), free(got);
 }
 
 static int8_t* random_s8(size_t n, int lo, int hi) {
@@ -357,11 +423,19 @@ int main(void) {
     if (!k) continue;
     tested++;
     int before = failures;
-    for (int i = 0; i < 60; i++) test_conv(k, pools, 0, 0);
-    for (int i = 0; i < 60; i++) test_conv(k, pools, 1, 0);
-    for (int i = 0; i < 30; i++) test_conv(k, pools, 0, 1);
+    for (int i = 0; i < 60; i++) test_conv(k, pools, 0, 0, 0);
+    for (int i = 0; i < 60; i++) test_conv(k, pools, 1, 0, 0);
+    for (int i = 0; i < 30; i++) test_conv(k, pools, 0, 1, 0);
+    for (int i = 0; i < 4; i++) test_conv(k, pools, 0, 1, 1);
+    for (int i = 0; i < 4; i++) test_conv(k, pools, 0, 0, 1);
+    for (int i = 0; i < 10; i++) test_f32_binary(k, pools, ENET_BINARY_ADD);
+    for (int i = 0; i < 10; i++) test_f32_binary(k, pools, ENET_BINARY_SUB);
+    for (int i = 0; i < 10; i++) test_f32_binary(k, pools, ENET_BINARY_MUL);
     printf("%s: %s\n", enet_isa_name(k->isa), failures == before ? "float kernels match the reference" : "FAILED");
   }
+  int before_pool = failures;
+  for (int i = 0; i < 60; i++) test_f32_maxpool(pools);
+  printf("f32 max pool: %s\n", failures == before_pool ? "equal to the reference" : "FAILED");
   static const enet_isa qs8_families[] = {ENET_ISA_SSE41, ENET_ISA_AVX2, ENET_ISA_NEON, ENET_ISA_NEONDOT,
                                           ENET_ISA_I8MM};
   for (size_t f = 0; f < sizeof qs8_families / sizeof qs8_families[0]; f++) {

@@ -57,24 +57,32 @@ typedef struct dw_job {
   float* y;
 } dw_job;
 
-/* Units are output rows (n, oy). */
+/* Units are output rows (n, oy). The row's indirection buffer is rebuilt per
+ * row: the input rows of the KH taps are found once, and a pixel whose taps
+ * are all inside the image (most of them) needs only additions. */
 static void dw_task(void* context, size_t begin, size_t end, int thread) {
   const dw_job* job = context;
   const enet_f32_dwconv_plan* p = job->p;
   const enet_window* g = &p->g;
   const float** ind = p->indirection + (size_t)thread * (size_t)g->out_w * p->taps;
+  const float* rows[64]; /* input row of each ky, NULL outside the image; k_h <= 64 (else the reference runs) */
+  int64_t span_w = (g->k_w - 1) * g->dilation_w, c = g->in_c;
   for (size_t u = begin; u < end; u++) {
     int64_t n = (int64_t)u / g->out_h, oy = (int64_t)u % g->out_h;
+    for (int64_t ky = 0; ky < g->k_h; ky++) {
+      int64_t iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
+      rows[ky] = iy >= 0 && iy < g->in_h ? job->x + (n * g->in_h + iy) * g->in_w * c : NULL;
+    }
     const float** slot = ind;
-    for (int64_t ox = 0; ox < g->out_w; ox++)
+    for (int64_t ox = 0; ox < g->out_w; ox++) {
+      int64_t ix0 = ox * g->stride_w - g->pad_left;
+      int interior = ix0 >= 0 && ix0 + span_w < g->in_w;
       for (int64_t ky = 0; ky < g->k_h; ky++) {
-        int64_t iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
-        for (int64_t kx = 0; kx < g->k_w; kx++) {
-          int64_t ix = ox * g->stride_w - g->pad_left + kx * g->dilation_w;
-          int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
-          *slot++ = inside ? job->x + ((n * g->in_h + iy) * g->in_w + ix) * g->in_c : p->zero;
-        }
+        const float* row = rows[ky];
+        for (int64_t kx = 0, ix = ix0; kx < g->k_w; kx++, ix += g->dilation_w)
+          *slot++ = row && (interior || (ix >= 0 && ix < g->in_w)) ? row + ix * c : p->zero;
       }
+    }
     p->k->dwconv((size_t)g->out_c, (size_t)g->out_w, p->taps, ind, p->packed,
                  job->y + (size_t)u * (size_t)g->out_w * (size_t)g->out_c, p->min, p->max);
   }

@@ -127,6 +127,10 @@ void enet_f32_conv_run(const enet_f32_conv_plan* plan, enet_threadpool* pool, co
 int enet_f32_vbinary_run(const enet_f32_kernels* k, enet_binary_op op, enet_threadpool* pool, size_t n,
                          const float* a, const float* b, float* y, float min, float max);
 
+/* Float MAX_POOL_2D (NHWC, dilation 1), equal to enet_ref_max_pool2d_f32, split
+ * over the thread pool by output rows (f32_maxpool.c). */
+void enet_f32_maxpool_run(const enet_window* g, enet_threadpool* pool, const float* x, float* y);
+
 /* Depthwise convolution with depth_multiplier 1; weights (1, KH, KW, C). */
 typedef struct enet_f32_dwconv_plan {
   const enet_f32_kernels* k;

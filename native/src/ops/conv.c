@@ -58,6 +58,7 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, const enet_window* g
   const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
   if (!k || !ctx->inputs[1]->def->data || (bias && !bias->def->data)) return ENET_OK;
   if (depthwise && ctx->op->options.conv.depth_multiplier != 1) return ENET_OK; /* rare: reference */
+  if (depthwise && g->k_h > 64) return ENET_OK; /* f32_dwconv.c keeps one row pointer per kernel row */
   int threads = enet_threadpool_size(ctx->threadpool);
   float lo, hi;
   enet_activation_range(ctx->op->activation, &lo, &hi);

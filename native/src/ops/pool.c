@@ -1,4 +1,7 @@
 /* MAX_POOL_2D and AVG_POOL_2D on NHWC input, Pool2DOptions. */
+#include <stdio.h>
+
+#include "../kernels/optimized.h"
 #include "../kernels/reference/reference.h"
 #include "ops.h"
 #include "ops_s8.h"
@@ -33,7 +36,14 @@ enet_status enet_pool2d_prepare(enet_op_context* ctx) {
   if (s != ENET_OK) return s;
   int64_t shape[4] = {g.batch, g.out_h, g.out_w, g.out_c};
   enet_set_output_shape(ctx->outputs[0], 4, shape);
-  return int8 ? enet_pool2d_s8_prepare(ctx, &g) : ENET_OK;
+  if (int8) return enet_pool2d_s8_prepare(ctx, &g);
+  /* Float max pool: the threaded, vectorized kernel when the CPU has a kernel family. */
+  const enet_f32_kernels* k = enet_f32_kernels_for(enet_isa_selected());
+  if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D && k) {
+    ctx->optimized = 1;
+    snprintf(ctx->kernel, sizeof ctx->kernel, "f32-maxpool-%s", enet_isa_name(k->isa));
+  }
+  return ENET_OK;
 }
 
 void enet_pool2d_invoke(const enet_op_context* ctx) {
@@ -43,7 +53,9 @@ void enet_pool2d_invoke(const enet_op_context* ctx) {
   }
   enet_window g;
   pool_geometry(ctx, &g);
-  if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D)
+  if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D && ctx->optimized)
+    enet_f32_maxpool_run(&g, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
+  else if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D)
     enet_ref_max_pool2d_f32(&g, ctx->inputs[0]->data, ctx->outputs[0]->data);
   else
     enet_ref_avg_pool2d_f32(&g, ctx->op->options.pool.count_include_pad, ctx->inputs[0]->data, ctx->outputs[0]->data);

@@ -4,9 +4,26 @@
 #include "edgenet.h" /* ENET_MAX_DIMS */
 #include "reference.h"
 
+/* Copies n elements of `size` bytes from src (stride src_step elements) to dst (stride dst_step). */
+static void strided_copy(size_t size, int64_t n, const char* src, int64_t src_step, char* dst, int64_t dst_step) {
+  switch (size) { /* typed loops for the common sizes: a memcpy call per element is slow */
+#define COPY(T)                                                                                          \
+  for (int64_t j = 0; j < n; j++) ((T*)(void*)dst)[j * dst_step] = ((const T*)(const void*)src)[j * src_step]; \
+  break;
+    case 1: COPY(uint8_t)
+    case 2: COPY(uint16_t)
+    case 4: COPY(uint32_t)
+    case 8: COPY(uint64_t)
+#undef COPY
+    default:
+      for (int64_t j = 0; j < n; j++) memcpy(dst + (size_t)(j * dst_step) * size, src + (size_t)(j * src_step) * size, size);
+  }
+}
+
 void enet_ref_transpose(int ndim, const int64_t* in_shape, const int* perm, size_t elem_size, const void* x,
                         void* y) {
-  int64_t in_stride[ENET_MAX_DIMS], out_shape[ENET_MAX_DIMS], step[ENET_MAX_DIMS], index[ENET_MAX_DIMS] = {0};
+  int64_t in_stride[ENET_MAX_DIMS], out_shape[ENET_MAX_DIMS], out_stride[ENET_MAX_DIMS], step[ENET_MAX_DIMS],
+      index[ENET_MAX_DIMS] = {0};
   int64_t total = 1, s = 1;
   for (int d = ndim - 1; d >= 0; d--) {
     in_stride[d] = s;
@@ -18,15 +35,30 @@ void enet_ref_transpose(int ndim, const int64_t* in_shape, const int* perm, size
     step[d] = in_stride[perm[d]];
     total *= out_shape[d];
   }
+  if (total == 0) return;
+  s = 1;
+  for (int d = ndim - 1; d >= 0; d--) out_stride[d] = s, s *= out_shape[d];
+  if (ndim == 0) {
+    memcpy(y, x, elem_size);
+    return;
+  }
+  /* The innermost loop runs along one output dim: the last one, or the one that
+   * reads the input's last (contiguous) dim when that is longer (NCHW -> NHWC with
+   * 3 channels: along W, not C). The other dims advance as an odometer. */
+  int inner = ndim - 1;
+  for (int d = 0; d < ndim; d++)
+    if (perm[d] == ndim - 1 && out_shape[d] > out_shape[inner]) inner = d;
   const char* src = x;
   char* dst = y;
-  int64_t ii = 0;
-  for (int64_t i = 0; i < total; i++) {
-    memcpy(dst + (size_t)i * elem_size, src + (size_t)ii * elem_size, elem_size);
+  int64_t ii = 0, oi = 0;
+  for (int64_t done = 0; done < total; done += out_shape[inner]) {
+    strided_copy(elem_size, out_shape[inner], src + (size_t)ii * elem_size, step[inner], dst + (size_t)oi * elem_size,
+                 out_stride[inner]);
     for (int d = ndim - 1; d >= 0; d--) {
-      ii += step[d];
+      if (d == inner) continue;
+      ii += step[d], oi += out_stride[d];
       if (++index[d] < out_shape[d]) break;
-      ii -= step[d] * out_shape[d];
+      ii -= step[d] * out_shape[d], oi -= out_stride[d] * out_shape[d];
       index[d] = 0;
     }
   }
