@@ -14,8 +14,11 @@
 /* Select rather than vmax/vmin, so a NaN passes through like in the reference. */
 #define CLAMP(x, lo, hi) vbslq_f32(vcltq_f32(x, lo), lo, vbslq_f32(vcgtq_f32(x, hi), hi, x))
 
-void enet_f32_dwconv_c4_neon(size_t channels, size_t out_w, size_t taps, const float** input, const float* w,
-                             float* y, float min, float max) {
+/* The row loop, inlined twice: with taps = 9 (3x3) as a constant so the tap
+ * loop unrolls, and once for any taps. */
+__attribute__((always_inline)) static inline void dwconv_rows(size_t channels, size_t out_w, size_t taps,
+                                                              const float** input, const float* w, float* y,
+                                                              float min, float max) {
   const float32x4_t lo = vdupq_n_f32(min), hi = vdupq_n_f32(max);
   const size_t block = 4 + taps * 4;
   for (size_t p = 0; p < out_w; p++, input += taps, y += channels) {
@@ -44,5 +47,13 @@ void enet_f32_dwconv_c4_neon(size_t channels, size_t out_w, size_t taps, const f
       memcpy(y + c, out, n * sizeof(float));
     }
   }
+}
+
+void enet_f32_dwconv_c4_neon(size_t channels, size_t out_w, size_t taps, const float** input, const float* w,
+                             float* y, float min, float max) {
+  if (taps == 9)
+    dwconv_rows(channels, out_w, 9, input, w, y, min, max);
+  else
+    dwconv_rows(channels, out_w, taps, input, w, y, min, max);
 }
 #endif

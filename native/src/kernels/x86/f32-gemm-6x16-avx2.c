@@ -58,6 +58,18 @@ __attribute__((target("avx2,fma"))) void enet_f32_gemm_6x16_avx2(size_t mr, size
     load_row(c0, nc, &c0l, &c0h), load_row(c1, nc, &c1l, &c1h), load_row(c2, nc, &c2l, &c2h);
     load_row(c3, nc, &c3l, &c3h), load_row(c4, nc, &c4l, &c4h), load_row(c5, nc, &c5l, &c5h);
   }
+  if (nc <= 8) { /* the last panel of e.g. 24 channels: half the multiply-adds */
+    for (size_t k = 0; k < kc; k++, w += 16) {
+      const __m256 wl = _mm256_loadu_ps(w);
+      c0l = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + k), wl, c0l);
+      c1l = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + k), wl, c1l);
+      c2l = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + k), wl, c2l);
+      c3l = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + k), wl, c3l);
+      c4l = _mm256_fmadd_ps(_mm256_broadcast_ss(a4 + k), wl, c4l);
+      c5l = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + k), wl, c5l);
+    }
+    kc = 0; /* the full loop below has nothing left to do */
+  }
   for (size_t k = 0; k < kc; k++, w += 16) {
     const __m256 wl = _mm256_loadu_ps(w), wh = _mm256_loadu_ps(w + 8);
     __m256 v = _mm256_broadcast_ss(a0 + k);
