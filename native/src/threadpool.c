@@ -9,21 +9,31 @@
 #include "threadpool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
 #include "cpu.h"
 
 #define ENET_MAX_THREADS 64
-/* Spin iterations (each a CPU pause hint, ~10-100 ns) before sleeping: tens of microseconds. */
-#define SPIN_ITERATIONS 4000
+/* Spin iterations before sleeping: tens of microseconds on an idle core. Each
+ * iteration is a few CPU pause hints, and every 8th a sched_yield, so a spinner
+ * on a busy machine hands its core to runnable threads (maybe the very worker
+ * it waits for) instead of burning its time slice. */
+#define SPIN_ITERATIONS 1000
 
-static inline void cpu_relax(void) {
+static inline void cpu_relax(int spin) {
+  if ((spin & 7) == 7) {
+    sched_yield();
+    return;
+  }
+  for (int i = 0; i < 4; i++) {
 #if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
+    __builtin_ia32_pause();
 #elif defined(__aarch64__) || defined(__arm__)
-  __asm__ __volatile__("yield");
+    __asm__ __volatile__("yield");
 #endif
+  }
 }
 
 struct enet_threadpool {
@@ -77,7 +87,7 @@ static void* worker_main(void* p) {
   for (;;) {
     for (int spin = 0; spin < SPIN_ITERATIONS && atomic_load(&pool->generation) == seen && !atomic_load(&pool->shutdown);
          spin++)
-      cpu_relax();
+      cpu_relax(spin);
     if (atomic_load(&pool->generation) == seen && !atomic_load(&pool->shutdown)) {
       pthread_mutex_lock(&pool->lock);
       while (!atomic_load(&pool->shutdown) && atomic_load(&pool->generation) == seen)
@@ -157,7 +167,7 @@ void enet_parallel_for(enet_threadpool* pool, enet_task_fn task, void* context, 
   pthread_cond_broadcast(&pool->work_ready);
   pthread_mutex_unlock(&pool->lock);
   run_chunk(pool, 0);
-  for (int spin = 0; spin < SPIN_ITERATIONS && atomic_load(&pool->pending) > 0; spin++) cpu_relax();
+  for (int spin = 0; spin < SPIN_ITERATIONS && atomic_load(&pool->pending) > 0; spin++) cpu_relax(spin);
   if (atomic_load(&pool->pending) > 0) {
     pthread_mutex_lock(&pool->lock);
     while (atomic_load(&pool->pending) > 0) pthread_cond_wait(&pool->work_done, &pool->lock);
