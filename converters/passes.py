@@ -324,7 +324,7 @@ def _gate_kind(gate):
 
 def fuse_gated_activations(graph):
     """mul(x, sigmoid(x)) -> silu(x); mul(x, hard_sigmoid(x, 1/6, 0.5)) -> hard_swish(x) (either operand
-    order). One op instead of two means one rounding instead of two in int8 (a lookup table), and one
+    order); x * relu6(x + 3) * (1/6) -> hard_swish(x). One op instead of two means one rounding instead of two in int8 (a lookup table), and one
     pass over memory in float. The gate must have the mul as its only reader."""
     changed = False
     for node in list(graph.nodes):
@@ -342,7 +342,66 @@ def fuse_gated_activations(graph):
             graph.nodes.remove(gate)
             changed = True
             break
+        else:
+            changed |= _fuse_spelled_out_hard_swish(graph, node)
     return changed
+
+
+def _scalar(tensor):
+    """A constant holding one value (any shape of size 1) as a float, else None."""
+    return float(tensor.data.reshape(-1)[0]) if tensor is not None and tensor.is_constant and tensor.data.size == 1 \
+        else None
+
+
+def _fuse_spelled_out_hard_swish(graph, node):
+    """x * relu6(x + 3) * (1/6) -> hard_swish(x), as exporters write it: add(x, 3) with a fused relu6
+    (after fuse_activations), mul by x, then mul by 1/6 (div by 6 is turned into that by
+    divisions_by_constants). `node` is the last mul; every intermediate must have one reader."""
+    product, sixth = node.inputs if _scalar(node.inputs[1]) is not None else node.inputs[::-1]
+    if not np.isclose(_scalar(sixth) or 0.0, 1.0 / 6.0, rtol=1e-6, atol=0) or product.producer is None:
+        return False
+    inner = product.producer
+    if inner.op != "mul" or inner.attrs.get("activation") is not None or _sole_reader(graph, product) is not node:
+        return False
+    for x, shifted in (inner.inputs, inner.inputs[::-1]):
+        add = shifted.producer
+        if add is None or add.op != "add" or add.attrs.get("activation") != "relu6":
+            continue
+        if _sole_reader(graph, shifted) is not inner or add.inputs[0] is not x or _scalar(add.inputs[1]) != 3.0:
+            continue
+        if node.outputs[0].shape != x.shape:
+            return False
+        node.op, node.inputs, node.attrs = "hard_swish", [x], {}
+        graph.nodes.remove(inner)
+        graph.nodes.remove(add)
+        return True
+    return False
+
+
+def divisions_by_constants(graph):
+    """div(x, c) with a constant c without zeros -> mul(x, 1 / c): mul has an int8 kernel, div does not
+    (the result may differ from the division in the last bit)."""
+    changed = False
+    for node in graph.nodes:
+        divisor = node.inputs[1] if node.op == "div" else None
+        if divisor is None or not divisor.is_constant or not np.all(np.isfinite(divisor.data)) or \
+                np.any(divisor.data == 0):
+            continue
+        reciprocal = graph.constant((1.0 / divisor.data.astype(np.float64)).astype(np.float32),
+                                    name=f"{node.name}/reciprocal")
+        if _rewire_as(node, "mul", [node.inputs[0], reciprocal], {"activation": None}):
+            changed = True
+    return changed
+
+
+def _rewire_as(node, op, inputs, attrs):
+    """Turn `node` into `op` with these inputs and attrs if that op yields exactly its current outputs."""
+    old = node.op, node.inputs, node.attrs
+    node.op = op
+    if _rewire(node, inputs, attrs):
+        return True
+    node.op, node.inputs, node.attrs = old
+    return False
 
 
 # ---- dead code ----------------------------------------------------------------------------------
@@ -364,7 +423,7 @@ def eliminate_dead_nodes(graph):
 # ---- pipelines ----------------------------------------------------------------------------------
 
 OPTIMIZATION_PASSES = (fold_constants, remove_identity_ops, fold_padding, fold_batch_norm, fuse_activations,
-                       fuse_gated_activations, eliminate_dead_nodes)
+                       divisions_by_constants, fuse_gated_activations, eliminate_dead_nodes)
 MAX_ROUNDS = 20  # each round shrinks the graph or rewires it towards fewer ops; real graphs settle in 2-3
 
 

@@ -56,6 +56,13 @@ MIXED_RANGE_RATIO = 16.0
 TAIL_STOP_OPS = ("softmax", "sigmoid", "tanh")
 # Fixed output quantization (scale, zero point) of ops whose output range is known.
 SOFTMAX_OUTPUT_QUANT = (1.0 / 256, -128)
+# Input ranges outside which a unary op's output no longer changes (or changes by less than its int8
+# output can show): a tensor read only by such ops needs its int8 grid only inside, so a conv output in
+# [-100, 100] feeding hard_swish gets a grid on [-3, 100]. Exact for hard_swish, relu, relu6, clip,
+# hard_sigmoid; sigmoid (output step 1/256) and tanh (1/128) reach their int8 end levels inside these
+# bounds; silu(x) for x < -8 is within 0.003 of 0.
+SATURATING_INPUT_RANGE = {"hard_swish": (-3.0, np.inf), "relu": (0.0, np.inf), "relu6": (0.0, 6.0),
+                          "sigmoid": (-6.5, 6.5), "tanh": (-3.5, 3.5), "silu": (-8.0, np.inf)}
 
 
 @dataclasses.dataclass
@@ -199,6 +206,33 @@ def float_decisions(graph, ranges, io_dtype="float32", int8_outputs=False, float
             if node.op == "concat":  # data movement after it would need one int8 scale again: float too
                 _float_movers_after(graph, node.outputs[0], reasons, f"moves the output of {node.name} (mixed ranges)")
     return reasons
+
+
+def _saturating_input_range(node):
+    """(lo, hi) outside which `node`'s output saturates (see SATURATING_INPUT_RANGE), or None."""
+    if node.op == "clip":
+        return node.attrs["min"], node.attrs["max"]
+    if node.op == "hard_sigmoid" and node.attrs["alpha"] > 0:
+        alpha, beta = node.attrs["alpha"], node.attrs["beta"]
+        return -beta / alpha, (1.0 - beta) / alpha
+    return SATURATING_INPUT_RANGE.get(node.op)
+
+
+def clip_to_consumers(graph, ranges):
+    """`ranges` with each tensor's range narrowed to where its readers' outputs still change, for
+    tensors read only by saturating unary ops (SATURATING_INPUT_RANGE); values beyond saturate in
+    int8 and the readers' outputs stay the same. Graph outputs keep their full range."""
+    clipped = dict(ranges)
+    outputs = {id(t) for t in graph.outputs}
+    for node in graph.nodes:
+        for t in node.outputs:
+            readers = graph.consumers(t)
+            bounds = [_saturating_input_range(r) for r in readers]
+            if t.name not in ranges or id(t) in outputs or not readers or None in bounds:
+                continue
+            lo, hi = ranges[t.name]
+            clipped[t.name] = (max(lo, min(b[0] for b in bounds)), min(hi, max(b[1] for b in bounds)))
+    return clipped
 
 
 def _float_movers_after(graph, tensor, reasons, reason):
@@ -501,6 +535,6 @@ def quantize_graph(graph, ranges, io_dtype="float32", calibration_method="minmax
                          f"{not_float[0].dtype}; quantize a float32 graph")
     summary = QuantizationSummary(calibration_method, calibration_samples, io_dtype)
     stay_float = float_decisions(graph, ranges, io_dtype, int8_outputs, float_nodes)
-    Quantizer(graph, ranges, io_dtype, stay_float, channel_means).run(summary)
+    Quantizer(graph, clip_to_consumers(graph, ranges), io_dtype, stay_float, channel_means).run(summary)
     log.info("%s", summary)
     return summary

@@ -349,3 +349,47 @@ def test_report_svg_has_one_bar_per_layer_scaled_by_sqnr(boxes_case):
     np.testing.assert_allclose(np.array(widths) / max(widths), expected, atol=0.01)
     for row in report.rows:
         assert row.tensor.replace("&", "&amp;").replace("<", "&lt;") in svg
+
+
+# ---- ranges clipped where the reader saturates ---------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["hard_swish", "silu", "sigmoid"])
+def test_range_of_a_tensor_read_by_a_saturating_op_is_clipped(activation):
+    """A fully connected output in about [-40, 10] read only by hard_swish / silu / sigmoid: the int8 grid
+    only needs the part where the activation still changes, so it gets finer and the model's error drops."""
+    rng = np.random.default_rng(21)
+    g = edgenet.Graph("saturating")
+    x = g.input("x", shape=(4, 16))
+    w = rand(rng, 32, 16, scale=0.4)
+    y = g.fully_connected(x, w, np.full(32, -15.0, np.float32) + rand(rng, 32, scale=5.0))
+    g.output(g.fully_connected(getattr(g, activation)(y), rand(rng, 8, 32, scale=0.3), None), "z")
+    calib = feeds(rng, 32, (4, 16), scale=2.0)
+    stats = calibration.calibrate(g, calib)
+    lo, hi = stats.ranges[g.nodes[0].outputs[0].name]
+    bound_lo, bound_hi = quantize.SATURATING_INPUT_RANGE[activation]
+    assert lo < bound_lo  # the calibrated range reaches into the flat part
+
+    def error(ranges):
+        """(the FC output's int8 parameters, squared error of the activation's int8 output vs float)."""
+        qg = g.copy()
+        quantize.Quantizer(qg, ranges, "float32").run(quantize.QuantizationSummary("minmax", len(calib), "float32"))
+        fc_out, act_out = (qg.nodes[[n.name for n in qg.nodes].index(g.nodes[i].name)].outputs[0] for i in (0, 1))
+        float_probe = g.copy()
+        float_probe.outputs, qg.outputs = [float_probe.nodes[1].outputs[0]], [act_out]
+        total = 0.0
+        for s in calib:  # inside the calibrated ranges: only the grids differ, no clipping at the top
+            q = edgenet.reference.run(qg, s)[act_out.name]
+            real = (q.astype(np.float64) - act_out.quant.zero_point[0]) * act_out.quant.scale[0]
+            total += float(np.sum((real - edgenet.reference.run(float_probe, s)[g.nodes[1].outputs[0].name]) ** 2))
+        return fc_out.quant, total
+
+    clipped_quant, clipped_error = error(quantize.clip_to_consumers(g, stats.ranges))
+    full_quant, full_error = error(stats.ranges)
+    expected = quantize.activation_quant(max(lo, bound_lo), min(hi, bound_hi))
+    assert clipped_quant.scale[0] == expected.scale[0] < full_quant.scale[0]
+    assert clipped_error < full_error
+    # convert() applies it: the file's tensor has the clipped parameters
+    model = edgenet.convert(g, quantize="int8", calibration=calib, verbose=False)
+    assert model.graph.nodes[[n.name for n in model.graph.nodes].index(g.nodes[0].name)].outputs[0].quant.scale[0] \
+        == expected.scale[0]

@@ -92,3 +92,30 @@ def test_gate_near_misses_stay():
     h = rewritten(g, passes.fuse_gated_activations)
     assert ops(h) == ["sigmoid", "mul"]
     check_same_function(g, h)
+
+
+@pytest.mark.parametrize("spelling", ["div", "mul"])
+def test_spelled_out_hard_swish_becomes_one_op(spelling):
+    """x * relu6(x + 3) / 6, as paddle2onnx writes HardSwish (the relu6 is a clip fused into the add)."""
+    g = edgenet.Graph("hs")
+    x = g.input("x", (1, 4, 4, 5))
+    y = g.conv2d(x, np.random.default_rng(1).standard_normal((5, 1, 1, 5)).astype(np.float32), padding="same")
+    product = g.mul(y, g.clip(g.add(y, 3.0), 0.0, 6.0))
+    g.output(g.div(product, 6.0) if spelling == "div" else g.mul(product, 1.0 / 6.0), "z")
+    h = rewritten(g)
+    assert ops(h) == ["conv2d", "hard_swish"]
+    check_same_function(g, h)
+
+
+def test_division_by_a_constant_becomes_a_multiplication():
+    g = edgenet.Graph("div")
+    x = g.input("x", (3, 4))
+    g.output(g.div(x, np.array([2.0, 4.0, 0.5, 8.0], np.float32)), "z")
+    h = rewritten(g, passes.divisions_by_constants)
+    assert ops(h) == ["mul"]
+    check_same_function(g, h)
+    # a divisor with a zero (x / 0 = inf) or one that is not constant stays a division
+    g = edgenet.Graph("div0")
+    x, w = g.input("x", (3, 4)), g.input("w", (3, 4))
+    g.output(g.div(g.div(x, np.array([2.0, 0.0, 1.0, 1.0], np.float32)), w), "z")
+    assert ops(rewritten(g, passes.divisions_by_constants)) == ["div", "div"]
