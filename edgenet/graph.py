@@ -25,7 +25,8 @@ from . import ops
 from .ops.base import fmt_shape
 
 # dtypes a graph input may have in this version (quantized tensors come from converters).
-INPUT_DTYPES = ("float32",)
+# Integer and bool inputs carry indices and masks (ONNX models feed them); arithmetic is float32.
+INPUT_DTYPES = ("float32", "int32", "int64", "bool")
 
 
 class GraphBuildError(ValueError):

@@ -66,9 +66,11 @@ def summary(request):
     yield
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     counts = ", ".join(f"{len(v)} {k}" for k, v in RESULTS.items())
-    if reporter is not None:
-        reporter.write_line(f"\nONNX backend node tests: {counts} (of {len(CASES)}); {len(BOUND)} of the passes "
-                            "with weight/shape inputs bound as constants")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # shown without -s too
+                reporter.write_line(f"\nONNX backend node tests: {counts} (of {len(CASES)}); {len(BOUND)} of the "
+                                "passes with weight/shape inputs bound as constants")
 
 
 def _bind_constants(model, feeds):

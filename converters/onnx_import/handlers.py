@@ -228,10 +228,17 @@ def identity(imp, node, attrs):
     imp.alias(node.output[0], node.input[0])
 
 
-@handles("Cast")
+@handles("Cast", "CastLike")
 def cast(imp, node, attrs):
     v = imp.value(node.input[0])
-    to = np.dtype(imp.onnx.helper.tensor_dtype_to_np_dtype(attrs["to"])).name
+    if node.op_type == "CastLike":  # the dtype of the second input
+        like = imp.value(node.input[1])
+        to = np.dtype(like.const.dtype if like.is_const else like.tensor.dtype).name
+    else:
+        to = np.dtype(imp.onnx.helper.tensor_dtype_to_np_dtype(attrs["to"])).name
+    if v.is_const:  # CastLike of a constant to a run-time value's dtype
+        imp.set_const(node.output[0], v.const.astype(to))
+        return
     if to == v.tensor.dtype or (to in ("float16", "float64") and v.tensor.dtype == "float32"):
         imp.alias(node.output[0], node.input[0])  # edgenet computes in float32 throughout
         return
@@ -461,8 +468,6 @@ def instance_norm(imp, node, attrs):
 
 @handles("LayerNormalization")
 def layer_norm(imp, node, attrs):
-    if len([o for o in node.output if o]) > 1:
-        raise Unsupported("the Mean / InvStdDev outputs are not supported")
     if attrs.get("stash_type", 1) != 1:
         raise Unsupported("stash_type other than float32")
     v = imp.value(node.input[0])
@@ -472,8 +477,18 @@ def layer_norm(imp, node, attrs):
     bias = imp.require_const(_input(node, 2), "bias")
     scale = np.broadcast_to(scale, tail).copy()
     bias = None if bias is None else np.broadcast_to(bias.astype(np.float32), tail).copy()
-    y = imp.graph.layer_norm(imp.tensor(node.input[0]), scale, bias, axis=axis, epsilon=attrs.get("epsilon", 1e-5))
+    x = imp.tensor(node.input[0])
+    y = imp.graph.layer_norm(x, scale, bias, axis=axis, epsilon=attrs.get("epsilon", 1e-5))
     imp.set(node.output[0], y)
+    outputs = list(node.output) + ["", ""]
+    if outputs[1] or outputs[2]:  # the statistics (training-style outputs), over dims axis..rank-1
+        g, axes = imp.graph, tuple(range(axis, v.rank))
+        mean = g.mean(x, axes, keepdims=True)
+        centered = g.sub(x, mean)
+        variance = g.mean(g.mul(centered, centered), axes, keepdims=True)
+        imp.set(outputs[1], mean)
+        if outputs[2]:
+            imp.set(outputs[2], g.reciprocal(g.sqrt(g.add(variance, np.float32(attrs.get("epsilon", 1e-5))))))
 
 
 # ---- linear algebra -------------------------------------------------------------------------
@@ -542,21 +557,35 @@ def matmul(imp, node, attrs):
 REDUCE = {"ReduceMean": "mean", "ReduceSum": "reduce_sum", "ReduceMax": "reduce_max", "ReduceMin": "reduce_min"}
 
 
-@handles(*REDUCE)
-def reduce(imp, node, attrs):
+def reduction_args(imp, node, attrs):
+    """(value, ONNX axes, keepdims) of a Reduce* node, or None when it is a no-op (empty axes with
+    noop_with_empty_axes)."""
     v = imp.value(node.input[0])
+    if v.tensor.dtype != "float32":
+        raise Unsupported(f"input has dtype {v.tensor.dtype}; only float32 is supported")
     axes_input_since = 13 if node.op_type == "ReduceSum" else 18
     axes = _axes_arg(imp, node, attrs, 1, v.rank) if imp.opset >= axes_input_since or "axes" in attrs else None
     if not axes:
         if attrs.get("noop_with_empty_axes", 0):
-            imp.alias(node.output[0], node.input[0])
-            return
+            return None
         axes = list(range(v.rank))
-    keepdims = bool(attrs.get("keepdims", 1))
-    x = v.tensor
-    edge_axes = tuple(_edge_axis(v.perm, a) for a in axes)
-    y = getattr(imp.graph, REDUCE[node.op_type])(x, edge_axes, keepdims=keepdims)
-    imp.set(node.output[0], y, v.perm if keepdims else _perm_after_dropping(v.perm, axes))
+    return v, axes, bool(attrs.get("keepdims", 1))
+
+
+def set_reduced(imp, name, v, axes, keepdims, reduce_fn):
+    """Record reduce_fn(tensor, edge axes, keepdims) as `name`, in v's layout."""
+    y = reduce_fn(v.tensor, tuple(_edge_axis(v.perm, a) for a in axes), keepdims)
+    imp.set(name, y, v.perm if keepdims else _perm_after_dropping(v.perm, axes))
+
+
+@handles(*REDUCE)
+def reduce(imp, node, attrs):
+    args = reduction_args(imp, node, attrs)
+    if args is None:
+        imp.alias(node.output[0], node.input[0])
+        return
+    op = getattr(imp.graph, REDUCE[node.op_type])
+    set_reduced(imp, node.output[0], *args, lambda x, axes, keepdims: op(x, axes, keepdims=keepdims))
 
 
 @handles("ArgMax", "ArgMin")
@@ -855,4 +884,5 @@ def shape(imp, node, attrs):
 
 
 # Op families in their own modules register into HANDLERS when imported.
-from . import qdq, recurrent  # noqa: E402,F401  (QuantizeLinear / DequantizeLinear; RNN, GRU, LSTM)
+from . import composites, qdq, recurrent  # noqa: E402,F401  (ops built from several edgenet ops;
+#                                                   QuantizeLinear / DequantizeLinear; RNN, GRU, LSTM)

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from edgenet.graph import Graph, GraphBuildError, Tensor
+from edgenet.graph import INPUT_DTYPES, Graph, GraphBuildError, Tensor
 
 LAYOUTS = ("NCHW", "NHWC")
 
@@ -194,8 +194,9 @@ class Importer:
     def add_input(self, info):
         ttype = info.type.tensor_type
         dtype = self.onnx.helper.tensor_dtype_to_np_dtype(ttype.elem_type) if ttype.elem_type else None
-        if dtype != np.float32:
-            raise ONNXImportError(f"input {info.name!r} has dtype {dtype}; edgenet model inputs are float32")
+        if dtype is None or np.dtype(dtype).name not in INPUT_DTYPES:
+            raise ONNXImportError(f"input {info.name!r} has dtype {dtype}; edgenet model inputs are one of "
+                                  f"{INPUT_DTYPES} (float16 / float64 models: convert them to float32 first)")
         if info.name in self.input_shapes:
             shape = self.input_shapes[info.name]
             if not ttype.HasField("shape") or len(shape) != len(ttype.shape.dim):
@@ -223,7 +224,7 @@ class Importer:
         shape = tuple(shape)
         perm = channels_last(len(shape)) if self.layout == "NHWC" and len(shape) >= 3 else None
         edge_shape = shape if perm is None else tuple(shape[p] for p in perm)
-        self.set(info.name, self.graph.input(info.name, edge_shape), perm)
+        self.set(info.name, self.graph.input(info.name, edge_shape, np.dtype(dtype).name), perm)
 
     def add_outputs(self):
         g = self.graph
