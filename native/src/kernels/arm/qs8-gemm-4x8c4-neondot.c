@@ -9,14 +9,18 @@
 
 #define DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
 
-/* 4 inputs a[k..k+3] (zeros past kc) repeated in every 32-bit lane. */
-DOTPROD static inline int8x16_t input_quad(const int8_t* a, size_t n) {
-  int32_t v = 0;
-  if (n >= 4)
-    memcpy(&v, a, 4); /* one 32-bit load */
-  else
-    memcpy(&v, a, n);
+/* 4 inputs a[0..3] repeated in every 32-bit lane (one 32-bit load). */
+DOTPROD static inline int8x16_t input_quad(const int8_t* a) {
+  int32_t v;
+  memcpy(&v, a, 4);
   return vreinterpretq_s8_s32(vdupq_n_s32(v));
+}
+
+/* a[0..n-1] (n < 4) and zeros, repeated: the k tail. */
+DOTPROD static inline int8x16_t input_tail(const int8_t* a, size_t n) {
+  int8_t v[4] = {0};
+  for (size_t i = 0; i < n; i++) v[i] = a[i];
+  return input_quad(v);
 }
 
 DOTPROD void enet_qs8_gemm_4x8c4_neondot(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride,
@@ -29,18 +33,22 @@ DOTPROD void enet_qs8_gemm_4x8c4_neondot(size_t mr, size_t nc, size_t kc, const 
   int32x4_t c0l = vld1q_s32(bias), c0h = vld1q_s32(bias + 4);
   int32x4_t c1l = c0l, c1h = c0h, c2l = c0l, c2h = c0h, c3l = c0l, c3h = c0h;
   const int8_t* w = (const int8_t*)((const uint8_t*)packed + ENET_QS8_PARAMS_BYTES(8));
-  for (size_t k = 0; k < kc; k += 4, w += 32) {
-    const size_t n = kc - k;
-    const int8x16_t wl = vld1q_s8(w), wh = vld1q_s8(w + 16);
-    int8x16_t v = input_quad(a0 + k, n);
-    c0l = vdotq_s32(c0l, wl, v), c0h = vdotq_s32(c0h, wh, v);
-    v = input_quad(a1 + k, n);
-    c1l = vdotq_s32(c1l, wl, v), c1h = vdotq_s32(c1h, wh, v);
-    v = input_quad(a2 + k, n);
-    c2l = vdotq_s32(c2l, wl, v), c2h = vdotq_s32(c2h, wh, v);
-    v = input_quad(a3 + k, n);
-    c3l = vdotq_s32(c3l, wl, v), c3h = vdotq_s32(c3h, wh, v);
-  }
+#define BLOCK(in0, in1, in2, in3)                                              \
+  do {                                                                         \
+    const int8x16_t v0 = (in0), v1 = (in1), v2 = (in2), v3 = (in3);            \
+    const int8x16_t wl = vld1q_s8(w), wh = vld1q_s8(w + 16);                   \
+    c0l = vdotq_s32(c0l, wl, v0), c0h = vdotq_s32(c0h, wh, v0);                \
+    c1l = vdotq_s32(c1l, wl, v1), c1h = vdotq_s32(c1h, wh, v1);                \
+    c2l = vdotq_s32(c2l, wl, v2), c2h = vdotq_s32(c2h, wh, v2);                \
+    c3l = vdotq_s32(c3l, wl, v3), c3h = vdotq_s32(c3h, wh, v3);                \
+  } while (0)
+  size_t k = 0;
+  for (; k + 4 <= kc; k += 4, w += 32)
+    BLOCK(input_quad(a0 + k), input_quad(a1 + k), input_quad(a2 + k), input_quad(a3 + k));
+  if (k < kc) /* the k tail, zero-padded (im2col rows never have one) */
+    BLOCK(input_tail(a0 + k, kc - k), input_tail(a1 + k, kc - k), input_tail(a2 + k, kc - k),
+          input_tail(a3 + k, kc - k));
+#undef BLOCK
   const int32x4_t rows[4][2] = {{c0l, c0h}, {c1l, c1h}, {c2l, c2h}, {c3l, c3h}};
   for (size_t r = 0; r < mr; r++) {
     const int32x4_t v0 = enet_qs8_requant4_neon(rows[r][0], packed, 8, 0);

@@ -11,10 +11,10 @@
 
 #define I8MM __attribute__((target("arch=armv8.2-a+i8mm")))
 
-/* 8 inputs a[k..k+7], zeros past kc. */
-I8MM static inline int8x8_t input_oct(const int8_t* a, size_t n) {
+/* a[0..n-1] (n < 8) and zeros: the k tail. */
+I8MM static inline int8x8_t input_tail(const int8_t* a, size_t n) {
   int8_t v[8] = {0};
-  memcpy(v, a, n < 8 ? n : 8);
+  for (size_t i = 0; i < n; i++) v[i] = a[i];
   return vld1_s8(v);
 }
 
@@ -32,16 +32,25 @@ I8MM void enet_qs8_gemm_4x8c8_neoni8mm(size_t mr, size_t nc, size_t kc, const in
     acc[0][cp] = acc[1][cp] = vcombine_s32(b, b);
   }
   const int8_t* w = (const int8_t*)((const uint8_t*)packed + ENET_QS8_PARAMS_BYTES(8));
-  for (size_t k = 0; k < kc; k += 8, w += 64) {
-    const size_t n = kc - k;
-    const int8x16_t x01 = vcombine_s8(input_oct(a0 + k, n), input_oct(a1 + k, n));
-    const int8x16_t x23 = vcombine_s8(input_oct(a2 + k, n), input_oct(a3 + k, n));
-    for (int cp = 0; cp < 4; cp++) {
-      const int8x16_t wc = vld1q_s8(w + 16 * cp);
-      acc[0][cp] = vmmlaq_s32(acc[0][cp], x01, wc);
-      acc[1][cp] = vmmlaq_s32(acc[1][cp], x23, wc);
-    }
+#define BLOCK(x01, x23)                                     \
+  for (int cp = 0; cp < 4; cp++) {                          \
+    const int8x16_t wc = vld1q_s8(w + 16 * cp);             \
+    acc[0][cp] = vmmlaq_s32(acc[0][cp], x01, wc);           \
+    acc[1][cp] = vmmlaq_s32(acc[1][cp], x23, wc);           \
   }
+  size_t k = 0;
+  for (; k + 8 <= kc; k += 8, w += 64) {
+    const int8x16_t x01 = vcombine_s8(vld1_s8(a0 + k), vld1_s8(a1 + k));
+    const int8x16_t x23 = vcombine_s8(vld1_s8(a2 + k), vld1_s8(a3 + k));
+    BLOCK(x01, x23)
+  }
+  if (k < kc) { /* the k tail, zero-padded (im2col rows never have one) */
+    const size_t n = kc - k;
+    const int8x16_t x01 = vcombine_s8(input_tail(a0 + k, n), input_tail(a1 + k, n));
+    const int8x16_t x23 = vcombine_s8(input_tail(a2 + k, n), input_tail(a3 + k, n));
+    BLOCK(x01, x23)
+  }
+#undef BLOCK
   for (size_t r = 0; r < mr; r++) {
     /* Row r's columns: the low (even row) or high (odd row) halves of its row pair's tiles. */
     const int32x4_t* t = acc[r / 2];
