@@ -127,30 +127,39 @@ static void im2col_block(const enet_f32_conv_plan* p, const float* x, size_t m0,
   size_t ky_first = k0 / span, ky_end = (k1 + span - 1) / span;
   int64_t ox = (int64_t)(m0 % (size_t)g->out_w), rest = (int64_t)(m0 / (size_t)g->out_w);
   int64_t oy = rest % g->out_h, n = rest / g->out_h;
+  int whole_rows = k0 == 0 && k1 == p->kdim && g->dilation_w == 1; /* fast path below possible */
+  int64_t span_h = (g->k_h - 1) * g->dilation_h, span_w = g->k_w - 1;
   for (size_t r = 0; r < rows; r++) {
     float* dst = a + r * width - k0; /* dst[k] for k in [k0, k1) */
     int64_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
-    for (size_t ky = ky_first; ky < ky_end; ky++) {
-      size_t base = ky * span;
-      int64_t iy = iy0 + (int64_t)ky * g->dilation_h;
-      if (iy < 0 || iy >= g->in_h) {
-        fill_segment(dst + k0, k0, k1, base, base + span, NULL);
-        continue;
-      }
-      const float* row = x + ((n * g->in_h + iy) * g->in_w) * g->in_c; /* input row iy, pixel 0 */
-      if (g->dilation_w == 1) {
-        int64_t lo = -ix0, hi = g->in_w - ix0; /* in-image kx: [lo, hi) clipped to [0, kw) */
-        size_t kx_lo = lo < 0 ? 0 : lo > (int64_t)kw ? kw : (size_t)lo;
-        size_t kx_hi = hi < (int64_t)kx_lo ? kx_lo : hi > (int64_t)kw ? kw : (size_t)hi;
-        size_t c_lo = base + kx_lo * ci, c_hi = base + kx_hi * ci;
-        fill_segment(dst + k0, k0, k1, base, c_lo, NULL);
-        fill_segment(dst + k0, k0, k1, c_lo, c_hi, row + (ix0 + (int64_t)kx_lo) * g->in_c);
-        fill_segment(dst + k0, k0, k1, c_hi, base + span, NULL);
-      } else {
-        for (size_t kx = 0; kx < kw; kx++) {
-          int64_t ix = ix0 + (int64_t)kx * g->dilation_w;
-          int inside = ix >= 0 && ix < g->in_w;
-          fill_segment(dst + k0, k0, k1, base + kx * ci, base + (kx + 1) * ci, inside ? row + ix * g->in_c : NULL);
+    if (whole_rows && iy0 >= 0 && iy0 + span_h < g->in_h && ix0 >= 0 && ix0 + span_w < g->in_w) {
+      /* The whole window is inside the image (most pixels): one copy per kernel row. */
+      const float* src = x + ((n * g->in_h + iy0) * g->in_w + ix0) * g->in_c;
+      for (int64_t ky = 0; ky < g->k_h; ky++, dst += span)
+        copy_floats(dst, src + ky * g->dilation_h * g->in_w * g->in_c, span);
+    } else {
+      for (size_t ky = ky_first; ky < ky_end; ky++) {
+        size_t base = ky * span;
+        int64_t iy = iy0 + (int64_t)ky * g->dilation_h;
+        if (iy < 0 || iy >= g->in_h) {
+          fill_segment(dst + k0, k0, k1, base, base + span, NULL);
+          continue;
+        }
+        const float* row = x + ((n * g->in_h + iy) * g->in_w) * g->in_c; /* input row iy, pixel 0 */
+        if (g->dilation_w == 1) {
+          int64_t lo = -ix0, hi = g->in_w - ix0; /* in-image kx: [lo, hi) clipped to [0, kw) */
+          size_t kx_lo = lo < 0 ? 0 : lo > (int64_t)kw ? kw : (size_t)lo;
+          size_t kx_hi = hi < (int64_t)kx_lo ? kx_lo : hi > (int64_t)kw ? kw : (size_t)hi;
+          size_t c_lo = base + kx_lo * ci, c_hi = base + kx_hi * ci;
+          fill_segment(dst + k0, k0, k1, base, c_lo, NULL);
+          fill_segment(dst + k0, k0, k1, c_lo, c_hi, row + (ix0 + (int64_t)kx_lo) * g->in_c);
+          fill_segment(dst + k0, k0, k1, c_hi, base + span, NULL);
+        } else {
+          for (size_t kx = 0; kx < kw; kx++) {
+            int64_t ix = ix0 + (int64_t)kx * g->dilation_w;
+            int inside = ix >= 0 && ix < g->in_w;
+            fill_segment(dst + k0, k0, k1, base + kx * ci, base + (kx + 1) * ci, inside ? row + ix * g->in_c : NULL);
+          }
         }
       }
     }
