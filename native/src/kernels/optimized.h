@@ -177,8 +177,9 @@ static inline const int64_t* enet_qs8_param64(const void* group, size_t g, int f
 /* Fills one group's parameters: `valid` real channels with folded bias[c] and requant[c]. */
 void enet_qs8_pack_params(void* group, size_t g, size_t valid, const int32_t* bias, const enet_requant* requant,
                           int32_t out_zero_point);
-/* Rearranges an 8-channel group into the register order of the AVX2 3x8c8 GEMM (qs8_requant.c). */
-void enet_qs8_reorder_params_hadd8(void* group);
+/* Rearranges a group of g channels (a multiple of 8) into a kernel's register order:
+ * lane i holds channel order[i] (qs8_requant.c). */
+void enet_qs8_reorder_params(void* group, size_t g, const uint8_t* order);
 
 /* Integer GEMM tile with requantized int8 output: for rows i < mr (mr <= MR)
  * and columns j < nc (nc <= NR):
@@ -247,9 +248,10 @@ typedef struct enet_qs8_kernels {
   size_t mr, nr, kr;  /* GEMM tile rows, columns, k per packed block */
   size_t weight_bytes; /* GEMM weights packed as int16 (2) or int8 (1) */
   enet_qs8_gemm_ukernel gemm;
-  void (*gemm_reorder_params)(void* group); /* NULL, or how GEMM panels want their parameters arranged */
+  const uint8_t* gemm_param_order; /* NULL, or the register order of the panel's channels (reorder_params) */
   size_t dwconv_cb, dwconv_weight_bytes; /* channels per depthwise block; 2: int16 weights, 1: int8 */
   int dwconv_tap_pairs;                  /* 1: weights interleaved by pairs of taps (qs8_dwconv.c) */
+  const uint8_t* dwconv_param_order;     /* NULL, or the register order of a block's channels */
   enet_qs8_dwconv_ukernel dwconv;
   enet_qs8_vadd_ukernel vadd; /* NULL: the reference kernel */
   enet_qs8_vmul_ukernel vmul;

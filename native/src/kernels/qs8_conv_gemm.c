@@ -75,7 +75,7 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
       folded[j] = (int32_t)(b - (uint32_t)x_zp * wsum);
     }
     enet_qs8_pack_params(panel, nr, valid, folded, requant + pi * nr, out_zp);
-    if (k->gemm_reorder_params) k->gemm_reorder_params(panel);
+    if (k->gemm_param_order) enet_qs8_reorder_params(panel, nr, k->gemm_param_order);
     int16_t* w16 = (int16_t*)(panel + ENET_QS8_PARAMS_BYTES(nr));
     int8_t* w8 = (int8_t*)(panel + ENET_QS8_PARAMS_BYTES(nr));
     /* Block b, column j, i < kr: w[o][b*kr + i] at (b * nr + j) * kr + i; zero past kdim and n. */

@@ -69,6 +69,7 @@ enet_qs8_dwconv_plan* enet_qs8_dwconv_plan_init(void* memory, const enet_qs8_ker
       folded[j] = (int32_t)((bias ? (uint32_t)bias[c0 + j] : 0u) - (uint32_t)x_zp * wsum);
     }
     enet_qs8_pack_params(block, cb, valid, folded, requant + c0, out->zero_point);
+    if (k->dwconv_param_order) enet_qs8_reorder_params(block, cb, k->dwconv_param_order);
     int16_t* w16 = (int16_t*)(block + ENET_QS8_PARAMS_BYTES(cb));
     int8_t* w8 = (int8_t*)(block + ENET_QS8_PARAMS_BYTES(cb));
     for (size_t t = 0; t < weight_rows(k, p->taps); t++)

@@ -53,23 +53,24 @@ void enet_qs8_pack_params(void* group, size_t g, size_t valid, const int32_t* bi
   }
 }
 
-/* The AVX2 3x8c8 GEMM reduces its accumulators with vphaddd, which leaves the 8
- * columns in the order H = (0, 2, 4, 6, 1, 3, 5, 7). Storing the panel's int32
- * fields in H order, and the int64 fields in the order vpmuldq then needs,
- * E = (0, 4, 1, 5, 2, 6, 3, 7) (the even, then odd, int32 lanes of H), lets it
- * requantize without shuffling back first (enet_qs8_requant8_hadd_avx2). */
-void enet_qs8_reorder_params_hadd8(void* group) {
-  static const int h[8] = {0, 2, 4, 6, 1, 3, 5, 7}, e[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+/* x86 kernels whose accumulators come out of their multiply-adds in another
+ * channel order P (the AVX2 GEMM's vphaddd reduction, the AVX2 depthwise
+ * vpunpck{l,h}wd pairs) store the group that way, so they requantize without
+ * shuffling first (enet_qs8_requant8_ordered_avx2): the int32 fields in order P,
+ * and per 8-lane vector the int64 fields in the order vpmuldq consumes them,
+ * the even lanes then the odd ones. */
+void enet_qs8_reorder_params(void* group, size_t g, const uint8_t* order) {
   int32_t* p32 = group;
   int64_t* p64 = group;
+  int32_t n32[64];
+  int64_t n64[64]; /* g <= 64 */
   for (int field = ENET_QS8_BIAS; field <= ENET_QS8_X86_OFFSET; field++) {
-    int32_t natural[8];
-    memcpy(natural, p32 + field * 8, sizeof natural);
-    for (int i = 0; i < 8; i++) p32[field * 8 + i] = natural[h[i]];
+    memcpy(n32, p32 + field * g, g * sizeof *n32);
+    for (size_t i = 0; i < g; i++) p32[field * g + i] = n32[order[i]];
   }
   for (int field = ENET_QS8_SHIFT; field <= ENET_QS8_X86_ROUNDING; field++) {
-    int64_t natural[8];
-    memcpy(natural, p64 + field * 8, sizeof natural);
-    for (int i = 0; i < 8; i++) p64[field * 8 + i] = natural[e[i]];
+    memcpy(n64, p64 + field * g, g * sizeof *n64);
+    for (size_t v = 0; v < g; v += 8)
+      for (size_t i = 0; i < 8; i++) p64[field * g + v + i] = n64[order[v + (i < 4 ? 2 * i : 2 * (i - 4) + 1)]];
   }
 }

@@ -4,8 +4,8 @@
  * the two exact products into an int32 lane per channel. The block's weights are
  * packed to match (qs8_dwconv.c, "tap pairs"): per pair, 8 (w[t][c], w[t+1][c])
  * for channels 0-3 and 8-11, then 8 for channels 4-7 and 12-15, the unpack
- * order; an odd last tap pairs with zero weights. Requantized in registers
- * (qs8-requant-avx2.h). A last partial block copies its inputs to a small
+ * order; an odd last tap pairs with zero weights. Requantized in registers in
+ * that lane order (qs8-requant-avx2.h, enet_qs8_reorder_params). A last partial block copies its inputs to a small
  * buffer, so no row is read past `channels`. */
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -28,6 +28,7 @@ __attribute__((target("avx2"))) void enet_qs8_dwconv_c16_avx2(size_t channels, s
                                                                const int8_t** input, const void* w, int8_t* y,
                                                                const enet_s8_output* out) {
   const size_t pairs = (taps + 1) / 2, block = ENET_QS8_PARAMS_BYTES(CB) + pairs * 2 * CB * sizeof(int16_t);
+  const __m128i min = _mm_set1_epi8((char)out->min), max = _mm_set1_epi8((char)out->max);
   for (size_t p = 0; p < out_w; p++, input += taps, y += channels) {
     const uint8_t* wb = w;
     for (size_t c = 0; c < channels; c += CB, wb += block) {
@@ -49,13 +50,18 @@ __attribute__((target("avx2"))) void enet_qs8_dwconv_c16_avx2(size_t channels, s
                           wt + q * 2 * CB);
         }
       }
+      /* The block's parameters are stored in the accumulators' lane order (dispatch.c):
+       * no shuffles until packing, where vpackssdw of (lo, hi) restores channel order. */
       const int32_t* bias = enet_qs8_param32(wb, CB, ENET_QS8_BIAS);
-      const __m256i s0 = _mm256_add_epi32(_mm256_permute2x128_si256(acc_lo, acc_hi, 0x20),
-                                          _mm256_loadu_si256((const __m256i*)bias)); /* channels 0-7 */
-      const __m256i s1 = _mm256_add_epi32(_mm256_permute2x128_si256(acc_lo, acc_hi, 0x31),
-                                          _mm256_loadu_si256((const __m256i*)(bias + 8))); /* 8-15 */
-      const __m256i v0 = enet_qs8_requant8_avx2(s0, wb, CB, 0), v1 = enet_qs8_requant8_avx2(s1, wb, CB, 8);
-      enet_qs8_store_avx2(y + c, enet_qs8_pack16_avx2(v0, v1, out), n);
+      const int clamp = enet_qs8_group_needs_clamp_avx2(wb, CB);
+      acc_lo = _mm256_add_epi32(acc_lo, _mm256_loadu_si256((const __m256i*)bias));
+      acc_hi = _mm256_add_epi32(acc_hi, _mm256_loadu_si256((const __m256i*)(bias + 8)));
+      const __m256i v_lo = enet_qs8_requant8_ordered_avx2(acc_lo, wb, CB, 0, clamp);
+      const __m256i v_hi = enet_qs8_requant8_ordered_avx2(acc_hi, wb, CB, 8, clamp);
+      const __m256i h = _mm256_packs_epi32(v_lo, v_hi); /* channels 0-7 | 8-15 as int16 */
+      __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+      b = _mm_min_epi8(_mm_max_epi8(b, min), max);
+      enet_qs8_store_avx2(y + c, b, n);
     }
   }
 }

@@ -4,7 +4,7 @@
  * widened once and broadcast to both halves, and vpmaddwd adds pairs of exact
  * products into 4 int32 lanes per column. A horizontal reduction at the end
  * leaves one sum per column, requantized in registers in the order the reduction
- * leaves them (qs8-requant-avx2.h, enet_qs8_reorder_params_hadd8).
+ * leaves them (qs8-requant-avx2.h, enet_qs8_reorder_params).
  * Per 8 k and row: 1 widening load and 4 multiply-adds for 64 products (the c2
  * layout needs a broadcast per row for every 2 k). */
 #if defined(__x86_64__)
@@ -35,7 +35,7 @@ __attribute__((target("avx2"))) static inline __m256i reduce_columns(__m256i c01
 /* One row's 8 column sums (H order) + bias -> requantized int8 in y[0..nc). */
 __attribute__((target("avx2"))) static inline void store_row(int8_t* y, size_t nc, __m256i bias, __m256i sums,
                                                              const void* packed, int clamp, __m128i min, __m128i max) {
-  const __m256i r = enet_qs8_requant8_hadd_avx2(_mm256_add_epi32(bias, sums), packed, clamp);
+  const __m256i r = enet_qs8_requant8_ordered_avx2(_mm256_add_epi32(bias, sums), packed, 8, 0, clamp);
   const __m128i b = enet_qs8_pack8_hadd_avx2(r, min, max);
   if (nc == 8)
     _mm_storel_epi64((__m128i*)y, b);
@@ -85,7 +85,7 @@ __attribute__((target("avx2"))) void enet_qs8_gemm_3x8c8_avx2(size_t mr, size_t 
 #undef MADD
   const __m256i bias = _mm256_loadu_si256((const __m256i*)packed); /* in H order, like every field */
   const __m128i min = _mm_set1_epi8((char)out->min), max = _mm_set1_epi8((char)out->max);
-  const int clamp = enet_qs8_group_needs_clamp_avx2(packed);
+  const int clamp = enet_qs8_group_needs_clamp_avx2(packed, 8);
   store_row(y, nc, bias, reduce_columns(c0x01, c0x23, c0x45, c0x67), packed, clamp, min, max);
   if (mr > 1) store_row(y + y_stride, nc, bias, reduce_columns(c1x01, c1x23, c1x45, c1x67), packed, clamp, min, max);
   if (mr > 2)

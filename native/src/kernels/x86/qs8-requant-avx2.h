@@ -32,35 +32,39 @@ __attribute__((target("avx2"))) static inline __m256i enet_qs8_requant8_avx2(__m
   return _mm256_add_epi32(r, _mm256_loadu_si256((const __m256i*)(enet_qs8_param32(group, g, ENET_QS8_X86_OFFSET) + c)));
 }
 
-/* 0 when no channel of an 8-channel group needs the accumulator clamp (all acc_limit INT32_MAX,
- * i.e. every real multiplier below 1/2): the requantization may then skip it. */
-__attribute__((target("avx2"))) static inline int enet_qs8_group_needs_clamp_avx2(const void* group) {
-  const __m256i limit = _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_ACC_LIMIT));
-  return !_mm256_testc_si256(_mm256_cmpeq_epi32(limit, _mm256_set1_epi32(INT32_MAX)), _mm256_set1_epi32(-1));
+/* 0 when no channel of a group of g (8 or 16) needs the accumulator clamp (all acc_limit
+ * INT32_MAX, i.e. every real multiplier below 1/2): the requantization may then skip it. */
+__attribute__((target("avx2"))) static inline int enet_qs8_group_needs_clamp_avx2(const void* group, size_t g) {
+  const int32_t* limit = enet_qs8_param32(group, g, ENET_QS8_ACC_LIMIT);
+  const __m256i none = _mm256_set1_epi32(INT32_MAX);
+  __m256i all = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i*)limit), none);
+  if (g > 8) all = _mm256_and_si256(all, _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i*)(limit + 8)), none));
+  return !_mm256_testc_si256(all, _mm256_set1_epi32(-1));
 }
 
-/* The same for 8 columns in the vphaddd order H = (0, 2, 4, 6, 1, 3, 5, 7) with the
- * group's fields stored to match (enet_qs8_reorder_params_hadd8); the result stays in
- * H order for enet_qs8_pack8_hadd_avx2. */
-__attribute__((target("avx2"))) static inline __m256i enet_qs8_requant8_hadd_avx2(__m256i acc, const void* group,
-                                                                                 int clamp) {
-  if (clamp) { /* enet_qs8_group_needs_clamp_avx2 */
-    const __m256i limit = _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_ACC_LIMIT));
+/* The same for lanes c..c+7 of a group of g channels stored in the kernel's register
+ * order (enet_qs8_reorder_params: int32 fields lane by lane, int64 fields even lanes
+ * then odd lanes), so no shuffles; the result keeps the register order. `clamp`:
+ * enet_qs8_group_needs_clamp_avx2 of the group (for the lanes used). */
+__attribute__((target("avx2"))) static inline __m256i enet_qs8_requant8_ordered_avx2(__m256i acc, const void* group,
+                                                                                    size_t g, size_t c, int clamp) {
+  if (clamp) {
+    const __m256i limit = _mm256_loadu_si256((const __m256i*)(enet_qs8_param32(group, g, ENET_QS8_ACC_LIMIT) + c));
     acc = _mm256_min_epi32(_mm256_max_epi32(acc, _mm256_sub_epi32(_mm256_setzero_si256(), limit)), limit);
   }
-  const __m256i mult = _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_MULTIPLIER));
-  const __m256i* shift = (const __m256i*)enet_qs8_param64(group, 8, ENET_QS8_SHIFT);
-  const __m256i* rounding = (const __m256i*)enet_qs8_param64(group, 8, ENET_QS8_X86_ROUNDING);
-  /* vpmuldq on the even int32 lanes (columns 0, 4, 1, 5), then on the odd ones (2, 6, 3, 7). */
-  __m256i even = _mm256_mul_epi32(acc, mult);
-  __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), _mm256_srli_epi64(mult, 32));
+  const __m256i mult = _mm256_loadu_si256((const __m256i*)(enet_qs8_param32(group, g, ENET_QS8_MULTIPLIER) + c));
+  const __m256i* shift = (const __m256i*)(enet_qs8_param64(group, g, ENET_QS8_SHIFT) + c);
+  const __m256i* rounding = (const __m256i*)(enet_qs8_param64(group, g, ENET_QS8_X86_ROUNDING) + c);
+  __m256i even = _mm256_mul_epi32(acc, mult); /* vpmuldq: lanes 0, 2, 4, 6 */
+  __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), _mm256_srli_epi64(mult, 32)); /* 1, 3, 5, 7 */
   even = _mm256_srlv_epi64(_mm256_add_epi64(even, _mm256_loadu_si256(rounding)), _mm256_loadu_si256(shift));
   odd = _mm256_srlv_epi64(_mm256_add_epi64(odd, _mm256_loadu_si256(rounding + 1)), _mm256_loadu_si256(shift + 1));
-  __m256i r = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA); /* back in H order */
-  return _mm256_add_epi32(r, _mm256_loadu_si256((const __m256i*)enet_qs8_param32(group, 8, ENET_QS8_X86_OFFSET)));
+  const __m256i r = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA); /* back in register order */
+  return _mm256_add_epi32(r, _mm256_loadu_si256((const __m256i*)(enet_qs8_param32(group, g, ENET_QS8_X86_OFFSET) + c)));
 }
 
-/* 8 requantized int32 in H order -> 8 int8 in channel order (low 8 bytes), saturated then clamped
+/* 8 requantized int32 in the GEMM's vphaddd order H = (0, 2, 4, 6, 1, 3, 5, 7) -> 8 int8 in
+ * channel order (low 8 bytes), saturated then clamped
  * to [min, max] (the output clamp in every byte):
  * vpackssdw leaves columns (0, 2, 4, 6) in the low lane and (1, 3, 5, 7) in the high one, and
  * interleaving the two restores the order. */
