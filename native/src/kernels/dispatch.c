@@ -23,8 +23,9 @@ static const enet_f32_kernels f32_neon = {ENET_ISA_NEON, 4, 8, enet_f32_gemm_4x8
 /* Channel order of the AVX2 kernels' accumulator registers (see enet_qs8_reorder_params). */
 static const uint8_t hadd_order[8] = {0, 2, 4, 6, 1, 3, 5, 7};                                    /* vphaddd */
 static const uint8_t tap_pair_order[16] = {0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15}; /* vpunpck */
-static const enet_qs8_kernels qs8_avx2 = {ENET_ISA_AVX2, 3, 8, 8, 2, enet_qs8_gemm_3x8c8_avx2, hadd_order,
-                                          16, 2, 1, tap_pair_order, enet_qs8_dwconv_c16_avx2, enet_qs8_vadd_avx2, enet_qs8_vmul_avx2};
+static const enet_qs8_kernels qs8_avx2 = {ENET_ISA_AVX2,      3, 8, 8, 2, enet_qs8_gemm_3x8c8_avx2, hadd_order,
+                                          16, 2, 1, tap_pair_order, enet_qs8_dwconv_c16_avx2,
+                                          enet_qs8_vadd_avx2, enet_qs8_vmul_avx2};
 static const enet_qs8_kernels qs8_sse41 = {ENET_ISA_SSE41, 4, 8, 2, 2, enet_qs8_gemm_4x8c2_sse41, NULL,
                                            8, 2, 0, NULL, enet_qs8_dwconv_c8_sse41, NULL, NULL}; /* add/mul: reference */
 #endif
