@@ -23,6 +23,8 @@ What stays float (with quantize / dequantize around it, listed in model.quantiza
   - ops whose int8 output quantization is fixed in edgenet (sigmoid 1/256, tanh 1/128, softmax)
     or passed through (max pool, reshape, ...) when the model gives them different parameters;
   - 16-bit or per-axis activation quantization.
+A float op that produces a model output keeps its float result: the model's last QuantizeLinear ->
+DequantizeLinear rounding of that output is not repeated (the value differs by under 1 LSB).
 """
 import dataclasses
 
