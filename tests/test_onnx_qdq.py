@@ -146,6 +146,15 @@ def layerwise_agreement(enet, qdq_model, feeds):
     return float(np.mean(diffs == 0)), float(np.mean(diffs <= 1)), diffs.size
 
 
+def assert_biases_are_the_models(weighted_nodes, model):
+    """edgenet recomputes each int32 bias at s_in * s_w; it must equal the one onnxruntime stored."""
+    model_biases = [onnx.numpy_helper.to_array(t) for t in model.graph.initializer
+                    if t.data_type == onnx.TensorProto.INT32]
+    for node in weighted_nodes:
+        bias = node.inputs[2].data
+        assert any(b.shape == bias.shape and np.array_equal(b, bias) for b in model_biases), node.name
+
+
 def cosine(a, b):
     a, b = np.asarray(a, np.float64).reshape(-1), np.asarray(b, np.float64).reshape(-1)
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
@@ -181,6 +190,7 @@ def test_small_cnn_qdq_matches_onnxruntime(tmp_path, per_channel, activation_typ
     assert not enet.quantization.float_ops
     weighted = [n for n in enet.graph.nodes if n.op in ("conv2d", "depthwise_conv2d", "fully_connected")]
     assert len(weighted) == 4 and all(n.inputs[1].dtype == "int8" for n in weighted)
+    assert_biases_are_the_models(weighted, model)
 
 
 @pytest.mark.parametrize("activation_type", [QuantType.QInt8, QuantType.QUInt8], ids=["int8", "uint8"])
@@ -191,6 +201,7 @@ def test_mobilenet_v2_qdq_matches_onnxruntime(tmp_path, activation_type):
     assert not enet.quantization.float_ops, enet.quantization.float_ops
     weighted = [n for n in enet.graph.nodes if n.op in ("conv2d", "depthwise_conv2d", "fully_connected")]
     assert len(weighted) == 53 and all(n.inputs[1].dtype == "int8" for n in weighted)
+    assert_biases_are_the_models(weighted, model)
     interpreter = edgenet.Interpreter(enet.to_bytes())
     scales = output_scales(model)
     for seed in range(2):
