@@ -231,6 +231,11 @@ def layer_sensitivity(float_graph, qgraph, samples):
     float_names = {t.name for t in probe.outputs}
     layers = [n for n in qgraph.nodes if n.outputs[0].dtype == "int8" and n.op not in ("quantize", "dequantize")
               and n.op not in quantize_lib.PASS_THROUGH_OPS and _float_name(n.outputs[0]) in float_names]
+    # Tensors whose grid the quantizer narrowed to where their saturating readers still change
+    # (quantize.clip_to_consumers): only the error inside the grid counts.
+    unbounded = {t.name: (-np.inf, np.inf) for t in float_graph.tensors if not t.is_constant}
+    saturated = {name for name, bounds in quantize_lib.clip_to_consumers(float_graph, unbounded).items()
+                 if bounds != (-np.inf, np.inf)}
     signal = {n.name: 0.0 for n in layers}
     noise = dict(signal)
     for feeds in samples:
@@ -251,12 +256,20 @@ def layer_sensitivity(float_graph, qgraph, samples):
             out = node.outputs[0]
             q = node.opdef.reference_int8(inputs, node.attrs, quants, [t.quant for t in node.outputs])[0]
             f = values[_float_name(out)]
+            if _float_name(out) in saturated:  # values beyond the int8 grid change nothing downstream
+                f = np.clip(f, *_grid_ends(out.quant))
             q = quant_math.dequantize_int8(q, *_scalars(out.quant)).astype(np.float64)
             signal[node.name] += float(np.sum(f * f))
             noise[node.name] += float(np.sum((f - q) ** 2))
     ranked = [(name, math.inf if noise[name] == 0 else 10 * math.log10(max(signal[name], 1e-300) / noise[name]))
               for name in signal]
     return sorted(ranked, key=lambda item: item[1])
+
+
+def _grid_ends(quant):
+    """The smallest and largest real values an int8 tensor with these parameters holds."""
+    scale, zero_point = _scalars(quant)
+    return scale * (quant_math.INT8_MIN - zero_point), scale * (quant_math.INT8_MAX - zero_point)
 
 
 def _float_name(t):

@@ -272,6 +272,76 @@ def fold_batch_norm(graph):
     return changed
 
 
+# ---- per-channel mul / add folded into the next weighted layer ----------------------------------
+
+
+def _weights_reading_channels(node, channels):
+    """The weights of conv / depthwise / FC `node` as (view, restore): view (channels, -1) holds
+    everything that reads input channel c; restore(view) gives the weights' own layout back."""
+    w = node.inputs[1].data.astype(np.float64)
+    if node.op == "fully_connected":  # (out, in)
+        return w.T, lambda v: v.T
+    if node.op == "conv2d":  # OHWI
+        return np.moveaxis(w, 3, 0).reshape(channels, -1), \
+            lambda v: np.moveaxis(v.reshape((channels,) + w.shape[:3]), 0, 3)
+    multiplier = w.shape[3] // channels  # depthwise (1, kh, kw, c*m): output k reads input k // m
+    grouped = np.moveaxis(w.reshape(w.shape[:3] + (channels, multiplier)), 3, 0)
+    return grouped.reshape(channels, -1), \
+        lambda v: np.moveaxis(v.reshape(grouped.shape), 0, 3).reshape(w.shape)
+
+
+def _unpadded(node):
+    return node.op == "fully_connected" or not any(p for pair in _explicit_pads(node) for p in pair)
+
+
+def fold_affine_into_next_layer(graph):
+    """y = x * c or y = x + c (c a per-channel or scalar constant) read only by a conv / depthwise / FC
+    with constant weights: scale the weights' input channels by c, or add W @ c to its bias. A mul
+    folds into any such layer (its zero padding stays zero); an add only into one without padding
+    (padding would read 0, not c). Paddle's learnable affine after each activation then costs nothing."""
+    changed = False
+    for node in reversed(list(graph.nodes)):  # last first: an add folds, then the mul before it can
+        if node.op not in ("mul", "add") or node.attrs.get("activation") is not None:
+            continue
+        y = node.outputs[0]
+        reader = _sole_reader(graph, y)
+        if reader is None or reader.op not in _CHANNEL_AXIS or reader.inputs[0] is not y:
+            continue
+        if not reader.inputs[1].is_constant or (reader.inputs[2] is not None and not reader.inputs[2].is_constant):
+            continue
+        if node.op == "add" and not _unpadded(reader):
+            continue
+        channels = y.shape[-1]
+        for x, constant in (node.inputs, node.inputs[::-1]):
+            values = _per_channel(constant, channels)
+            if values is None or x.is_constant or x.shape != y.shape:
+                continue
+            view, restore = _weights_reading_channels(reader, channels)
+            if node.op == "mul":
+                reader.inputs[1] = graph.constant(restore(view * values[:, None]), name=f"{reader.name}/weights")
+            else:
+                out_channels = reader.inputs[1].shape[_CHANNEL_AXIS[reader.op]]
+                shift = _bias_shift(reader, view, values, out_channels)
+                old = 0.0 if reader.inputs[2] is None else reader.inputs[2].data.astype(np.float64)
+                reader.inputs[2] = graph.constant(old + shift, name=f"{reader.name}/bias")
+            reader.inputs[0] = x
+            graph.nodes.remove(node)
+            changed = True
+            break
+    return changed
+
+
+def _bias_shift(reader, view, values, out_channels):
+    """What adding `values` (per input channel) to every input of `reader` adds to each output channel."""
+    w = reader.inputs[1].data.astype(np.float64)
+    if reader.op == "fully_connected":
+        return w @ values
+    if reader.op == "conv2d":
+        return np.einsum("ohwi,i->o", w, values)
+    multiplier = out_channels // values.size  # depthwise: output k reads input k // m
+    return w.sum(axis=(0, 1, 2)) * np.repeat(values, multiplier)
+
+
 # ---- activation fusion --------------------------------------------------------------------------
 
 # Ops with a fused `activation` attribute that the C core applies (schema: Operator.activation).
@@ -423,7 +493,8 @@ def eliminate_dead_nodes(graph):
 # ---- pipelines ----------------------------------------------------------------------------------
 
 OPTIMIZATION_PASSES = (fold_constants, remove_identity_ops, fold_padding, fold_batch_norm, fuse_activations,
-                       divisions_by_constants, fuse_gated_activations, eliminate_dead_nodes)
+                       divisions_by_constants, fuse_gated_activations, fold_affine_into_next_layer,
+                       eliminate_dead_nodes)
 MAX_ROUNDS = 20  # each round shrinks the graph or rewires it towards fewer ops; real graphs settle in 2-3
 
 

@@ -24,7 +24,9 @@ OCR_LINES_HELD_OUT = ["jumps over the lazy dog", "Receipt 2026-11-28", "neural n
                       "Call 555-0199 today", "ONNX to edgenet", "Milk 2.99 Bread 1.49", "Station Road 7"]
 # The accuracy search's samples: neither calibration nor held-out.
 OCR_LINES_VALIDATION = ["Order #4471 shipped", "temperature 21.5 C", "Open 9am - 5pm", "Warranty void if removed",
-                        "Batch size 32", "Exit 14B northbound", "Price per kg 3.20", "Meeting room 4"]
+                        "Batch size 32", "Exit 14B northbound", "Price per kg 3.20", "Meeting room 4",
+                        "Tickets sold out", "Net weight 500 g", "Platform 9 departures", "Best before 03/27",
+                        "Free parking", "VAT included 19%", "Gate B22 closes", "Serial ZX-8841"]
 OCR_INPUT_SHAPE = (1, 3, 48, 320)
 DETECTOR_INPUT_SHAPE = (1, 3, 320, 320)
 
@@ -142,11 +144,11 @@ def detector_images(which):
     import skimage.data
 
     if which == "validation":
-        import skimage.data
-
-        return [(f"lfw{i}", _lfw_face(i)) for i in range(30, 36)] + [
+        return [(f"lfw{i}", _lfw_face(i)) for i in range(30, 42)] + [
             ("chelsea+face", _face_in_scene(40, skimage.data.chelsea(), 60, 40, 160)),
-            ("camera-crop", skimage.data.camera()[40:360, 120:440])]
+            ("camera-crop", skimage.data.camera()[40:360, 120:440]),
+            ("rocket+face", _face_in_scene(41, skimage.data.rocket(), 300, 120, 140)),
+            ("hubble+face", _face_in_scene(42, skimage.data.hubble_deep_field(), 100, 150, 240))]
     if which == "calibration":
         images = [(f"lfw{i}", _lfw_face(i)) for i in range(60, 68)]
         images += [("coffee", skimage.data.coffee()), ("chelsea", skimage.data.chelsea()),
@@ -186,7 +188,19 @@ def iou(a, b):
     return inter / union if union > 0 else 0.0
 
 
+# nudenet's own post-processing (NudeDetector._postprocess) drops boxes scoring below this.
+DETECTION_THRESHOLD = 0.2
+SCORE_TOLERANCE = 0.1
+
+
 def same_top_detection(reference, candidate):
-    """The issue's detector criterion: same class, box IoU >= 0.5, score within 0.1."""
+    """The issue's detector criterion: same class, box IoU >= 0.5, score within 0.1.
+
+    An image on which the reference detects nothing (top score below nudenet's threshold: nudenet
+    reports no detection, and the "top" anchor's class is noise among near-zero scores) keeps the
+    task when the candidate detects nothing either, within the same score tolerance (its top score
+    stays below threshold + 0.1)."""
     (c1, s1, b1), (c2, s2, b2) = top_detection(reference), top_detection(candidate)
-    return c1 == c2 and iou(b1, b2) >= 0.5 and abs(s1 - s2) <= 0.1
+    if s1 < DETECTION_THRESHOLD:
+        return s2 < DETECTION_THRESHOLD + SCORE_TOLERANCE
+    return c1 == c2 and iou(b1, b2) >= 0.5 and abs(s1 - s2) <= SCORE_TOLERANCE

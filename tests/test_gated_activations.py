@@ -119,3 +119,44 @@ def test_division_by_a_constant_becomes_a_multiplication():
     x, w = g.input("x", (3, 4)), g.input("w", (3, 4))
     g.output(g.div(g.div(x, np.array([2.0, 0.0, 1.0, 1.0], np.float32)), w), "z")
     assert ops(rewritten(g, passes.divisions_by_constants)) == ["div", "div"]
+
+
+# ---- per-channel / scalar affine folded into the next weighted layer --------------------------
+
+
+@pytest.mark.parametrize("reader", ["conv2d", "conv2d_padded", "depthwise_conv2d", "fully_connected"])
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_affine_before_a_weighted_layer_folds_into_it(reader, per_channel):
+    """hard_swish(x) * c + b (paddle's learnable affine) then a weighted layer: folded into it when
+    the layer has no padding (padding would read 0, not b)."""
+    rng = np.random.default_rng(3)
+    g = edgenet.Graph("affine")
+    x = g.input("x", (1, 5, 5, 4))
+    c = rng.uniform(0.5, 2.0, 4 if per_channel else 1).astype(np.float32)
+    b = rng.uniform(-1.0, 1.0, 4 if per_channel else 1).astype(np.float32)
+    y = g.add(g.mul(g.hard_swish(x), c), b)
+    if reader == "fully_connected":
+        z = g.fully_connected(y, rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal(3).astype(
+            np.float32))
+    elif reader == "depthwise_conv2d":
+        z = g.depthwise_conv2d(y, rng.standard_normal((1, 3, 3, 8)).astype(np.float32), None, padding="same")
+    else:
+        z = g.conv2d(y, rng.standard_normal((6, 3, 3, 4)).astype(np.float32), rng.standard_normal(6).astype(
+            np.float32), padding="same" if reader == "conv2d_padded" else "valid")
+    g.output(z, "z")
+    h = rewritten(g, passes.fold_affine_into_next_layer)
+    padded = reader in ("conv2d_padded", "depthwise_conv2d")
+    # padded: the add stays, and the mul before it has no weighted reader either
+    assert ops(h) == (["hard_swish", "mul", "add"] if padded else ["hard_swish"]) + [reader.replace("_padded", "")]
+    check_same_function(g, h)
+
+
+def test_scale_alone_folds_into_a_padded_layer():
+    rng = np.random.default_rng(4)
+    g = edgenet.Graph("scale")
+    x = g.input("x", (1, 5, 5, 4))
+    y = g.mul(g.hard_swish(x), rng.uniform(0.5, 2.0, 4).astype(np.float32))
+    g.output(g.depthwise_conv2d(y, rng.standard_normal((1, 3, 3, 4)).astype(np.float32), None, padding="same"), "z")
+    h = rewritten(g, passes.fold_affine_into_next_layer)
+    assert ops(h) == ["hard_swish", "depthwise_conv2d"]
+    check_same_function(g, h)

@@ -1,0 +1,64 @@
+"""int8 that keeps the task (issue 8) on real pretrained models shipped by PyPI packages.
+
+- OCR: rapidocr_onnxruntime's PP-OCRv4 recognizer: the decoded text of every held-out line
+  must be identical to the float model's.
+- Detector: nudenet's YOLOv8n: the top detection of every held-out image must keep its class,
+  box IoU >= 0.5 and score within 0.1 of the float model's (tests/task_models.py:
+  same_top_detection; an image where the float model detects nothing above nudenet's own 0.2
+  threshold must not gain a detection either).
+
+Three disjoint input sets (tests/task_models.py): calibration, the accuracy search's
+validation samples, and the held-out samples the assertions use. The oracle is the float
+model (its own float conversion in the C core, itself checked against onnxruntime, the
+source framework's runtime, on the same task). The packages are in the `test` extra; latency
+int8 vs float is measured in benchmarks/task_models.py, not here.
+"""
+import onnxruntime
+
+import edgenet
+import task_models  # tests/task_models.py
+
+
+def _first(outputs):
+    return next(iter(outputs.values()))
+
+
+def _check_task(path, shapes, calibration, validation, held_out, same_task):
+    session = onnxruntime.InferenceSession(path)
+    float_model = edgenet.Interpreter(edgenet.convert(path, input_shapes=shapes).to_bytes())
+    target = edgenet.AccuracyTarget(metric=lambda r, c: same_task(_first(r), _first(c)), samples=validation)
+    qmodel = edgenet.convert(path, input_shapes=shapes, quantize="int8", calibration=calibration,
+                             calibration_method="mse", accuracy=target, verbose=False)
+    report = qmodel.accuracy_report
+    assert report.met, str(report)
+    interpreter = edgenet.Interpreter(qmodel.to_bytes())
+    kept = []
+    for feeds in held_out:
+        source = session.run(None, feeds)[0]
+        float_out = _first(float_model.run(feeds))
+        assert same_task(source, float_out)  # the float conversion matches onnxruntime on the task
+        kept.append(same_task(float_out, _first(interpreter.run(feeds))))
+    assert all(kept), f"task kept on {sum(kept)}/{len(kept)} held-out inputs: {kept}\n{report}"
+    # int8 really is int8 for the bulk of the model: few layers kept float
+    kinds = [n.outputs[0].dtype for n in qmodel.graph.nodes if n.op in ("conv2d", "depthwise_conv2d")]
+    assert kinds.count("int8") >= 0.8 * len(kinds), str(report)
+    return report
+
+
+def test_ocr_recognizer_int8_keeps_decoded_text_on_held_out_lines():
+    path = task_models.ocr_model_path()
+    characters = task_models.ocr_characters(path)
+
+    def same_text(reference, candidate):
+        return task_models.ctc_decode(reference, characters) == task_models.ctc_decode(candidate, characters)
+
+    _check_task(path, {"x": task_models.OCR_INPUT_SHAPE},
+                task_models.ocr_feeds(task_models.OCR_LINES_CALIBRATION, 0),
+                task_models.ocr_feeds(task_models.OCR_LINES_VALIDATION, 5),
+                task_models.ocr_feeds(task_models.OCR_LINES_HELD_OUT, 3), same_text)
+
+
+def test_yolo_detector_int8_keeps_the_top_detection_on_held_out_images():
+    _check_task(task_models.detector_model_path(), {"images": task_models.DETECTOR_INPUT_SHAPE},
+                task_models.detector_feeds("calibration"), task_models.detector_feeds("validation"),
+                task_models.detector_feeds("held_out"), task_models.same_top_detection)
