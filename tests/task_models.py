@@ -10,8 +10,8 @@ for task-level int8 checks (benchmarks/task_models.py).
   photos with faces (faces are two of its classes) and the LFW face crops it ships,
   letterboxed like nudenet's own preprocessing.
 
-Calibration and held-out sets are disjoint (different text, different fonts; different
-images). Missing packages make the callers skip with the package name.
+Calibration and held-out sets are disjoint (different text; different images). The packages
+are in the `test` extra (and the `tasks` one, for benchmarks/).
 """
 import glob
 import os
