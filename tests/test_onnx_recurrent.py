@@ -90,3 +90,36 @@ def test_unsupported_recurrent_attributes_are_named():
         model = make_model([node], [("x", (2, 2, 3))], [("y", (2, 1, 2, 3))], [w, r, lens])
         with pytest.raises(ONNXImportError, match=f"LSTM.*{reason}"):
             import_onnx(model)
+
+
+class TextClassifier(nn.Module):
+    """Token ids (an int64 model input) -> embedding -> LSTM -> last hidden state -> logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(50, 8)
+        self.lstm = nn.LSTM(8, 12, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(24, 3)
+
+    def forward(self, tokens):
+        _, (h, _) = self.lstm(self.embedding(tokens))
+        return self.head(torch.cat([h[0], h[1]], dim=1))
+
+
+def test_int64_token_input_embedding_lstm_matches_onnxruntime():
+    torch.manual_seed(0)
+    tokens = torch.randint(0, 50, (2, 9))
+    model = export(TextClassifier(), tokens)
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx_int64()
+    check_against_onnxruntime(model, {"x0": tokens.numpy()})
+    enet = edgenet.convert(model)
+    assert edgenet.Interpreter(enet.to_bytes()).inputs[0].dtype == np.int64  # the model's own input dtype
+    bad = np.full((2, 9), 50, np.int64)  # out of the embedding's range: a clear run-time error
+    with pytest.raises((ValueError, RuntimeError), match="(?i)range|index"):
+        edgenet.Interpreter(enet.to_bytes()).run({"x0": bad})
+
+
+def onnx_int64():
+    from onnx import TensorProto
+
+    return TensorProto.INT64

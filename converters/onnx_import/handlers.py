@@ -732,8 +732,17 @@ def slice_(imp, node, attrs):
 @handles("Gather")
 def gather(imp, node, attrs):
     v = imp.value(node.input[0])
-    indices = imp.require_const(node.input[1], "indices")
     axis = attrs.get("axis", 0) % v.rank
+    index_value = imp.value(node.input[1])
+    if not index_value.is_const:  # run-time indices (token ids into an embedding table, ...)
+        if index_value.rank == 0:
+            raise Unsupported("a rank-0 run-time index")
+        indices = imp.tensor(node.input[1])
+        if indices.dtype not in ("int32", "int64"):
+            raise Unsupported(f"indices of dtype {indices.dtype}")
+        imp.set(node.output[0], imp.graph.gather(imp.tensor(node.input[0]), indices, axis=axis))
+        return
+    indices = index_value.const
     if indices.ndim == 0:
         # A scalar index drops the axis: gather one, then reshape it away.
         y = imp.graph.gather(imp.tensor(node.input[0]), imp.constant(indices.reshape(1).astype(np.int64),
