@@ -310,6 +310,7 @@ def fold_affine_into_next_layer(graph):
         if not reader.inputs[1].is_constant or (reader.inputs[2] is not None and not reader.inputs[2].is_constant):
             continue
         if node.op == "add" and not _unpadded(reader):
+            changed |= _add_as_padding_value(graph, node, reader)
             continue
         channels = y.shape[-1]
         for x, constant in (node.inputs, node.inputs[::-1]):
@@ -329,6 +330,43 @@ def fold_affine_into_next_layer(graph):
             changed = True
             break
     return changed
+
+
+def _add_as_padding_value(graph, node, reader):
+    """x * c + b (scalars; the mul optional) before a padded conv / depthwise: conv(pad(x + b/c) * c)
+    equals conv'(pad(x, value=-b/c)) with weights * c, bias + b * sum(weights) and no padding of its
+    own (a padding cell becomes (-b/c) * c + b = 0, as before). A copy replaces two elementwise ops."""
+    x, constant = node.inputs if _scalar(node.inputs[1]) is not None else node.inputs[::-1]
+    b = _scalar(constant)
+    if b is None or x.is_constant or x.shape != node.outputs[0].shape or reader.op not in ("conv2d",
+                                                                                          "depthwise_conv2d"):
+        return False
+    c, scaled = 1.0, x.producer
+    if scaled is not None and scaled.op == "mul" and scaled.attrs.get("activation") is None and \
+            _sole_reader(graph, x) is node:
+        h, factor = scaled.inputs if _scalar(scaled.inputs[1]) is not None else scaled.inputs[::-1]
+        if _scalar(factor) not in (None, 0.0) and not h.is_constant and h.shape == x.shape:
+            x, c = h, _scalar(factor)
+    else:
+        scaled = None
+    if c == 1.0:
+        scaled = None
+    (top, bottom), (left, right) = _explicit_pads(reader)
+    channels = node.outputs[0].shape[-1]
+    view, restore = _weights_reading_channels(reader, channels)
+    out_channels = reader.inputs[1].shape[_CHANNEL_AXIS[reader.op]]
+    shift = _bias_shift(reader, view, np.full(channels, b), out_channels)
+    pad = graph.make_node("pad", [x], {"paddings": ((0, 0), (top, bottom), (left, right), (0, 0)),
+                                       "constant_value": float(np.float32(-b / c))}, name=f"{node.name}/as_padding")
+    old_bias = 0.0 if reader.inputs[2] is None else reader.inputs[2].data.astype(np.float64)
+    inputs = [pad.outputs[0], graph.constant(restore(view * c), name=f"{reader.name}/weights"),
+              graph.constant(old_bias + shift, name=f"{reader.name}/bias")]
+    if not _rewire(reader, inputs, dict(reader.attrs, padding=((0, 0), (0, 0)))):
+        return False
+    graph.nodes[graph.nodes.index(node)] = pad
+    if scaled is not None:
+        graph.nodes.remove(scaled)
+    return True
 
 
 def _bias_shift(reader, view, values, out_channels):

@@ -127,8 +127,8 @@ def test_division_by_a_constant_becomes_a_multiplication():
 @pytest.mark.parametrize("reader", ["conv2d", "conv2d_padded", "depthwise_conv2d", "fully_connected"])
 @pytest.mark.parametrize("per_channel", [False, True])
 def test_affine_before_a_weighted_layer_folds_into_it(reader, per_channel):
-    """hard_swish(x) * c + b (paddle's learnable affine) then a weighted layer: folded into it when
-    the layer has no padding (padding would read 0, not b)."""
+    """hard_swish(x) * c + b (paddle's learnable affine) then a weighted layer: folded into it; before
+    a padded layer the padding cells must stay 0, so a scalar affine becomes a pad with value -b/c."""
     rng = np.random.default_rng(3)
     g = edgenet.Graph("affine")
     x = g.input("x", (1, 5, 5, 4))
@@ -146,8 +146,10 @@ def test_affine_before_a_weighted_layer_folds_into_it(reader, per_channel):
     g.output(z, "z")
     h = rewritten(g, passes.fold_affine_into_next_layer)
     padded = reader in ("conv2d_padded", "depthwise_conv2d")
-    # padded: the add stays, and the mul before it has no weighted reader either
-    assert ops(h) == (["hard_swish", "mul", "add"] if padded else ["hard_swish"]) + [reader.replace("_padded", "")]
+    # padded: a scalar x * c + b becomes pad(x, value=-b/c) and the layer's own padding goes; a per-channel
+    # add cannot be a padding value, so it stays (and the mul before it has no weighted reader either)
+    middle = (["mul", "add"] if per_channel else ["pad"]) if padded else []
+    assert ops(h) == ["hard_swish"] + middle + [reader.replace("_padded", "")]
     check_same_function(g, h)
 
 
