@@ -246,3 +246,37 @@ def test_inexpressible_quantization_stays_float_with_reasons(tmp_path):
     reasons = {op: reason for _, op, reason in enet.quantization.float_ops}
     assert "asymmetric" in reasons["conv2d"]
     assert "sigmoid" in reasons and "1/256" not in reasons["sigmoid"] and "quantizes" in reasons["sigmoid"]
+
+
+def test_qdq_misuse_gets_clear_errors():
+    """Integer values of a QuantizeLinear are only read by a DequantizeLinear; anything else
+    (an integer model output, an op computing on the integers) is refused by name."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from edgenet.converters.onnx_import import ONNXImportError, import_onnx
+
+    scale, zero_point = numpy_helper.from_array(np.array(0.1, np.float32), "s"), \
+        numpy_helper.from_array(np.array(3, np.uint8), "zp")
+
+    def model(nodes, output, dtype=TensorProto.FLOAT):
+        graph = helper.make_graph(nodes, "qdq", [helper.make_tensor_value_info("x", TensorProto.FLOAT, (2, 3))],
+                                  [helper.make_tensor_value_info(output, dtype, (2, 3))], [scale, zero_point])
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+    quantize = helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"])
+    with pytest.raises(ONNXImportError, match="'q'.*QuantizeLinear result"):
+        import_onnx(model([quantize], "q", TensorProto.UINT8))
+    with pytest.raises(ONNXImportError, match="Relu.*reads the quantized integer value 'q'"):
+        import_onnx(model([quantize, helper.make_node("Relu", ["q"], ["y"])], "y", TensorProto.UINT8))
+    # A proper pair around a relu: the relu runs in int8 with the model's parameters.
+    nodes = [quantize, helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["d"]),
+             helper.make_node("Relu", ["d"], ["r"]), helper.make_node("QuantizeLinear", ["r", "s", "zp"], ["rq"]),
+             helper.make_node("DequantizeLinear", ["rq", "s", "zp"], ["y"])]
+    qdq = model(nodes, "y")
+    enet = edgenet.convert(qdq)
+    assert [n.op for n in enet.graph.nodes] == ["quantize", "relu", "dequantize"]
+    assert enet.graph.nodes[1].outputs[0].quant.zero_point[0] == 3 - 128  # uint8 -> int8, same scale
+    feeds = {"x": np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)}
+    got = edgenet.Interpreter(enet.to_bytes()).run(feeds)["y"]
+    expected = run_onnxruntime(qdq, feeds, optimized=False)["y"]
+    assert np.max(np.abs(got - expected)) <= 0.1 + 1e-6  # within 1 LSB (ties round differently)
