@@ -157,14 +157,16 @@ void enet_f32_dwconv_run(const enet_f32_dwconv_plan* plan, enet_threadpool* pool
  * (enet_qs8_pack_params, qs8_requant.c):
  *   int32 bias[G]          bias with the input zero point folded in
  *   int32 multiplier[G]    enet_requant.multiplier
- *   int32 acc_limit[G]     x86: |acc| clamp that keeps the result in int32
+ *   int32 acc_limit[G]     x86: |acc| clamp that keeps the result in int32 (INT32_MAX: none needed)
  *   int32 x86_offset[G]    x86: out zero point - 2^(62 - shift), mod 2^32
  *   int64 shift[G]         enet_requant.shift
  *   int64 x86_rounding[G]  x86: 2^62 + 2^(shift - 1)
  * then the weights. Every ISA computes docs/QUANTIZATION.md's
  * (acc * multiplier + 2^(shift-1)) >> shift on the exact 64-bit product, so
  * results are bit-exact with enet_requantize (see qs8_requant.c for why the
- * x86 fields are exact). Channels past the last real one are padded. */
+ * x86 fields are exact). Channels past the last real one are padded. Kernels
+ * whose accumulators come out in another lane order keep the fields in that
+ * order (enet_qs8_kernels.gemm_param_order / dwconv_param_order). */
 #define ENET_QS8_PARAMS_BYTES(g) ((size_t)(g) * 32)
 enum { ENET_QS8_BIAS = 0, ENET_QS8_MULTIPLIER = 1, ENET_QS8_ACC_LIMIT = 2, ENET_QS8_X86_OFFSET = 3 };
 enum { ENET_QS8_SHIFT = 2, ENET_QS8_X86_ROUNDING = 3 }; /* int64 fields, in units of G int64 */
