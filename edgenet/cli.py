@@ -197,7 +197,9 @@ def cmd_convert(args):
     print(f"ops: {before} imported, {after} after optimization ({len(model.operators)} in the file)")
     counts = collections.Counter(op.opcode for op in model.operators)
     print("op counts: " + ", ".join(f"{name} x{n}" for name, n in counts.most_common()))
-    if args.int8:
+    if model.quantization is not None:  # --int8, or a pre-quantized (QDQ) ONNX model
+        if not args.int8:
+            print("int8: the ONNX model is pre-quantized (QDQ); its own scales and zero points are used")
         fallbacks = model.quantization.float_ops
         print(f"float fallbacks: {len(fallbacks)}" + "".join(f"\n  {name} ({op}): {why}" for name, op, why in fallbacks))
     if args.report or args.report_svg:

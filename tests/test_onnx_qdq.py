@@ -280,3 +280,18 @@ def test_qdq_misuse_gets_clear_errors():
     got = edgenet.Interpreter(enet.to_bytes()).run(feeds)["y"]
     expected = run_onnxruntime(qdq, feeds, optimized=False)["y"]
     assert np.max(np.abs(got - expected)) <= 0.1 + 1e-6  # within 1 LSB (ties round differently)
+
+
+def test_cli_converts_qdq_model_to_int8(tmp_path, capsys):
+    from edgenet import cli
+
+    net, shape = small_cnn()
+    model = quantize_qdq(export(net, images(1, shape, 0)), shape, tmp_path, True, QuantType.QUInt8)
+    onnx.save(model, str(tmp_path / "net_qdq.onnx"))
+    assert cli.main(["convert", str(tmp_path / "net_qdq.onnx"), "-o", str(tmp_path / "net.enet")]) == 0
+    out = capsys.readouterr().out
+    assert "pre-quantized (QDQ)" in out and "float fallbacks: 0" in out
+    feeds = {"x0": images(1, shape, 7).numpy()}
+    got = edgenet.Interpreter(str(tmp_path / "net.enet")).run(feeds)
+    exact, within_one = lsb_agreement(got, run_onnxruntime(model, feeds, optimized=False), output_scales(model))
+    assert within_one == 1.0 and exact >= 0.9
