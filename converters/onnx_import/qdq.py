@@ -32,6 +32,8 @@ import numpy as np
 
 from edgenet.graph import QuantParams
 
+from ..model import EnetModel
+from ..quantize import WEIGHT_CHANNEL_AXIS, QuantizationSummary, Quantizer, quantize_bias
 from .handlers import _input, handles
 from .importer import Unsupported
 
@@ -167,54 +169,47 @@ def match_weights(w, axis, candidates):
                      "(changed by a graph rewrite?)")
 
 
-def _quantizer_class():
-    from ..quantize import WEIGHT_CHANNEL_AXIS, Quantizer, quantize_bias
+class QDQQuantizer(Quantizer):
+    """The Quantizer with the ONNX model's parameters in place of calibrated ranges."""
 
-    class QDQQuantizer(Quantizer):
-        """The Quantizer with the ONNX model's parameters in place of calibrated ranges."""
+    def __init__(self, graph, qdq):
+        super().__init__(graph, ranges={}, io_dtype="float32")
+        self.qdq = qdq
 
-        def __init__(self, graph, qdq):
-            super().__init__(graph, ranges={}, io_dtype="float32")
-            self.qdq = qdq
+    def calibrated_quant(self, t):
+        if t.name not in self.qdq.activations:
+            raise ValueError(f"{t.name!r} is not quantized in the ONNX model (no QuantizeLinear)")
+        return self.qdq.activations[t.name]
 
-        def calibrated_quant(self, t):
-            if t.name not in self.qdq.activations:
-                raise ValueError(f"{t.name!r} is not quantized in the ONNX model (no QuantizeLinear)")
-            return self.qdq.activations[t.name]
-
-        def plan(self, node):
-            plan = super().plan(node)
-            axis = WEIGHT_CHANNEL_AXIS.get(node.op)
-            if axis is not None:
-                weights = node.inputs[1]
-                values, quant = match_weights(weights.data, axis, self.qdq.weights)
-                plan.inputs[1] = ("constant", weights, self._constant(weights.name, values, "int8", quant))
-                if plan.inputs[2] is not None:
-                    bias = plan.inputs[2][1]
-                    s_in = self.int8_quant(node.inputs[0]).scale[0]
-                    data = quantize_bias(np.asarray(bias.data, np.float64), s_in, quant.scale, node.name)
-                    plan.inputs[2] = ("constant", bias, self._constant(bias.name, data, "int32"))
-                self._probe(node, plan, [self._planned_quant(e) for e in plan.inputs])
-            for t, quant in zip(node.outputs, plan.output_quants):
-                model = self.qdq.activations.get(t.name)
-                if model is not None and not _same_quant(model, quant):
-                    raise ValueError(f"edgenet's int8 {node.op} outputs scale {quant.scale[0]:.6g} zero point "
-                                     f"{int(quant.zero_point[0])}; the model quantizes {t.name!r} with "
-                                     f"{model.scale[0]:.6g} / {int(model.zero_point[0])}")
-            return plan
-
-    return QDQQuantizer
+    def plan(self, node):
+        plan = super().plan(node)
+        axis = WEIGHT_CHANNEL_AXIS.get(node.op)
+        if axis is not None:  # the model's int8 weights and scales instead of edgenet's own
+            weights = node.inputs[1]
+            values, quant = match_weights(weights.data, axis, self.qdq.weights)
+            plan.inputs[1] = ("constant", weights, self._constant(weights.name, values, "int8", quant))
+            if plan.inputs[2] is not None:
+                bias = plan.inputs[2][1]
+                s_in = self.int8_quant(node.inputs[0]).scale[0]
+                data = quantize_bias(np.asarray(bias.data, np.float64), s_in, quant.scale, node.name)
+                plan.inputs[2] = ("constant", bias, self._constant(bias.name, data, "int32"))
+            self._probe(node, plan, [self._planned_quant(e) for e in plan.inputs])
+        for t, quant in zip(node.outputs, plan.output_quants):
+            model = self.qdq.activations.get(t.name)
+            if model is not None and not _same_quant(model, quant):
+                raise ValueError(f"edgenet's int8 {node.op} outputs scale {quant.scale[0]:.6g} zero point "
+                                 f"{int(quant.zero_point[0])}; the model quantizes {t.name!r} with "
+                                 f"{model.scale[0]:.6g} / {int(model.zero_point[0])}")
+        return plan
 
 
 def quantize_and_serialize(float_graph, qdq, metadata):
     """The int8 EnetModel of a prepared (optimized, lowered) QDQ-imported graph."""
-    from ..model import EnetModel
-    from ..quantize import QuantizationSummary
-    from ..serialize import to_bytes
+    from ..serialize import to_bytes  # late: serialize.convert calls this function
 
     graph = float_graph.copy()
     summary = QuantizationSummary("onnx-qdq", 0, "float32")
-    _quantizer_class()(graph, qdq).run(summary)
+    QDQQuantizer(graph, qdq).run(summary)
     metadata = dict(metadata, **{"edgenet.quantization": "int8", "edgenet.calibration_method": "onnx-qdq"})
     if summary.float_ops:
         metadata["edgenet.float_fallback_ops"] = ",".join(name for name, _, _ in summary.float_ops)
