@@ -4,6 +4,7 @@
  * Microkernels (one per file, XNNPACK-style names: dtype-op-tile-isa):
  *   x86/f32-gemm-6x16-avx2.c   x86/f32-gemm-4x8-sse.c   arm/f32-gemm-4x8-neon.c
  *   x86/f32-dwconv-c8-avx2.c   x86/f32-dwconv-c4-sse.c  arm/f32-dwconv-c4-neon.c
+ *   x86/f32-vbinary-avx2.c     arm/f32-vbinary-neon.c
  *   x86/qs8-gemm-3x8c8-avx2.c  x86/qs8-gemm-4x8c2-sse41.c arm/qs8-gemm-4x8c2-neon.c
  *   arm/qs8-gemm-4x8c4-neondot.c arm/qs8-gemm-4x8c8-neoni8mm.c
  *   x86/qs8-dwconv-c16-avx2.c  x86/qs8-dwconv-c8-sse41.c arm/qs8-dwconv-c8-neon.c
@@ -15,7 +16,7 @@
  * per-file compiler flags (SwiftPM and the NDK build compile all sources with
  * one set of flags).
  *
- * Drivers (f32_conv_gemm.c, f32_dwconv.c, qs8_conv_gemm.c, qs8_dwconv.c,
+ * Drivers (f32_conv_gemm.c, f32_dwconv.c, f32_elementwise.c, f32_maxpool.c, qs8_conv_gemm.c, qs8_dwconv.c,
  * qs8_elementwise.c; qs8_requant.c packs requantization data): weight packing at prepare time,
  * im2col tiles / indirection rows, and splitting work over the thread pool.
  * An op picks a kernel set once at prepare (enet_f32_kernels_for).
