@@ -479,15 +479,18 @@ def test_bad_runtime_shapes_are_reported():
     expect_run_error(g, {"p": rand(rng, 2, 3), "a": rand(rng, 3, 3)}, "broadcast")
 
 
-def test_runtime_gather_index_out_of_range_does_not_crash():
-    """invoke cannot fail, so an out-of-range run-time index reads the nearest row (documented
-    in ops/data.c); the point here is that the process survives and in-range rows are right."""
+def test_runtime_gather_index_out_of_range_is_an_error():
+    """A run-time index out of range fails the invoke with the op named (see also
+    tests/test_runtime_index_errors.py); in-range rows are right afterwards."""
     rng = np.random.default_rng(2600)
     g = edgenet.Graph("gather")
     x, idx = g.input("x", (4, 3)), g.input("idx", (3,))
     g.output(g.gather(x, g.cast(idx, "int64"), axis=0), "y")
     feed = rand(rng, 4, 3)
-    out = edgenet.Interpreter(edgenet.convert(g).to_bytes()).run({"x": feed, "idx": np.array([1, 99, -99], np.float32)})
+    interpreter = edgenet.Interpreter(edgenet.convert(g).to_bytes())
+    with pytest.raises(ValueError, match="GATHER.*index 99 .*out of range"):
+        interpreter.run({"x": feed, "idx": np.array([1, 99, -99], np.float32)})
+    out = interpreter.run({"x": feed, "idx": np.array([1, 3, -4], np.float32)})
     np.testing.assert_array_equal(out["y"], feed[[1, 3, 0]])
 
 
