@@ -205,7 +205,46 @@ def float_decisions(graph, ranges, io_dtype="float32", int8_outputs=False, float
                                           "int8 scale")
             if node.op == "concat":  # data movement after it would need one int8 scale again: float too
                 _float_movers_after(graph, node.outputs[0], reasons, f"moves the output of {node.name} (mixed ranges)")
+    _grow_float_islands(graph, reasons, set(float_nodes))
     return reasons
+
+
+def _grow_float_islands(graph, reasons, kept_float):
+    """Add to `reasons` the unweighted nodes whose neighbours on one side are all float ops (no int8
+    kernel), nodes in `kept_float` or island nodes: every non-constant input computed by one, or
+    every reader one. (The output tail and mixed-range concats are float for range reasons and do not
+    grow islands: their int8 neighbours, e.g. a sigmoid, keep a useful int8 form.) In int8 such a node would
+    only add a quantize / dequantize pair (two roundings) around float-only ops, e.g. the
+    mean / sub / add / sqrt / mul of a layer norm spelled out around its float pow and div; as part of
+    the float island it costs one dequantize where the island starts and one quantize where it ends."""
+    readers = {}
+    for node in graph.nodes:
+        for t in node.inputs:
+            if t is not None:
+                readers.setdefault(id(t), []).append(node)
+    outputs = {id(t) for t in graph.outputs}
+
+    island = set(kept_float)
+
+    def is_float(node):
+        return node.name in island or not has_int8_kernel(node.opdef) or any(t.dtype != "float32"
+                                                                              for t in node.outputs)
+
+    changed = True
+    while changed:
+        changed = False
+        for node in graph.nodes:
+            if is_float(node) or node.op in WEIGHT_CHANNEL_AXIS or node.name in reasons:
+                continue
+            producers = [t.producer for t in node.inputs if t is not None and not t.is_constant and not _is_integer(t)]
+            consumers = [r for t in node.outputs for r in readers.get(id(t), [])]
+            from_float = producers and all(p is not None and is_float(p) for p in producers)
+            into_float = consumers and all(is_float(r) for r in consumers) and not any(id(t) in outputs
+                                                                                       for t in node.outputs)
+            if from_float or into_float:
+                reasons[node.name] = "joins a float island (int8 would only add quantize / dequantize around float ops)"
+                island.add(node.name)
+                changed = True
 
 
 def _saturating_input_range(node):

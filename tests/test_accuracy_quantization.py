@@ -393,3 +393,27 @@ def test_range_of_a_tensor_read_by_a_saturating_op_is_clipped(activation):
     model = edgenet.convert(g, quantize="int8", calibration=calib, verbose=False)
     assert model.graph.nodes[[n.name for n in model.graph.nodes].index(g.nodes[0].name)].outputs[0].quant.scale[0] \
         == expected.scale[0]
+
+
+def test_ops_between_float_only_ops_join_the_float_island():
+    """fc -> mul -> pow (no int8 kernel) -> add -> fc: the mul (all readers float) and the add (all inputs
+    float) run in float too, so the model has one dequantize before the island and one quantize after."""
+    rng = np.random.default_rng(8)
+    g = edgenet.Graph("island")
+    x = g.input("x", shape=(4, 8))
+    y = g.fully_connected(x, rand(rng, 8, 8), None)
+    z = g.add(g.pow(g.mul(y, np.float32(0.5)), np.float32(2.0)), np.float32(1.0))
+    g.output(g.fully_connected(z, rand(rng, 3, 8), None), "out")
+    calib = feeds(rng, 16, (4, 8))
+    # optimize=False: the optimizer would fold the mul and the add into the fully connected layers
+    model = edgenet.convert(g, quantize="int8", calibration=calib, optimize=False, verbose=False)
+    ops = [(n.op, n.outputs[0].dtype) for n in model.graph.nodes]
+    assert ops == [("quantize", "int8"), ("fully_connected", "int8"), ("dequantize", "float32"), ("mul", "float32"),
+                   ("pow", "float32"), ("add", "float32"), ("quantize", "int8"), ("fully_connected", "int8"),
+                   ("dequantize", "float32")], ops
+    reasons = {op: reason for _, op, reason in model.quantization.float_ops}
+    assert "island" in reasons["mul"] and "island" in reasons["add"]
+    interpreter = edgenet.Interpreter(model.to_bytes())
+    for s in calib[:4]:  # still close to float (numpy reference of the float graph)
+        f = edgenet.reference.run(g, s)["out"]
+        assert cosine_of(f.ravel(), interpreter.run(s)["out"].ravel().astype(np.float64)) > 0.99
