@@ -246,6 +246,7 @@ def test_mobilenet_v3_block_hard_swish_squeeze_excite():
     x = image((1, 3, 32, 32))
     model = export(randomize_batch_norms(MobileNetV3Block()), x)
     check_against_onnxruntime(model, {"x0": x.numpy()})
+    check_int8(model, (1, 3, 32, 32))
 
 
 def test_unet_conv_transpose_and_resize():
@@ -256,6 +257,7 @@ def test_unet_conv_transpose_and_resize():
     opcodes = [op.opcode for op in enet.operators]
     assert "CONV_2D_TRANSPOSE" in opcodes and "RESIZE" in opcodes
     assert opcodes.count("TRANSPOSE") == 2  # one at the input, one at the output: none inside
+    check_int8(model, (1, 3, 32, 32))
 
 
 def test_transformer_encoder():
@@ -263,6 +265,7 @@ def test_transformer_encoder():
     x = image((1, 8, 32))
     model = export(transformer_encoder(), x)
     check_against_onnxruntime(model, {"x0": x.numpy()})
+    check_int8(model, (1, 8, 32))
 
 
 def test_dynamic_batch_stays_dynamic_and_input_shapes_pin_it():
