@@ -32,8 +32,6 @@
 #define A_BLOCK_FLOATS 16384
 #define MC_MAX_TILES 8
 
-static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
-static size_t align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 
 /* The plan's geometry without the memory (shared by size and init). */
 static void plan_shape(const enet_f32_kernels* k, const enet_window* g, enet_f32_conv_plan* p) {
@@ -43,27 +41,26 @@ static void plan_shape(const enet_f32_kernels* k, const enet_window* g, enet_f32
   p->m = (size_t)(g->batch * g->out_h * g->out_w);
   p->n = (size_t)g->out_c;
   p->kdim = (size_t)(g->k_h * g->k_w * g->in_c);
-  p->direct = g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
-              g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w;
+  p->direct = enet_window_is_pointwise(g);
   /* Equal K blocks of at most ~KC_TARGET. */
-  size_t kblocks = p->kdim <= KC_MAX ? 1 : div_up(p->kdim, KC_TARGET);
-  p->kc = p->kdim ? div_up(p->kdim, kblocks) : 1;
+  size_t kblocks = p->kdim <= KC_MAX ? 1 : enet_div_up(p->kdim, KC_TARGET);
+  p->kc = p->kdim ? enet_div_up(p->kdim, kblocks) : 1;
   size_t mr = k->gemm_mr, rows = A_BLOCK_FLOATS / p->kc;
   size_t mc_max = rows / mr * mr;
   if (mc_max < mr) mc_max = mr;
   if (mc_max > MC_MAX_TILES * mr) mc_max = MC_MAX_TILES * mr;
   /* Equal blocks (a last block of a row or two would cost a whole pass over W). */
-  size_t mblocks = div_up(p->m ? p->m : 1, mc_max);
-  p->mc = div_up(div_up(p->m ? p->m : 1, mblocks), mr) * mr;
+  size_t mblocks = enet_div_up(p->m ? p->m : 1, mc_max);
+  p->mc = enet_div_up(enet_div_up(p->m ? p->m : 1, mblocks), mr) * mr;
   p->panel_floats = k->gemm_nr * (1 + p->kdim);
 }
 
 size_t enet_f32_conv_plan_size(const enet_f32_kernels* k, const enet_window* g, int num_threads) {
   enet_f32_conv_plan p;
   plan_shape(k, g, &p);
-  size_t bytes = align64(sizeof p);
-  bytes += align64(div_up(p.n, k->gemm_nr) * p.panel_floats * sizeof(float));
-  if (!p.direct) bytes += align64((size_t)num_threads * p.mc * p.kc * sizeof(float));
+  size_t bytes = enet_align64(sizeof p);
+  bytes += enet_align64(enet_div_up(p.n, k->gemm_nr) * p.panel_floats * sizeof(float));
+  if (!p.direct) bytes += enet_align64((size_t)num_threads * p.mc * p.kc * sizeof(float));
   return bytes;
 }
 
@@ -73,12 +70,12 @@ enet_f32_conv_plan* enet_f32_conv_plan_init(void* memory, const enet_f32_kernels
   uint8_t* at = memory; /* 64-byte aligned by the caller */
   enet_f32_conv_plan* p = (enet_f32_conv_plan*)at;
   plan_shape(k, g, p);
-  at += align64(sizeof *p);
+  at += enet_align64(sizeof *p);
   p->num_threads = num_threads;
   p->min = min, p->max = max;
-  size_t nr = k->gemm_nr, panels = div_up(p->n, nr);
+  size_t nr = k->gemm_nr, panels = enet_div_up(p->n, nr);
   p->packed = (float*)at;
-  at += align64(panels * p->panel_floats * sizeof(float));
+  at += enet_align64(panels * p->panel_floats * sizeof(float));
   p->scratch = p->direct ? NULL : (float*)at;
   /* Panel: nr biases, then for each k the nr weights w[o][k] (o = panel start + j), zero past n. */
   for (size_t pi = 0; pi < panels; pi++) {
@@ -180,7 +177,7 @@ typedef struct conv_job {
 static void conv_task(void* context, size_t begin, size_t end, int thread) {
   const conv_job* job = context;
   const enet_f32_conv_plan* p = job->p;
-  size_t mr = p->k->gemm_mr, nr = p->k->gemm_nr, panels = div_up(p->n, nr);
+  size_t mr = p->k->gemm_mr, nr = p->k->gemm_nr, panels = enet_div_up(p->n, nr);
   float* scratch = p->scratch ? p->scratch + (size_t)thread * p->mc * p->kc : NULL;
   for (size_t u = begin; u < end; u++) {
     size_t tile = u / job->col_groups, group = u % job->col_groups;
@@ -219,13 +216,13 @@ static void conv_task(void* context, size_t begin, size_t end, int thread) {
 
 void enet_f32_conv_run(const enet_f32_conv_plan* p, enet_threadpool* pool, const float* x, float* y) {
   if (p->m == 0 || p->n == 0) return;
-  size_t tiles = div_up(p->m, p->mc), panels = div_up(p->n, p->k->gemm_nr);
+  size_t tiles = enet_div_up(p->m, p->mc), panels = enet_div_up(p->n, p->k->gemm_nr);
   /* Few row blocks (small images, fully connected): also split output channels,
    * so every thread gets work. Aim for ~4 units per thread for balance. */
   size_t want = 4 * (size_t)enet_threadpool_size(pool), groups = 1;
-  if (enet_threadpool_size(pool) > 1 && tiles < want) groups = div_up(want, tiles);
+  if (enet_threadpool_size(pool) > 1 && tiles < want) groups = enet_div_up(want, tiles);
   if (groups > panels) groups = panels;
-  conv_job job = {p, x, y, 0, div_up(panels, groups)};
-  job.col_groups = div_up(panels, job.panels_per_group);
+  conv_job job = {p, x, y, 0, enet_div_up(panels, groups)};
+  job.col_groups = enet_div_up(panels, job.panels_per_group);
   enet_parallel_for(pool, conv_task, &job, tiles * job.col_groups, 1);
 }

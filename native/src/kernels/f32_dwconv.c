@@ -10,19 +10,17 @@
 
 #include "optimized.h"
 
-static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
-static size_t align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 
 static size_t packed_floats(const enet_f32_kernels* k, const enet_window* g) {
   size_t cb = k->dwconv_cb, taps = (size_t)(g->k_h * g->k_w);
-  return div_up((size_t)g->out_c, cb) * cb * (1 + taps);
+  return enet_div_up((size_t)g->out_c, cb) * cb * (1 + taps);
 }
 
 size_t enet_f32_dwconv_plan_size(const enet_f32_kernels* k, const enet_window* g, int num_threads) {
   size_t taps = (size_t)(g->k_h * g->k_w);
-  return align64(sizeof(enet_f32_dwconv_plan)) + align64(packed_floats(k, g) * sizeof(float)) +
-         align64((size_t)g->in_c * sizeof(float)) +
-         align64((size_t)num_threads * (size_t)g->out_w * taps * sizeof(float*));
+  return enet_align64(sizeof(enet_f32_dwconv_plan)) + enet_align64(packed_floats(k, g) * sizeof(float)) +
+         enet_align64((size_t)g->in_c * sizeof(float)) +
+         enet_align64((size_t)num_threads * (size_t)g->out_w * taps * sizeof(float*));
 }
 
 enet_f32_dwconv_plan* enet_f32_dwconv_plan_init(void* memory, const enet_f32_kernels* k, const enet_window* g,
@@ -31,14 +29,14 @@ enet_f32_dwconv_plan* enet_f32_dwconv_plan_init(void* memory, const enet_f32_ker
   uint8_t* at = memory; /* 64-byte aligned by the caller */
   enet_f32_dwconv_plan* p = (enet_f32_dwconv_plan*)at;
   memset(p, 0, sizeof *p);
-  at += align64(sizeof *p);
+  at += enet_align64(sizeof *p);
   p->k = k, p->g = *g, p->num_threads = num_threads, p->min = min, p->max = max;
   p->taps = (size_t)(g->k_h * g->k_w);
   p->packed = (float*)at;
-  at += align64(packed_floats(k, g) * sizeof(float));
+  at += enet_align64(packed_floats(k, g) * sizeof(float));
   p->zero = (float*)at;
   memset(p->zero, 0, (size_t)g->in_c * sizeof(float));
-  at += align64((size_t)g->in_c * sizeof(float));
+  at += enet_align64((size_t)g->in_c * sizeof(float));
   p->indirection = (const float**)at;
   /* Block of cb channels: cb biases, then per tap cb weights; zero past out_c. */
   size_t cb = k->dwconv_cb, c_total = (size_t)g->out_c;

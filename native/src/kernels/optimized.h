@@ -32,6 +32,17 @@
 #include "reference/reference.h"
 #include "reference/reference_s8.h"
 
+/* ---- helpers shared by the drivers ------------------------------------------ */
+
+static inline size_t enet_div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+static inline size_t enet_align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+/* A 1x1, stride-1, unpadded conv reads its input directly as the GEMM's A
+ * matrix (no im2col). */
+static inline int enet_window_is_pointwise(const enet_window* g) {
+  return g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
+         g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w;
+}
+
 /* ---- float microkernels ---------------------------------------------------- */
 
 /* GEMM tile: for rows i < mr (mr <= MR) and columns j < nc (nc <= NR):

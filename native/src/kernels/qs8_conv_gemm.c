@@ -18,8 +18,6 @@
 
 #define SCRATCH_BYTES 32768 /* im2col tile budget per thread */
 
-static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
-static size_t align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 
 static void plan_shape(const enet_qs8_kernels* k, const enet_window* g, enet_qs8_conv_plan* p) {
   memset(p, 0, sizeof *p);
@@ -28,23 +26,22 @@ static void plan_shape(const enet_qs8_kernels* k, const enet_window* g, enet_qs8
   p->m = (size_t)(g->batch * g->out_h * g->out_w);
   p->n = (size_t)g->out_c;
   p->kdim = (size_t)(g->k_h * g->k_w * g->in_c);
-  p->direct = g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
-              g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w;
+  p->direct = enet_window_is_pointwise(g);
   /* im2col rows are padded to whole KR blocks (zeros, times zero weights), so the
    * microkernels see no k tail; the input itself is read with its own row length. */
-  p->a_stride = p->direct ? p->kdim : div_up(p->kdim, k->kr) * k->kr;
+  p->a_stride = p->direct ? p->kdim : enet_div_up(p->kdim, k->kr) * k->kr;
   size_t rows = SCRATCH_BYTES / (p->a_stride ? p->a_stride : 1);
   p->mc = rows / k->mr * k->mr;
   if (p->mc < k->mr) p->mc = k->mr;
   if (p->mc > 16 * k->mr) p->mc = 16 * k->mr;
-  p->panel_bytes = ENET_QS8_PARAMS_BYTES(k->nr) + div_up(p->kdim, k->kr) * k->kr * k->nr * k->weight_bytes;
+  p->panel_bytes = ENET_QS8_PARAMS_BYTES(k->nr) + enet_div_up(p->kdim, k->kr) * k->kr * k->nr * k->weight_bytes;
 }
 
 size_t enet_qs8_conv_plan_size(const enet_qs8_kernels* k, const enet_window* g, int num_threads) {
   enet_qs8_conv_plan p;
   plan_shape(k, g, &p);
-  size_t bytes = align64(sizeof p) + align64(div_up(p.n, k->nr) * p.panel_bytes);
-  if (!p.direct) bytes += align64((size_t)num_threads * p.mc * p.a_stride);
+  size_t bytes = enet_align64(sizeof p) + enet_align64(enet_div_up(p.n, k->nr) * p.panel_bytes);
+  if (!p.direct) bytes += enet_align64((size_t)num_threads * p.mc * p.a_stride);
   return bytes;
 }
 
@@ -55,12 +52,12 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
   uint8_t* at = memory; /* 64-byte aligned by the caller */
   enet_qs8_conv_plan* p = (enet_qs8_conv_plan*)at;
   plan_shape(k, g, p);
-  at += align64(sizeof *p);
+  at += enet_align64(sizeof *p);
   p->num_threads = num_threads;
   p->x_zp = x_zp, p->out = (enet_s8_output){out_zp, out_min, out_max};
-  size_t nr = k->nr, kr = k->kr, panels = div_up(p->n, nr), kblocks = div_up(p->kdim, kr);
+  size_t nr = k->nr, kr = k->kr, panels = enet_div_up(p->n, nr), kblocks = enet_div_up(p->kdim, kr);
   p->packed = at;
-  at += align64(panels * p->panel_bytes);
+  at += enet_align64(panels * p->panel_bytes);
   p->scratch = p->direct ? NULL : (int8_t*)at;
   if (p->scratch) memset(p->scratch, 0, (size_t)num_threads * p->mc * p->a_stride); /* the row padding stays 0 */
   for (size_t pi = 0; pi < panels; pi++) {
@@ -130,7 +127,7 @@ typedef struct qs8_job {
 static void qs8_task(void* context, size_t begin, size_t end, int thread) {
   const qs8_job* job = context;
   const enet_qs8_conv_plan* p = job->p;
-  size_t mr = p->k->mr, nr = p->k->nr, panels = div_up(p->n, nr);
+  size_t mr = p->k->mr, nr = p->k->nr, panels = enet_div_up(p->n, nr);
   int8_t* scratch = p->scratch ? p->scratch + (size_t)thread * p->mc * p->a_stride : NULL;
   size_t gathered = (size_t)-1;
   for (size_t u = begin; u < end; u++) {
@@ -157,11 +154,11 @@ static void qs8_task(void* context, size_t begin, size_t end, int thread) {
 
 void enet_qs8_conv_run(const enet_qs8_conv_plan* p, enet_threadpool* pool, const int8_t* x, int8_t* y) {
   if (p->m == 0 || p->n == 0) return;
-  size_t tiles = div_up(p->m, p->mc), panels = div_up(p->n, p->k->nr);
+  size_t tiles = enet_div_up(p->m, p->mc), panels = enet_div_up(p->n, p->k->nr);
   size_t want = 4 * (size_t)enet_threadpool_size(pool), groups = 1; /* as in enet_f32_conv_run */
-  if (enet_threadpool_size(pool) > 1 && tiles < want) groups = div_up(want, tiles);
+  if (enet_threadpool_size(pool) > 1 && tiles < want) groups = enet_div_up(want, tiles);
   if (groups > panels) groups = panels;
-  qs8_job job = {p, x, y, 0, div_up(panels, groups)};
-  job.col_groups = div_up(panels, job.panels_per_group);
+  qs8_job job = {p, x, y, 0, enet_div_up(panels, groups)};
+  job.col_groups = enet_div_up(panels, job.panels_per_group);
   enet_parallel_for(pool, qs8_task, &job, tiles * job.col_groups, 1);
 }

@@ -14,8 +14,6 @@
 
 #include "optimized.h"
 
-static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
-static size_t align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 
 /* Weight rows per block: taps, or rounded up to whole pairs (the odd one zero) in tap-pair layout. */
 static size_t weight_rows(const enet_qs8_kernels* k, size_t taps) { return k->dwconv_tap_pairs ? taps + taps % 2 : taps; }
@@ -36,8 +34,8 @@ static size_t weight_index(const enet_qs8_kernels* k, size_t t, size_t j) {
 
 size_t enet_qs8_dwconv_plan_size(const enet_qs8_kernels* k, const enet_window* g, int num_threads) {
   size_t taps = (size_t)(g->k_h * g->k_w);
-  return align64(sizeof(enet_qs8_dwconv_plan)) + align64(div_up((size_t)g->out_c, k->dwconv_cb) * block_bytes(k, taps)) +
-         align64((size_t)g->in_c) + align64((size_t)num_threads * (size_t)g->out_w * taps * sizeof(int8_t*));
+  return enet_align64(sizeof(enet_qs8_dwconv_plan)) + enet_align64(enet_div_up((size_t)g->out_c, k->dwconv_cb) * block_bytes(k, taps)) +
+         enet_align64((size_t)g->in_c) + enet_align64((size_t)num_threads * (size_t)g->out_w * taps * sizeof(int8_t*));
 }
 
 enet_qs8_dwconv_plan* enet_qs8_dwconv_plan_init(void* memory, const enet_qs8_kernels* k, const enet_window* g,
@@ -47,16 +45,16 @@ enet_qs8_dwconv_plan* enet_qs8_dwconv_plan_init(void* memory, const enet_qs8_ker
   uint8_t* at = memory; /* 64-byte aligned by the caller */
   enet_qs8_dwconv_plan* p = (enet_qs8_dwconv_plan*)at;
   memset(p, 0, sizeof *p);
-  at += align64(sizeof *p);
+  at += enet_align64(sizeof *p);
   p->k = k, p->g = *g, p->num_threads = num_threads, p->out = *out;
   p->taps = (size_t)(g->k_h * g->k_w);
   p->block_bytes = block_bytes(k, p->taps);
-  size_t cb = k->dwconv_cb, c_total = (size_t)g->out_c, blocks = div_up(c_total, cb);
+  size_t cb = k->dwconv_cb, c_total = (size_t)g->out_c, blocks = enet_div_up(c_total, cb);
   p->packed = at;
-  at += align64(blocks * p->block_bytes);
+  at += enet_align64(blocks * p->block_bytes);
   p->zero = (int8_t*)at;
   memset(p->zero, (int8_t)x_zp, (size_t)g->in_c);
-  at += align64((size_t)g->in_c);
+  at += enet_align64((size_t)g->in_c);
   p->indirection = (const int8_t**)at;
   /* Block of cb channels: parameter group, then per tap cb weights; zero past out_c. */
   for (size_t b = 0; b < blocks; b++) {
