@@ -9,6 +9,7 @@
  *   arm/qs8-gemm-4x8c4-neondot.c arm/qs8-gemm-4x8c8-neoni8mm.c
  *   x86/qs8-dwconv-c16-avx2.c  x86/qs8-dwconv-c8-sse41.c arm/qs8-dwconv-c8-neon.c
  *   x86/qs8-vadd-avx2.c  x86/qs8-vmul-avx2.c  arm/qs8-vadd-neon.c  arm/qs8-vmul-neon.c
+ *   x86/qs8-lut-avx2.c   arm/qs8-lut-neon.c (aarch64)
  * with the shared int8 requantization inlined from x86/qs8-requant-avx2.h,
  * x86/qs8-requant-sse41.h and arm/qs8-requant-neon.h.
  * Each ISA file is wrapped in `#if` on its architecture so every file compiles
@@ -17,7 +18,7 @@
  * one set of flags).
  *
  * Drivers (f32_conv_gemm.c, f32_dwconv.c, f32_elementwise.c, f32_maxpool.c, qs8_conv_gemm.c, qs8_dwconv.c,
- * qs8_elementwise.c; qs8_requant.c packs requantization data): weight packing at prepare time,
+ * qs8_elementwise.c, pad_constant.c; qs8_requant.c packs requantization data): weight packing at prepare time,
  * im2col tiles / indirection rows, and splitting work over the thread pool.
  * An op picks a kernel set once at prepare (enet_f32_kernels_for).
  */
@@ -143,6 +144,12 @@ int enet_f32_vbinary_run(const enet_f32_kernels* k, enet_binary_op op, enet_thre
  * over the thread pool by output rows (f32_maxpool.c). */
 void enet_f32_maxpool_run(const enet_window* g, enet_threadpool* pool, const float* x, float* y);
 
+/* PAD with a constant, any element size (float and int8): y = x placed at the "before"
+ * paddings of each dim, every other element `value` (elem_size bytes). Equal to
+ * enet_ref_pad_f32 / enet_ref_pad_s8; paddings must be >= 0 (pad_constant.c). */
+void enet_pad_constant(int ndim, const int64_t* in_shape, const int64_t* paddings, size_t elem_size,
+                       const void* value, const void* x, void* y);
+
 /* Depthwise convolution with depth_multiplier 1; weights (1, KH, KW, C). */
 typedef struct enet_f32_dwconv_plan {
   const enet_f32_kernels* k;
@@ -252,6 +259,15 @@ void enet_qs8_dwconv_c8_sse41(size_t channels, size_t out_w, size_t taps, const 
                               int8_t* y, const enet_s8_output* out);
 void enet_qs8_dwconv_c8_neon(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w,
                              int8_t* y, const enet_s8_output* out);
+/* Table lookup (every int8 unary op): y[i] = table[x[i] + 128]. `probe` holds the
+ * AVX2 kernel's 16 XOR-prefixed sub-tables (enet_qs8_lut_avx2_tables, see
+ * x86/qs8-lut-avx2.c); other kernels ignore it. */
+typedef void (*enet_qs8_lut_ukernel)(size_t n, const int8_t* x, int8_t* y, const int8_t* table,
+                                     const uint8_t probe[16][16]);
+void enet_qs8_lut_avx2_tables(const int8_t* table, uint8_t probe[16][16]);
+void enet_qs8_lut_avx2(size_t n, const int8_t* x, int8_t* y, const int8_t* table, const uint8_t probe[16][16]);
+void enet_qs8_lut_neon(size_t n, const int8_t* x, int8_t* y, const int8_t* table, const uint8_t probe[16][16]);
+
 void enet_qs8_vadd_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* y, const enet_qs8_add_params* p);
 void enet_qs8_vadd_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* y, const enet_qs8_add_params* p);
 void enet_qs8_vmul_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* y, const enet_qs8_mul_params* p);
@@ -269,6 +285,7 @@ typedef struct enet_qs8_kernels {
   enet_qs8_dwconv_ukernel dwconv;
   enet_qs8_vadd_ukernel vadd; /* NULL: the reference kernel */
   enet_qs8_vmul_ukernel vmul;
+  enet_qs8_lut_ukernel lut;   /* NULL: the reference kernel */
 } enet_qs8_kernels;
 
 /* The int8 set for `isa`, or NULL: reference. (dispatch.c) */
@@ -333,6 +350,11 @@ int enet_qs8_binary_plan_init(enet_qs8_binary_plan* plan, const enet_qs8_kernels
                               const enet_binary_s8_params* p);
 void enet_qs8_binary_run(const enet_qs8_binary_plan* plan, enet_threadpool* pool, size_t n, const int8_t* a,
                          const int8_t* b, int8_t* y);
+
+/* int8 table lookup y[i] = table[x[i] + 128] over n elements with k's lut kernel,
+ * split over the thread pool in chunks; returns 0 (and does nothing) when k has none. */
+int enet_qs8_lut_run(const enet_qs8_kernels* k, enet_threadpool* pool, size_t n, const int8_t* table,
+                     const int8_t* x, int8_t* y);
 
 /* int8 global average: y[o][c] = clamp(requantize(sum_{r < rows} (x[o][r][c] - x_zp)) + zero_point)
  * for x of shape (outer, rows, channels); rows * 255 must fit int32. (qs8_pool.c) */

@@ -52,3 +52,31 @@ void enet_qs8_binary_run(const enet_qs8_binary_plan* p, enet_threadpool* pool, s
   binary_job job = {p, n, a, b, y};
   enet_parallel_for(pool, binary_task, &job, (n + CHUNK - 1) / CHUNK, 1);
 }
+
+/* ---- table lookup: every int8 unary op ---------------------------------------- */
+
+typedef struct lut_job {
+  const enet_qs8_kernels* k;
+  size_t n;
+  const int8_t *table, *x;
+  int8_t* y;
+  uint8_t probe[16][16];
+} lut_job;
+
+static void lut_task(void* context, size_t begin, size_t end, int thread) {
+  const lut_job* job = context;
+  (void)thread;
+  size_t first = begin * CHUNK, last = end * CHUNK < job->n ? end * CHUNK : job->n;
+  job->k->lut(last - first, job->x + first, job->y + first, job->table, job->probe);
+}
+
+int enet_qs8_lut_run(const enet_qs8_kernels* k, enet_threadpool* pool, size_t n, const int8_t* table,
+                     const int8_t* x, int8_t* y) {
+  if (!k || !k->lut) return 0;
+  lut_job job = {k, n, table, x, y, {{0}}};
+#if defined(__x86_64__)
+  if (k->lut == enet_qs8_lut_avx2) enet_qs8_lut_avx2_tables(table, job.probe); /* 256 XORs per call */
+#endif
+  enet_parallel_for(pool, lut_task, &job, (n + CHUNK - 1) / CHUNK, 1);
+  return 1;
+}

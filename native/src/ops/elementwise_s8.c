@@ -1,7 +1,9 @@
 /* int8 ADD / SUB / MUL (per-tensor quantized, numpy broadcasting) and the
  * table-driven unary ops SIGMOID, TANH, HARD_SWISH (x, table) -> table[x + 128]. */
 #include <math.h>
+#include <stdio.h>
 
+#include "../kernels/optimized.h"
 #include "ops_s8.h"
 
 /* add / sub: the largest S in [1, 31] with both multipliers below 2^21 (docs/QUANTIZATION.md). */
@@ -61,10 +63,15 @@ enet_status enet_lookup_s8_prepare(enet_op_context* ctx) {
                           "int8 %s needs a second input: a constant int8 lookup table of shape (256,)",
                           enet_opcode_name(ctx->op->opcode));
   enet_set_output_shape(ctx->outputs[0], ctx->inputs[0]->ndim, ctx->inputs[0]->shape);
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+  if (k && k->lut) snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-lut-%s", enet_isa_name(k->isa));
   return ENET_OK;
 }
 
 void enet_lookup_s8_invoke(const enet_op_context* ctx) {
-  enet_ref_lookup_s8(enet_tensor_elements(ctx->inputs[0]), ctx->inputs[1]->data, ctx->inputs[0]->data,
-                     ctx->outputs[0]->data);
+  /* The vector lookup (kernels/qs8_elementwise.c) when this CPU has one; same bytes as the reference. */
+  size_t n = (size_t)enet_tensor_elements(ctx->inputs[0]);
+  if (!enet_qs8_lut_run(enet_qs8_kernels_for(enet_isa_selected()), ctx->threadpool, n, ctx->inputs[1]->data,
+                        ctx->inputs[0]->data, ctx->outputs[0]->data))
+    enet_ref_lookup_s8((int64_t)n, ctx->inputs[1]->data, ctx->inputs[0]->data, ctx->outputs[0]->data);
 }

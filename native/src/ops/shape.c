@@ -1,6 +1,8 @@
 /* Data movement ops: RESHAPE, TRANSPOSE, CONCAT (any dtype) and PAD (float). */
+#include <stdio.h>
 #include <string.h>
 
+#include "../kernels/optimized.h" /* enet_pad_constant */
 #include "../kernels/reference/reference.h"
 #include "ops.h"
 #include "ops_s8.h"
@@ -159,6 +161,7 @@ enet_status enet_pad_prepare(enet_op_context* ctx) {
   int64_t shape[ENET_MAX_DIMS];
   for (int d = 0; d < x->ndim; d++) shape[d] = x->shape[d] + o->pad.paddings[2 * d] + o->pad.paddings[2 * d + 1];
   enet_set_output_shape(ctx->outputs[0], x->ndim, shape);
+  if (enet_isa_selected() != ENET_ISA_REFERENCE) snprintf(ctx->kernel, sizeof ctx->kernel, "pad-constant-rows");
   return int8 ? enet_pad_s8_prepare(ctx) : ENET_OK;
 }
 
@@ -167,10 +170,20 @@ void enet_pad_invoke(const enet_op_context* ctx) {
     enet_border_pad_invoke(ctx);
     return;
   }
-  if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
-    enet_pad_s8_invoke(ctx);
-    return;
+  /* Row-wise fill and memcpy (kernels/pad_constant.c), equal to the reference kernels;
+   * int8 pads with the constant quantized at prepare (ops/shape_s8.c). */
+  const enet_rt_tensor* x = ctx->inputs[0];
+  if (enet_isa_selected() == ENET_ISA_REFERENCE) { /* the reference kernels, kept selectable for tests */
+    if (enet_is_int8_op(ctx))
+      enet_pad_s8_invoke(ctx);
+    else
+      enet_ref_pad_f32(x->ndim, x->shape, ctx->op->options.pad.paddings, ctx->op->options.pad.value, x->data,
+                       ctx->outputs[0]->data);
+  } else if (enet_is_int8_op(ctx)) {
+    enet_pad_constant(x->ndim, x->shape, ctx->op->options.pad.paddings, 1,
+                      &((const enet_s8_state*)ctx->state)->pad_value, x->data, ctx->outputs[0]->data);
+  } else {
+    enet_pad_constant(x->ndim, x->shape, ctx->op->options.pad.paddings, sizeof(float), &ctx->op->options.pad.value,
+                      x->data, ctx->outputs[0]->data);
   }
-  enet_ref_pad_f32(ctx->inputs[0]->ndim, ctx->inputs[0]->shape, ctx->op->options.pad.paddings,
-                   ctx->op->options.pad.value, ctx->inputs[0]->data, ctx->outputs[0]->data);
 }
