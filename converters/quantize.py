@@ -27,6 +27,7 @@ import numpy as np
 from edgenet import quant_math
 from edgenet.graph import Node, QuantParams, Tensor
 from edgenet.ops.base import OpDef
+from edgenet.ops.elementwise import lookup_table
 from edgenet.ops.normalization import softmax_table
 
 log = logging.getLogger("edgenet.quantize")
@@ -50,9 +51,10 @@ PLAIN_INTEGER_OPS = ("cast", "argmax", "argmin")
 # would cost its small-range slices more than 4 of their 8 bits under one shared scale, so it runs
 # in float instead: each slice keeps its own int8 scale (boxes in pixels next to scores in [0, 1]).
 MIXED_RANGE_RATIO = 16.0
-# The output tail (see output_tail) ends at weighted layers and at softmax / sigmoid / tanh, whose
-# int8 output covers their whole range ([0, 1] / [-1, 1]) with a fixed scale: nothing
-# range-related is lost there.
+# The output tail (see output_tail) ends at weighted layers, and just after softmax / sigmoid / tanh:
+# those run in float on their int8 input when they compute a model output (a probability on a 1/256
+# grid would turn near-ties in CTC / argmax / thresholds into exact ties or flips), and stop the walk:
+# their input's int8 grid is set by their saturating range (SATURATING_INPUT_RANGE), not by the output.
 TAIL_STOP_OPS = ("softmax", "sigmoid", "tanh")
 # Fixed output quantization (scale, zero point) of ops whose output range is known.
 SOFTMAX_OUTPUT_QUANT = (1.0 / 256, -128)
@@ -63,6 +65,19 @@ SOFTMAX_OUTPUT_QUANT = (1.0 / 256, -128)
 # bounds; silu(x) for x < -8 is within 0.003 of 0.
 SATURATING_INPUT_RANGE = {"hard_swish": (-3.0, np.inf), "relu": (0.0, np.inf), "relu6": (0.0, 6.0),
                           "sigmoid": (-6.5, 6.5), "tanh": (-3.5, 3.5), "silu": (-8.0, np.inf)}
+# Ops whose int8 output grid is fixed to their whole output range: a tensor read only by them gets its
+# grid on their whole non-saturated input range (SATURATING_INPUT_RANGE), calibrated or not. A class
+# logit that never passed 0 on the calibration images still reaches a 0.95 score on a new image
+# (instead of stopping at 0.5); the grid step stays <= 13/255, at most ~1.6 output steps of error.
+FULL_GRID_READERS = ("sigmoid", "tanh")
+# Ops whose outputs only hold elements of their inputs, unchanged (a split's slices, a concat's parts):
+# a tensor's elements are followed through them to the ops that compute with them (clip_to_consumers).
+DATA_MOVEMENT_OPS = ("reshape", "transpose", "concat", "split", "slice", "gather", "broadcast_to",
+                     "depth_to_space", "space_to_depth")
+
+
+# Binary ops that, with a scalar constant operand, are a function of their other input alone.
+SCALAR_BINARY_OPS = ("add", "sub", "mul")
 
 
 @dataclasses.dataclass
@@ -78,6 +93,8 @@ class QuantizationSummary:
     optimized: bool = True  # whether convert ran the optimization passes first (the report redoes them)
     bias_corrected: list = dataclasses.field(default_factory=list)  # weighted nodes whose bias absorbed the
     # mean error of their int8 weights (bias_correction=True)
+    tables: list = dataclasses.field(default_factory=list)  # (table node name, [the chain's node names]):
+    # chains of elementwise ops computed by one int8 lookup table (table_chains)
 
     def __str__(self):
         lines = [f"int8 quantization: {len(self.int8_ops)} ops int8, {len(self.float_ops)} float fallback, "
@@ -169,15 +186,17 @@ def _mixed_range(tensors, ranges):
 
 
 def output_tail(graph):
-    """Nodes between the last weighted layer (or softmax / sigmoid / tanh) and each graph output (decode steps,
-    activations, concats, reshapes): the part of the model that feeds post-processing."""
+    """Nodes between the last weighted layer and each graph output (decode steps, activations, concats,
+    reshapes), up to and including a softmax / sigmoid / tanh that computes an output: the part of the
+    model that feeds post-processing."""
     tail, stack = [], [t.producer for t in graph.outputs if t.producer is not None]
     while stack:
         node = stack.pop()
-        if node in tail or node.op in WEIGHT_CHANNEL_AXIS or node.op in TAIL_STOP_OPS:
+        if node in tail or node.op in WEIGHT_CHANNEL_AXIS:
             continue
         tail.append(node)
-        stack += [t.producer for t in node.inputs if t is not None and t.producer is not None]
+        if node.op not in TAIL_STOP_OPS:
+            stack += [t.producer for t in node.inputs if t is not None and t.producer is not None]
     return tail
 
 
@@ -258,20 +277,64 @@ def _saturating_input_range(node):
 
 
 def clip_to_consumers(graph, ranges):
-    """`ranges` with each tensor's range narrowed to where its readers' outputs still change, for
-    tensors read only by saturating unary ops (SATURATING_INPUT_RANGE); values beyond saturate in
-    int8 and the readers' outputs stay the same. Graph outputs keep their full range."""
+    """`ranges` with each grid-defining tensor's range set by what its elements meet downstream.
+
+    The elements are followed through data movement (DATA_MOVEMENT_OPS: a concat's part, a split's
+    slice) to the ops that compute with them. When those are all saturating unary ops
+    (SATURATING_INPUT_RANGE), the range is narrowed to where their outputs still change (values beyond
+    saturate in int8 and the readers' outputs stay the same); when they are all sigmoid / tanh
+    (FULL_GRID_READERS), it becomes their whole non-saturated input range. A concat's range is the
+    union of its inputs' (its output holds nothing else). Graph outputs keep their full range; outputs
+    of pass-through ops keep their input's grid in int8 and are left as they are."""
     clipped = dict(ranges)
-    outputs = {id(t) for t in graph.outputs}
     for node in graph.nodes:
+        if node.op in PASS_THROUGH_OPS:
+            continue
         for t in node.outputs:
-            readers = graph.consumers(t)
-            bounds = [_saturating_input_range(r) for r in readers]
-            if t.name not in ranges or id(t) in outputs or not readers or None in bounds:
+            if t.name not in ranges:
                 continue
-            lo, hi = ranges[t.name]
-            clipped[t.name] = (max(lo, min(b[0] for b in bounds)), min(hi, max(b[1] for b in bounds)))
+            if node.op == "concat":
+                parts = [clipped[u.name] if u.name in clipped else (np.min(u.data), np.max(u.data))
+                         for u in node.inputs if u is not None and (u.name in clipped or u.is_constant)]
+                if len(parts) == len(node.inputs):
+                    clipped[t.name] = (min(p[0] for p in parts), max(p[1] for p in parts))
+            readers = computing_readers(graph, t)
+            bounds = [None if r is None else _saturating_input_range(r) for r in readers]
+            if not readers or None in bounds:
+                continue
+            lo, hi = clipped[t.name]
+            if all(r.op in FULL_GRID_READERS for r in readers):
+                clipped[t.name] = (min(b[0] for b in bounds), max(b[1] for b in bounds))
+            else:
+                clipped[t.name] = (max(lo, min(b[0] for b in bounds)), min(hi, max(b[1] for b in bounds)))
     return clipped
+
+
+def computing_readers(graph, t):
+    """The nodes that compute with some element of tensor `t`, following its elements through data
+    movement (DATA_MOVEMENT_OPS); None stands for "a graph output holds some". Only the outputs of a
+    movement op that really hold elements of `t` are followed (found by moving element ids with the
+    op's reference), so a split's slices go their own ways. [None] when shapes are unknown."""
+    outputs = {id(u) for u in graph.outputs}
+    found, stack = [], [(t, None)]
+    while stack:
+        tensor, ids = stack.pop()
+        if id(tensor) in outputs:
+            found.append(None)
+        for reader in graph.consumers(tensor):
+            if reader.op not in DATA_MOVEMENT_OPS:
+                found.append(reader)
+                continue
+            if ids is None:
+                if any(d is None for d in tensor.shape):
+                    return [None]
+                ids = np.arange(1, int(np.prod(tensor.shape)) + 1, dtype=np.float64).reshape(tensor.shape)
+            inputs = [None if u is None else ids if u is tensor else u.data if u.is_constant
+                      else np.zeros([1 if d is None else d for d in u.shape]) for u in reader.inputs]
+            for out, moved in zip(reader.outputs, reader.opdef.reference(inputs, dict(reader.attrs))):
+                if np.any(moved > 0):
+                    stack.append((out, moved))
+    return list(dict.fromkeys(found))
 
 
 def _float_movers_after(graph, tensor, reasons, reason):
@@ -307,6 +370,64 @@ def _read_only(array):
     return array
 
 
+def _elementwise_input(node, stay_float):
+    """The one activation `node` is an elementwise function of, if `node` can join a lookup-table chain:
+    an int8-capable unary op, or add / sub / mul with a scalar constant; else None."""
+    if node.name in stay_float or not has_int8_kernel(node.opdef) or len(node.outputs) != 1:
+        return None
+    if hasattr(node.opdef, "table") and len(node.inputs) == 1 and not node.inputs[0].is_constant:
+        return node.inputs[0]
+    if node.op in SCALAR_BINARY_OPS and len(node.inputs) == 2:
+        constants = [t for t in node.inputs if t.is_constant]
+        variables = [t for t in node.inputs if not t.is_constant]
+        if len(constants) == 1 and constants[0].data.size == 1 and len(variables) == 1 and \
+                variables[0].shape == node.outputs[0].shape and not _is_integer(variables[0]):
+            return variables[0]
+    return None
+
+
+def table_chains(graph, stay_float):
+    """Chains of elementwise ops on one tensor that int8 computes as one lookup table: [node, ...] where
+    each node is the only reader of the previous one's output (not a graph output) and a function of it
+    alone (_elementwise_input). In int8 every such chain is one function of an int8 input: a 256-entry
+    table does it with one rounding and one pass over memory (Paddle's hard_swish, * scale, + bias
+    becomes one table instead of three int8 ops, each rounding). Lone scalar add / sub / mul count too
+    (the table is exact where the int8 op first rounds the scalar itself)."""
+    outputs = {id(t) for t in graph.outputs}
+    chains, taken = [], set()
+    for node in graph.nodes:
+        if node.name in taken or _elementwise_input(node, stay_float) is None:
+            continue
+        x = _elementwise_input(node, stay_float)
+        if x.producer is not None and x.producer.name in taken:
+            continue  # inside a chain found from an earlier head
+        chain = [node]
+        while id(chain[-1].outputs[0]) not in outputs:
+            readers = graph.consumers(chain[-1].outputs[0])
+            if len(readers) != 1 or _elementwise_input(readers[0], stay_float) is not chain[-1].outputs[0]:
+                break
+            chain.append(readers[0])
+        if len(chain) > 1 or node.op in SCALAR_BINARY_OPS:
+            chains.append(chain)
+            taken.update(n.name for n in chain)
+    return chains
+
+
+def chain_function(chain):
+    """The float function a table chain computes, of its input's values (each node's full semantics,
+    fused activation included; the scalar constants broadcast)."""
+    x = _elementwise_input(chain[0], ())
+
+    def apply(values):
+        current, tensor = np.asarray(values, np.float64), x
+        for node in chain:
+            inputs = [current if t is tensor else t.data.astype(np.float64).reshape(()) for t in node.inputs]
+            current, tensor = np.asarray(node.opdef.evaluate(inputs, node.attrs)[0], np.float64), node.outputs[0]
+        return current
+
+    return apply
+
+
 # ---- the rewrite ------------------------------------------------------------------------
 
 
@@ -335,6 +456,8 @@ class Quantizer:
         self.converted = {}  # (id(Tensor), dtype) -> the converted Tensor (via quantize / dequantize)
         self.new_nodes = []
         self.summary = None
+        self.chains = {chain[0].name: chain for chain in table_chains(graph, self.stay_float)}
+        self.in_chain = {node.name for chain in self.chains.values() for node in chain[1:]}
 
     # -- names ----------------------------------------------------------------------
 
@@ -486,6 +609,15 @@ class Quantizer:
             for t in graph.inputs:
                 t.dtype, t.quant = "int8", self.int8_quant(t)
         for node in graph.nodes:
+            if node.name in self.in_chain:
+                continue  # computed by its chain's table (emitted at the chain's first node)
+            if node.name in self.chains:
+                try:
+                    self._make_table(self.chains[node.name])
+                    continue
+                except ValueError as e:  # e.g. an unusable grid: the chain's ops go their own ways
+                    log.info("quantize: chain from %s is not one table: %s", node.name, e)
+                    self.in_chain -= {n.name for n in self.chains[node.name]}
             try:
                 plan = self.plan(node)
             except ValueError as e:
@@ -538,6 +670,22 @@ class Quantizer:
         if plan.bias_corrected:
             self.summary.bias_corrected.append(node.name)
 
+    def _make_table(self, chain):
+        """One `table` node computing the chain (see table_chains), named after its last node."""
+        first, last = chain[0], chain[-1]
+        x, out = _elementwise_input(first, ()), last.outputs[0]
+        in_quant = self.int8_quant(x)
+        fixed = getattr(last.opdef, "output_quant", None)  # sigmoid / tanh: their fixed full-range grid
+        out_quant = per_tensor(*fixed) if fixed is not None else self.calibrated_quant(out)
+        data = lookup_table(chain_function(chain), *_scalars(in_quant), *_scalars(out_quant))
+        table = self._constant(f"{last.name}/table", data, "int8")
+        node = Node("table", [self.as_dtype(x, "int8"), table], [out], {}, last.name)
+        out.dtype, out.quant = "int8", out_quant
+        self.quant_of[id(out)] = out_quant
+        self._emit(node)
+        self.summary.int8_ops.append(node.name)
+        self.summary.tables.append((node.name, [n.name for n in chain]))
+
     def _fix_outputs(self):
         """Give each graph output the model's io dtype: convert it, and let the converted
         tensor take over the output's name (the file's interface keeps its names)."""
@@ -573,7 +721,8 @@ def quantize_graph(graph, ranges, io_dtype="float32", calibration_method="minmax
         raise ValueError(f"graph {graph.name!r} is already (partly) quantized: tensor {not_float[0].name!r} is "
                          f"{not_float[0].dtype}; quantize a float32 graph")
     summary = QuantizationSummary(calibration_method, calibration_samples, io_dtype)
+    ranges = clip_to_consumers(graph, ranges)  # the grids int8 gets; the mixed-range rule judges these too
     stay_float = float_decisions(graph, ranges, io_dtype, int8_outputs, float_nodes)
-    Quantizer(graph, clip_to_consumers(graph, ranges), io_dtype, stay_float, channel_means).run(summary)
+    Quantizer(graph, ranges, io_dtype, stay_float, channel_means).run(summary)
     log.info("%s", summary)
     return summary

@@ -66,14 +66,20 @@ def test_concat_of_ranges_keeps_the_small_range_part_accurate(boxes_case, int8_o
     assert box_error < 32.0
     concat = next(n for n in model.graph.nodes if n.op == "concat")
     assert concat.outputs[0].dtype == "float32"  # computed in float from per-slice int8 inputs
-    scores_in = concat.inputs[1].producer  # the int8 sigmoid's output, dequantized with its own scale
-    assert scores_in.op == "dequantize" and float(scores_in.inputs[0].quant.scale[0]) == 1 / 256
+    scores_in = concat.inputs[1].producer
+    if int8_outputs:  # the int8 sigmoid's output, dequantized with its own scale
+        assert scores_in.op == "dequantize" and float(scores_in.inputs[0].quant.scale[0]) == 1 / 256
+    else:  # the sigmoid computes an output: float, from its int8 input (no 1/256 grid on the scores)
+        assert scores_in.op == "sigmoid" and scores_in.outputs[0].dtype == "float32"
+        assert scores_in.inputs[0].producer.op == "dequantize"
     reasons = dict((name, reason) for name, _, reason in model.quantization.float_ops)
     if int8_outputs:  # the concat rule alone: the rest of the tail runs in int8
         assert "apart" in reasons[concat.name]
         boxes_in = concat.inputs[0].producer
         assert boxes_in.op == "dequantize" and float(boxes_in.inputs[0].quant.scale[0]) > 100 / 256
-        assert any(n.op == "mul" and n.outputs[0].dtype == "int8" for n in model.graph.nodes)
+        # the int8 tail: sigmoid then * 320 is one int8 lookup table
+        assert [names for _, names in model.quantization.tables] == [[n.name for n in g.nodes
+                                                                      if n.op in ("sigmoid", "mul")][:2]]
     else:
         assert "model output" in reasons[concat.name]
 
@@ -86,7 +92,9 @@ def test_int8_outputs_false_computes_the_output_tail_in_float(boxes_case):
         by_op.setdefault(n.op, []).append(n.outputs[0].dtype)
     assert set(by_op["conv2d"]) == {"int8"}  # the weighted layers stay int8
     assert set(by_op["mul"]) == {"float32"}  # the decode tail (boxes * 320) is float
-    assert set(by_op["sigmoid"]) == {"int8"}  # its fixed int8 output covers [0, 1]: the tail stops there
+    # the tail ends with the sigmoids: float, on the int8 conv outputs (no 1/256 grid on the outputs)
+    assert set(by_op["sigmoid"]) == {"float32"}
+    assert all(n.inputs[0].producer.op == "dequantize" for n in model.graph.nodes if n.op == "sigmoid")
     assert model.graph.outputs[0].dtype == "float32"
 
 
@@ -386,13 +394,112 @@ def test_range_of_a_tensor_read_by_a_saturating_op_is_clipped(activation):
 
     clipped_quant, clipped_error = error(quantize.clip_to_consumers(g, stats.ranges))
     full_quant, full_error = error(stats.ranges)
-    expected = quantize.activation_quant(max(lo, bound_lo), min(hi, bound_hi))
+    if activation in quantize.FULL_GRID_READERS:  # sigmoid: its whole non-saturated input range
+        expected = quantize.activation_quant(bound_lo, bound_hi)
+    else:
+        expected = quantize.activation_quant(max(lo, bound_lo), min(hi, bound_hi))
     assert clipped_quant.scale[0] == expected.scale[0] < full_quant.scale[0]
     assert clipped_error < full_error
     # convert() applies it: the file's tensor has the clipped parameters
     model = edgenet.convert(g, quantize="int8", calibration=calib, verbose=False)
     assert model.graph.nodes[[n.name for n in model.graph.nodes].index(g.nodes[0].name)].outputs[0].quant.scale[0] \
         == expected.scale[0]
+
+
+def yolo_head_graph(rng):
+    """A YOLOv8-style head: per level, box-distribution logits concatenated with class logits, the
+    levels concatenated, then split again: boxes through softmax, classes through sigmoid."""
+    g = edgenet.Graph("yolo_head")
+    x = g.input("x", shape=(1, 4, 4, 8))
+    levels = []
+    for level in range(2):
+        box = g.conv2d(x, rand(rng, 6, 1, 1, 8, scale=0.5), rand(rng, 6, scale=2.0))
+        # class logits: very negative for background anchors, the way trained detectors are
+        cls = g.conv2d(x, rand(rng, 3, 1, 1, 8, scale=0.8), np.full(3, -6.0, np.float32))
+        levels.append(g.reshape(g.concat([box, cls], axis=3), (1, 16, 9)))
+    boxes, classes = g.split(g.concat(levels, axis=1), [6, 3], axis=2)
+    g.output(g.fully_connected(g.softmax(boxes), rand(rng, 2, 6), None), "boxes")
+    g.output(g.sigmoid(classes), "scores")
+    return g
+
+
+def test_class_logits_get_the_sigmoid_grid_through_concat_and_split():
+    """The class logits' elements reach only the sigmoid (through two concats, a reshape and a split):
+    their int8 grid is the sigmoid's whole input range, not the calibrated one. A calibration set where
+    no class ever fires (logits < 0) must not cap a new image's confident score at 0.5."""
+    rng = np.random.default_rng(5)
+    g = yolo_head_graph(rng)
+    calib = feeds(rng, 16, (1, 4, 4, 8), scale=0.5)
+    stats = calibration.calibrate(g, calib)
+    cls_outputs = [n.outputs[0] for n in g.nodes if n.op == "conv2d" and n.outputs[0].shape[-1] == 3]
+    assert all(stats.ranges[t.name][1] < 0 for t in cls_outputs)  # nothing fired during calibration
+    box_outputs = [n.outputs[0] for n in g.nodes if n.op == "conv2d" and n.outputs[0].shape[-1] == 6]
+    ranges = quantize.clip_to_consumers(g, stats.ranges)
+    for t in cls_outputs:
+        assert ranges[t.name] == quantize.SATURATING_INPUT_RANGE["sigmoid"]
+    for t in box_outputs:  # these elements reach the softmax: calibrated range, untouched
+        assert ranges[t.name] == stats.ranges[t.name]
+    model = edgenet.convert(g, quantize="int8", calibration=calib, verbose=False)
+    interpreter = edgenet.Interpreter(model.to_bytes())
+    # A new input inside the calibrated input range that lines up with class 0's weights: it fires.
+    w = next(n for n in g.nodes if n.op == "conv2d" and n.outputs[0].shape[-1] == 3).inputs[1].data[0, 0, 0]
+    reach = 0.9 * max(np.abs(sample["x"]).max() for sample in calib)
+    confident = {"x": np.broadcast_to(np.sign(w) * reach, (1, 4, 4, 8)).astype(np.float32)}
+    f = edgenet.reference.run(g, confident)["scores"]
+    q = interpreter.run(confident)["scores"]
+    assert f.max() > 0.9  # some class fires with confidence
+    assert np.abs(q - f)[f > 0.1].max() < 0.02  # int8 keeps those scores (a calibrated grid capped them at 0.5)
+
+
+def affine_chain_graph(rng):
+    """Paddle's learnable affine block after an activation: hard_swish, * scale, + bias, then a max pool (which,
+    unlike a conv, cannot absorb the scale and bias)."""
+    g = edgenet.Graph("affine_chain")
+    x = g.input("x", shape=(1, 6, 6, 8))
+    y = g.conv2d(x, rand(rng, 8, 3, 3, 8, scale=0.4), rand(rng, 8, scale=0.5), padding="same")
+    y = g.add(g.mul(g.hard_swish(y), np.float32(0.37)), np.float32(-0.81))
+    g.output(g.conv2d(g.max_pool2d(y, 2), rand(rng, 4, 3, 3, 8, scale=0.4), None, padding="same"), "y")
+    return g
+
+
+def test_chain_of_elementwise_ops_is_one_int8_table():
+    """hard_swish -> * 0.37 -> + (-0.81) on one int8 tensor becomes one `table` node: one rounding instead of
+    three. The C core computes it bit-exactly like the integer reference, and the chain's output is closer to
+    float than the three int8 ops give (each rounds, and the scalars are int8-quantized themselves)."""
+    rng = np.random.default_rng(8)
+    g = affine_chain_graph(rng)
+    calib, held_out = feeds(rng, 16, (1, 6, 6, 8)), feeds(rng, 4, (1, 6, 6, 8))
+    model = edgenet.convert(g, quantize="int8", calibration=calib, verbose=False)
+    chain = [n.name for n in g.nodes if n.op in ("hard_swish", "mul", "add")]
+    assert model.quantization.tables == [(chain[-1], chain)]
+    assert [n.op for n in model.graph.nodes] == ["quantize", "conv2d", "table", "max_pool2d", "conv2d", "dequantize"]
+    interpreter = edgenet.Interpreter(model.to_bytes())
+    for sample in held_out:  # the C TABLE kernel against the integer reference
+        np.testing.assert_array_equal(interpreter.run(sample)["y"], edgenet.reference.run(model.graph, sample)["y"])
+
+    # the same model with one int8 op per elementwise node (each its own table / requantization)
+    stats = calibration.calibrate(edgenet.converters.serialize.prepare(g), calib)
+    separate = edgenet.converters.serialize.prepare(g)
+    summary = quantize.QuantizationSummary("minmax", len(calib), "float32")
+    quantizer = quantize.Quantizer(separate, quantize.clip_to_consumers(separate, stats.ranges), "float32")
+    quantizer.chains, quantizer.in_chain = {}, set()
+    quantizer.run(summary)
+    assert [n.op for n in separate.nodes].count("table") == 0
+    chain_out = chain[-1]
+
+    def error(qgraph):
+        probe_q, probe_f = qgraph.copy(), g.copy()
+        out_q = next(t for t in probe_q.tensors if t.name == next(n for n in g.nodes if n.name == chain_out).outputs[0].name)
+        out_f = next(n for n in probe_f.nodes if n.name == chain_out).outputs[0]
+        probe_q.outputs, probe_f.outputs = [out_q], [out_f]
+        total = 0.0
+        for sample in held_out:
+            q = edgenet.reference.run(probe_q, sample)[out_q.name]
+            real = (q.astype(np.float64) - out_q.quant.zero_point[0]) * out_q.quant.scale[0]
+            total += float(np.sum((real - edgenet.reference.run(probe_f, sample)[out_f.name]) ** 2))
+        return total
+
+    assert error(model.graph) < error(separate)
 
 
 def test_ops_between_float_only_ops_join_the_float_island():

@@ -65,13 +65,17 @@ def test_c_core_int8_equals_integer_reference_exactly(digits):
     for image in images[:60]:
         expected = edgenet.reference.run(int8_model.graph, {"image": image[None]})["probs"]
         got = interpreter.run({"image": image[None]})["probs"]
-        np.testing.assert_array_equal(got, expected.astype(np.float32))
+        # The int8 layers are bit-exact; the softmax computing the output runs in float (output tail) on
+        # their identical logits, so only float32 rounding separates it from the float64 reference (one
+        # LSB of a logit would move a probability by far more).
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
 
 
 def test_every_digits_layer_keeps_its_signal(digits):
     graph, _, int8_model, _, _, calibration = digits
     report = edgenet.quantization_report(graph, int8_model, calibration[:32], verbose=False)
-    assert {r.dtype for r in report.rows} == {"int8"}  # every op of this model has an int8 kernel
+    # every layer runs in int8, except the softmax computing the output (the output tail runs in float)
+    assert {(r.op, r.dtype) for r in report.rows if r.dtype != "int8"} == {("softmax", "float32")}
     assert all(r.cosine > 0.999 and r.sqnr_db > 25 for r in report.rows), str(report)
 
 

@@ -91,6 +91,7 @@ class OpCode(object):
     SIN = 65
     COS = 66
     SILU = 67
+    TABLE = 68
 
 
 class PadMode(object):

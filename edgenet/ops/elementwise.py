@@ -130,6 +130,37 @@ class _TableUnary(_Unary):
 
 
 @register
+class Table(OpDef):
+    """int8 only: y = table[x + 128]. The quantizer's form of a chain of elementwise ops on one int8
+    tensor (hard_swish, then * a scalar, then + a scalar; or a lone scalar mul / add): the whole chain
+    is one function of the int8 input, so one table computes it with one rounding instead of one per op
+    (converters/quantize.py: table_chains). It has no float form."""
+
+    name = "table"
+    opcode = "TABLE"
+    input_names = ("x", "table")
+
+    def build(self, g, x, table):
+        return g.add_node(self.name, [x, table], {})[0]
+
+    def infer(self, inputs, attrs):
+        if len(inputs) != 2:
+            raise ValueError(f"table takes x and its table, got {len(inputs)} inputs")
+        x, table = inputs
+        if x.dtype != "int8" or table.dtype != "int8" or tuple(table.shape) != (256,) or not table.is_constant:
+            raise ValueError(f"table takes x int8 and a constant int8 table of shape (256,), got x {x.dtype} and "
+                             f"table {table.dtype} {table.shape}")
+        return [(x.shape, "int8")]
+
+    def reference(self, inputs, attrs):
+        raise ValueError("table is an int8-only op (a quantized model's lookup); it has no float form")
+
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        x, table = inputs
+        return [table[x + 128]]
+
+
+@register
 class Relu(_TableUnary):
     name = "relu"
     opcode = "RELU"

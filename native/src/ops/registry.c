@@ -2,6 +2,7 @@
  * loader verifies files against it) and its prepare/invoke functions.
  * Adding an op: a row here, its prepare/invoke in ops/, its kernel in kernels/. */
 #include "ops.h"
+#include "ops_s8.h" /* enet_lookup_s8_* (TABLE) */
 
 #define BIAS (1u << 2) /* input 2 (bias) may be -1 */
 #define UNLIMITED (-1)
@@ -62,6 +63,8 @@ static const enet_op_registration registry[ENET_OpCode_COUNT] = {
     [ENET_OpCode_SIN] = OP(1, 2, 0, OPT(NONE), math_unary),
     [ENET_OpCode_COS] = OP(1, 2, 0, OPT(NONE), math_unary),
     [ENET_OpCode_SILU] = OP(1, 2, 0, OPT(NONE), math_unary),
+    /* int8 only: a chain of elementwise ops as one lookup table (ops/elementwise_s8.c) */
+    [ENET_OpCode_TABLE] = OP(2, 2, 0, OPT(NONE), lookup_s8),
     [ENET_OpCode_GELU] = OP(1, 2, 0, OPT(GeluOptions), math_unary),
     [ENET_OpCode_LEAKY_RELU] = OP(1, 2, 0, OPT(AlphaBetaOptions), math_unary),
     [ENET_OpCode_ELU] = OP(1, 2, 0, OPT(AlphaBetaOptions), math_unary),
