@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import edgenet
-from test_int8_ops import constant, set_output_quant
+from test_int8_ops import calibrate_output, constant, int8_input, set_output_quant
 
 FAMILIES = ["reference", "sse41", "avx2", "auto"] if platform.machine() in ("x86_64", "AMD64") else \
     ["reference", "neon", "neondot", "auto"]
@@ -99,3 +99,83 @@ def test_int8_lookup_equals_numpy(n, monkeypatch):
     want = table[levels.astype(np.int64) + 128]
     for label, got in run_all(edgenet.convert(g, optimize=False).to_bytes(), {"x": feed(levels)}, monkeypatch):
         np.testing.assert_array_equal(got["y"], want, err_msg=label)
+
+
+# ---- int8 CONCAT, QUANTIZE and MAX_POOL_2D vs the integer reference ------------------------------
+
+def assert_families_equal_reference(g, feeds, monkeypatch):
+    """Every kernel family x thread count equals the integer reference (edgenet.reference) bit for bit."""
+    model = edgenet.convert(g, optimize=False)
+    want = edgenet.reference.run(model.graph, feeds)
+    for label, got in run_all(model.to_bytes(), feeds, monkeypatch):
+        for name, ref in want.items():
+            ref = ref.astype(np.float32) if ref.dtype == np.float64 else ref  # dequantized outputs
+            assert got[name].dtype == ref.dtype and np.array_equal(got[name], ref), (
+                f"{label}: output {name!r} differs from the integer reference in "
+                f"{int((got[name] != ref).sum())} elements")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_int8_concat(seed, monkeypatch):
+    """YOLO-style channel concats: inputs sharing the output's quantization are copied, the others
+    requantized (through a table in the fast path); odd channel counts, several axes."""
+    rng = np.random.default_rng(1200 + seed)
+    axis = [3, 3, 1, 2, 0, 3][seed]
+    base = [2, 5, 7, 16]
+    g = edgenet.Graph("concat8")
+    parts, feeds = [], {}
+    for i in range(3):
+        shape = list(base)
+        shape[axis] = int(rng.integers(1, 40))
+        t, feeds[f"x{i}"] = int8_input(g, rng, f"x{i}", tuple(shape))
+        parts.append(t)
+    y = g.concat(parts, axis=axis)
+    if seed % 2:  # the output shares input 1's quantization: that input is copied as is
+        set_output_quant(y, float(parts[1].quant.scale[0]), int(parts[1].quant.zero_point[0]))
+    else:
+        calibrate_output(rng, y)
+    g.output(y, "y")
+    assert_families_equal_reference(g, feeds, monkeypatch)
+
+
+@pytest.mark.parametrize("n", [1, 7, 31, 32, 33, 100, 4096 * 2 + 45])
+def test_int8_quantize_and_requantize(n, monkeypatch):
+    rng = np.random.default_rng(1300 + n)
+    g = edgenet.Graph("q")
+    x = g.input("x", (n,))
+    scale, zp = float(10 ** rng.uniform(-2.5, 0)), int(rng.integers(-128, 128))
+    q = g.quantize(x, scale, zp)
+    r = g.quantize(q, float(10 ** rng.uniform(-2.5, 0)), int(rng.integers(-128, 128)))  # int8 -> int8
+    g.output(q, "q")
+    g.output(r, "r")
+    values = (rng.standard_normal(n) * scale * 150).astype(np.float32)
+    # Ties (k + 0.5 steps, exact in float), just below / above them, saturation, inf, nan, signed zeros.
+    ties = ((rng.integers(-300, 300, size=n) + 0.5) * scale).astype(np.float32)
+    values[::3] = ties[::3]
+    values[1::7] = np.nextafter(ties[1::7], np.float32(0))
+    special = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 1e30, -1e30, scale * 0.5, -scale * 0.5, scale * 1e6],
+                       np.float32)
+    values[-min(n, len(special)):] = special[:min(n, len(special))]
+    assert_families_equal_reference(g, {"x": values}, monkeypatch)
+
+
+MAXPOOL_CASES = [
+    # (input NHWC, window, strides, padding): YOLO's SPPF 5x5 stride 1 same, odd channels, stride 2
+    ((1, 10, 10, 128), 5, 1, "same"),
+    ((2, 9, 7, 3), 3, 2, "same"),
+    ((1, 8, 9, 33), 2, 2, "valid"),
+    ((1, 5, 6, 70), (3, 2), (1, 2), "same"),
+    ((1, 4, 4, 17), 4, 1, "valid"),
+]
+
+
+@pytest.mark.parametrize("case", MAXPOOL_CASES, ids=[f"maxpool{i}" for i in range(len(MAXPOOL_CASES))])
+def test_int8_max_pool(case, monkeypatch):
+    shape, k, s, pad = case
+    rng = np.random.default_rng(1400 + MAXPOOL_CASES.index(case))
+    g = edgenet.Graph("maxpool8")
+    x, feed = int8_input(g, rng, "x", shape)
+    y = set_output_quant(g.max_pool2d(x, k, strides=s, padding=pad), float(x.quant.scale[0]),
+                         int(x.quant.zero_point[0]))
+    g.output(y, "y")
+    assert_families_equal_reference(g, {"x": feed}, monkeypatch)

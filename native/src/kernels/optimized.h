@@ -10,6 +10,7 @@
  *   x86/qs8-dwconv-c16-avx2.c  x86/qs8-dwconv-c8-sse41.c arm/qs8-dwconv-c8-neon.c
  *   x86/qs8-vadd-avx2.c  x86/qs8-vmul-avx2.c  arm/qs8-vadd-neon.c  arm/qs8-vmul-neon.c
  *   x86/qs8-lut-avx2.c   arm/qs8-lut-neon.c (aarch64)
+ *   x86/qs8-vmax-avx2.c  arm/qs8-vmax-neon.c  x86/f32-qs8-vcvt-avx2.c  arm/f32-qs8-vcvt-neon.c (aarch64)
  * with the shared int8 requantization inlined from x86/qs8-requant-avx2.h,
  * x86/qs8-requant-sse41.h and arm/qs8-requant-neon.h.
  * Each ISA file is wrapped in `#if` on its architecture so every file compiles
@@ -18,7 +19,7 @@
  * one set of flags).
  *
  * Drivers (f32_conv_gemm.c, f32_dwconv.c, f32_elementwise.c, f32_maxpool.c, qs8_conv_gemm.c, qs8_dwconv.c,
- * qs8_elementwise.c, pad_constant.c; qs8_requant.c packs requantization data): weight packing at prepare time,
+ * qs8_elementwise.c, qs8_maxpool.c, pad_constant.c; qs8_requant.c packs requantization data): weight packing at prepare time,
  * im2col tiles / indirection rows, and splitting work over the thread pool.
  * An op picks a kernel set once at prepare (enet_f32_kernels_for).
  */
@@ -267,6 +268,14 @@ typedef void (*enet_qs8_lut_ukernel)(size_t n, const int8_t* x, int8_t* y, const
 void enet_qs8_lut_avx2_tables(const int8_t* table, uint8_t probe[16][16]);
 void enet_qs8_lut_avx2(size_t n, const int8_t* x, int8_t* y, const int8_t* table, const uint8_t probe[16][16]);
 void enet_qs8_lut_neon(size_t n, const int8_t* x, int8_t* y, const int8_t* table, const uint8_t probe[16][16]);
+/* Running maximum y[i] = max(y[i], x[i]) (int8 MAX_POOL_2D over the window's taps). */
+typedef void (*enet_qs8_vmax_ukernel)(size_t n, const int8_t* x, int8_t* y);
+void enet_qs8_vmax_avx2(size_t n, const int8_t* x, int8_t* y);
+void enet_qs8_vmax_neon(size_t n, const int8_t* x, int8_t* y);
+/* float -> int8 QUANTIZE, bit-exact with enet_ref_quantize_f32_s8 (same division and rounding). */
+typedef void (*enet_f32_qs8_vcvt_ukernel)(size_t n, const float* x, int8_t* y, float scale, int32_t zero_point);
+void enet_f32_qs8_vcvt_avx2(size_t n, const float* x, int8_t* y, float scale, int32_t zero_point);
+void enet_f32_qs8_vcvt_neon(size_t n, const float* x, int8_t* y, float scale, int32_t zero_point);
 
 void enet_qs8_vadd_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* y, const enet_qs8_add_params* p);
 void enet_qs8_vadd_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* y, const enet_qs8_add_params* p);
@@ -286,10 +295,15 @@ typedef struct enet_qs8_kernels {
   enet_qs8_vadd_ukernel vadd; /* NULL: the reference kernel */
   enet_qs8_vmul_ukernel vmul;
   enet_qs8_lut_ukernel lut;   /* NULL: the reference kernel */
+  enet_qs8_vmax_ukernel vmax; /* NULL: the reference max pool */
+  enet_f32_qs8_vcvt_ukernel f32_to_qs8; /* NULL: the reference quantize */
 } enet_qs8_kernels;
 
 /* The int8 set for `isa`, or NULL: reference. (dispatch.c) */
 const enet_qs8_kernels* enet_qs8_kernels_for(enet_isa isa);
+
+/* Computes `probe` for k's lut kernel (nothing to do for kernels that ignore it). (qs8_elementwise.c) */
+void enet_qs8_lut_probe(const enet_qs8_kernels* k, const int8_t* table, uint8_t probe[16][16]);
 
 /* int8 GEMM-based convolution / fully connected with packed weights:
  *   y = clamp(requantize(bias[c] + sum (x - x_zp) * w, requant[c]) + out_zp)
@@ -355,6 +369,16 @@ void enet_qs8_binary_run(const enet_qs8_binary_plan* plan, enet_threadpool* pool
  * split over the thread pool in chunks; returns 0 (and does nothing) when k has none. */
 int enet_qs8_lut_run(const enet_qs8_kernels* k, enet_threadpool* pool, size_t n, const int8_t* table,
                      const int8_t* x, int8_t* y);
+
+/* int8 MAX_POOL_2D (NHWC, dilation 1) with k's vmax kernel, equal to enet_ref_max_pool2d_s8,
+ * split over the thread pool by output rows (qs8_maxpool.c). */
+void enet_qs8_maxpool_run(const enet_qs8_kernels* k, const enet_window* g, enet_threadpool* pool, const int8_t* x,
+                          int8_t* y);
+
+/* float -> int8 QUANTIZE of n elements with k's f32_to_qs8 kernel, split over the thread pool;
+ * returns 0 (and does nothing) when k has none. (qs8_elementwise.c) */
+int enet_f32_qs8_quantize_run(const enet_qs8_kernels* k, enet_threadpool* pool, size_t n, const float* x, int8_t* y,
+                              float scale, int32_t zero_point);
 
 /* int8 global average: y[o][c] = clamp(requantize(sum_{r < rows} (x[o][r][c] - x_zp)) + zero_point)
  * for x of shape (outer, rows, channels); rows * 255 must fit int32. (qs8_pool.c) */

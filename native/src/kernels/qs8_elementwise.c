@@ -1,7 +1,8 @@
 /*
  * qs8_elementwise.c — int8 ADD / SUB / MUL of two same-shape tensors with the
  * vector kernels (x86/qs8-vadd-avx2.c, ...), the zero points and the SUB sign
- * folded into the parameters once at prepare time. Bit-exact with
+ * folded into the parameters once at prepare time; table lookups (every int8
+ * unary op) and float -> int8 QUANTIZE with their vector kernels. Bit-exact with
  * enet_ref_binary_s8; chunks split over the thread pool never change a value.
  */
 #include "optimized.h"
@@ -74,9 +75,40 @@ int enet_qs8_lut_run(const enet_qs8_kernels* k, enet_threadpool* pool, size_t n,
                      const int8_t* x, int8_t* y) {
   if (!k || !k->lut) return 0;
   lut_job job = {k, n, table, x, y, {{0}}};
-#if defined(__x86_64__)
-  if (k->lut == enet_qs8_lut_avx2) enet_qs8_lut_avx2_tables(table, job.probe); /* 256 XORs per call */
-#endif
+  enet_qs8_lut_probe(k, table, job.probe);
   enet_parallel_for(pool, lut_task, &job, (n + CHUNK - 1) / CHUNK, 1);
+  return 1;
+}
+
+void enet_qs8_lut_probe(const enet_qs8_kernels* k, const int8_t* table, uint8_t probe[16][16]) {
+  (void)k, (void)table, (void)probe;
+#if defined(__x86_64__)
+  if (k->lut == enet_qs8_lut_avx2) enet_qs8_lut_avx2_tables(table, probe); /* 256 XORs: cheap per call */
+#endif
+}
+
+/* ---- float -> int8 quantize ------------------------------------------------------ */
+
+typedef struct quantize_job {
+  const enet_qs8_kernels* k;
+  size_t n;
+  const float* x;
+  int8_t* y;
+  float scale;
+  int32_t zero_point;
+} quantize_job;
+
+static void quantize_task(void* context, size_t begin, size_t end, int thread) {
+  const quantize_job* job = context;
+  (void)thread;
+  size_t first = begin * CHUNK, last = end * CHUNK < job->n ? end * CHUNK : job->n;
+  job->k->f32_to_qs8(last - first, job->x + first, job->y + first, job->scale, job->zero_point);
+}
+
+int enet_f32_qs8_quantize_run(const enet_qs8_kernels* k, enet_threadpool* pool, size_t n, const float* x, int8_t* y,
+                              float scale, int32_t zero_point) {
+  if (!k || !k->f32_to_qs8) return 0;
+  quantize_job job = {k, n, x, y, scale, zero_point};
+  enet_parallel_for(pool, quantize_task, &job, (n + CHUNK - 1) / CHUNK, 1);
   return 1;
 }

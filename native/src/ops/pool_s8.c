@@ -1,6 +1,8 @@
 /* int8 MAX_POOL_2D (input and output share scale and zero point), AVG_POOL_2D and
  * MEAN (sum of x - zp, requantized with M = s_in / (s_out * count)). */
-#include "../kernels/optimized.h" /* enet_qs8_global_mean */
+#include <stdio.h>
+
+#include "../kernels/optimized.h" /* enet_qs8_global_mean, enet_qs8_maxpool_run */
 #include "ops_s8.h"
 
 /* Largest averaging window: count * 255 must fit the int32 accumulator. */
@@ -26,6 +28,8 @@ enet_status enet_pool2d_s8_prepare(enet_op_context* ctx, const enet_window* g) {
   if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D) {
     if ((s = enet_check_same_quant(ctx)) == ENET_OK) s = enet_s8_state_alloc(ctx, 0, &st);
     if (s == ENET_OK) st->window = *g;
+    const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+    if (s == ENET_OK && k && k->vmax) snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-maxpool-%s", enet_isa_name(k->isa));
     return s;
   }
   int64_t max_count = g->k_h * g->k_w; /* k_h, k_w < 2^31: no overflow */
@@ -49,7 +53,10 @@ void enet_pool2d_s8_invoke(const enet_op_context* ctx) {
   /* A window covering the whole unpadded image is a global average: the fast kernel. */
   int global = g->out_h == 1 && g->out_w == 1 && g->pad_top == 0 && g->pad_left == 0 && g->k_h == g->in_h &&
                g->k_w == g->in_w;
-  if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D)
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+  if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D && k && k->vmax) /* vector running max, kernels/qs8_maxpool.c */
+    enet_qs8_maxpool_run(k, g, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
+  else if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D)
     enet_ref_max_pool2d_s8(g, ctx->inputs[0]->data, ctx->outputs[0]->data);
   else if (global && enet_isa_selected() != ENET_ISA_REFERENCE)
     enet_qs8_global_mean((size_t)g->batch, (size_t)(g->in_h * g->in_w), (size_t)g->in_c, ctx->inputs[0]->data,

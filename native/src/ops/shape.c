@@ -119,12 +119,53 @@ enet_status enet_concat_prepare(enet_op_context* ctx) {
   }
   enet_set_output_shape(ctx->outputs[0], first->ndim, shape);
   /* int8 inputs may each have their own scale: ops/shape_s8.c requantizes them. */
-  return enet_is_int8_op(ctx) ? enet_concat_s8_prepare(ctx) : ENET_OK;
+  if (!enet_is_int8_op(ctx)) return ENET_OK;
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+  if (k && k->lut) snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-concat-lut-%s", enet_isa_name(k->isa));
+  return enet_concat_s8_prepare(ctx);
+}
+
+/* int8 CONCAT with the vector table lookup: an input quantized like the output is
+ * copied, any other is requantized through a table of its 256 values (the reference
+ * requantization applied once per value, so the bytes equal enet_concat_s8_invoke's). */
+static void concat_s8_lut(const enet_op_context* ctx, const enet_qs8_kernels* k) {
+  const enet_s8_state* st = ctx->state;
+  const enet_rt_tensor* first = ctx->inputs[0];
+  int axis = ctx->op->options.concat.axis;
+  int64_t outer = 1, inner = 1, out_row = 0, offset = 0;
+  for (int d = 0; d < axis; d++) outer *= first->shape[d];
+  for (int d = axis + 1; d < first->ndim; d++) inner *= first->shape[d];
+  for (int i = 0; i < ctx->num_inputs; i++) out_row += ctx->inputs[i]->shape[axis] * inner;
+  int8_t levels[256], table[256];
+  uint8_t probe[16][16];
+  for (int v = 0; v < 256; v++) levels[v] = (int8_t)(v - 128);
+  for (int i = 0; i < ctx->num_inputs; i++) {
+    const enet_tensor_def* def = ctx->inputs[i]->def;
+    int same = def->scale[0] == ctx->outputs[0]->def->scale[0] && def->zero_point[0] == st->out.zero_point;
+    int64_t row = ctx->inputs[i]->shape[axis] * inner;
+    const int8_t* src = ctx->inputs[i]->data;
+    int8_t* dst = (int8_t*)ctx->outputs[0]->data + offset;
+    if (!same) {
+      enet_ref_requantize_s8(256, levels, (int32_t)def->zero_point[0], st->requant[i], &st->out, table);
+      enet_qs8_lut_probe(k, table, probe);
+    }
+    for (int64_t o = 0; o < outer && row; o++) {
+      if (same)
+        memcpy(dst + o * out_row, src + o * row, (size_t)row);
+      else
+        k->lut((size_t)row, src + o * row, dst + o * out_row, table, (const uint8_t(*)[16])probe);
+    }
+    offset += row;
+  }
 }
 
 void enet_concat_invoke(const enet_op_context* ctx) {
   if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
-    enet_concat_s8_invoke(ctx);
+    const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+    if (k && k->lut)
+      concat_s8_lut(ctx, k);
+    else
+      enet_concat_s8_invoke(ctx);
     return;
   }
   /* For each outer index, every input contributes one contiguous row (its dims
