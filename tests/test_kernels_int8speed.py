@@ -179,3 +179,33 @@ def test_int8_max_pool(case, monkeypatch):
                          int(x.quant.zero_point[0]))
     g.output(y, "y")
     assert_families_equal_reference(g, {"x": feed}, monkeypatch)
+
+
+BROADCAST_CASES = [
+    # (a shape, b shape): SE scaling, per-tensor scalars on either side, one value per row,
+    # broadcasts in outer dims too, short rows (the reference loop), rank-1
+    ((1, 6, 8, 40), (1, 1, 1, 40)),
+    ((1, 1, 1, 1), (2, 5, 70)),
+    ((2, 5, 70), (1,)),
+    ((3, 20, 40), (3, 20, 1)),
+    ((2, 3, 50), (50,)),
+    ((4, 1, 33), (1, 5, 33)),
+    ((5, 1), (1, 64)),
+    ((1, 40, 1), (1, 1, 1)),
+    ((3, 4, 7), (3, 1, 7)),
+    ((1, 2, 4100), (1, 1, 1)),
+]
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul"])
+@pytest.mark.parametrize("case", BROADCAST_CASES, ids=[f"bcast{i}" for i in range(len(BROADCAST_CASES))])
+def test_int8_broadcast_binary(case, op, monkeypatch):
+    a_shape, b_shape = case
+    rng = np.random.default_rng(1500 + BROADCAST_CASES.index(case) * 3 + ["add", "sub", "mul"].index(op))
+    g = edgenet.Graph(op)
+    a, fa = int8_input(g, rng, "a", a_shape)
+    b, fb = int8_input(g, rng, "b", b_shape)
+    y = getattr(g, op)(a, b, activation=[None, "relu", "relu6"][BROADCAST_CASES.index(case) % 3])
+    calibrate_output(rng, y)
+    g.output(y, "y")
+    assert_families_equal_reference(g, {"a": fa, "b": fb}, monkeypatch)
