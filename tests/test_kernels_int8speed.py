@@ -209,3 +209,23 @@ def test_int8_broadcast_binary(case, op, monkeypatch):
     calibrate_output(rng, y)
     g.output(y, "y")
     assert_families_equal_reference(g, {"a": fa, "b": fb}, monkeypatch)
+
+
+# ---- float SILU (the YOLO float baseline) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 1000, 8192 * 2 + 3])
+def test_float_silu_matches_the_formula(n, monkeypatch):
+    """Vector SILU vs x / (1 + exp(-x)) in float64, within the float unary tolerance of
+    tests/test_ops_vs_reference.py (rtol 1e-6, atol 1e-7); NaN and infinities as the formula gives."""
+    rng = np.random.default_rng(1600 + n)
+    x = (rng.standard_normal(n) * 6).astype(np.float32)
+    special = np.array([0.0, -0.0, 1e-30, -1e-30, 20.0, -20.0, 87.5, -87.5, 88.5, -88.5, 100.0, -100.0, -800.0,
+                        800.0, np.inf, -np.inf, np.nan], np.float32)
+    x[:min(n, len(special))] = special[:min(n, len(special))]
+    with np.errstate(over="ignore", invalid="ignore"):
+        want = x.astype(np.float64) / (1.0 + np.exp(-x.astype(np.float64)))
+    g = edgenet.Graph("silu")
+    g.output(g.silu(g.input("x", (n,))), "y")
+    for label, got in run_all(edgenet.convert(g).to_bytes(), {"x": x}, monkeypatch):
+        np.testing.assert_allclose(got["y"].astype(np.float64), want, rtol=1e-6, atol=1e-7, err_msg=label)

@@ -2,19 +2,20 @@
 #include "optimized.h"
 
 #if defined(__x86_64__)
-/* float: GEMM mr, nr, kernel; depthwise channels per block, kernel; names; add, sub, mul and their name. */
+/* float: GEMM mr, nr, kernel; depthwise channels per block, kernel; names; add, sub, mul and their name;
+ * silu and its name (unset: the reference). */
 static const enet_f32_kernels f32_avx2 = {ENET_ISA_AVX2, 6, 16, enet_f32_gemm_6x16_avx2, 8, enet_f32_dwconv_c8_avx2,
                                           "f32-gemm-6x16-avx2", "f32-dwconv-c8-avx2",
                                           enet_f32_vadd_avx2, enet_f32_vsub_avx2, enet_f32_vmul_avx2,
-                                          "f32-vbinary-avx2"};
+                                          "f32-vbinary-avx2", enet_f32_vsilu_avx2, "f32-vsilu-avx2"};
 static const enet_f32_kernels f32_sse = {ENET_ISA_SSE41, 4, 8, enet_f32_gemm_4x8_sse, 4, enet_f32_dwconv_c4_sse,
-                                         "f32-gemm-4x8-sse", "f32-dwconv-c4-sse", NULL, NULL, NULL, NULL};
+                                         "f32-gemm-4x8-sse", "f32-dwconv-c4-sse", NULL, NULL, NULL, NULL, NULL, NULL};
 #endif
 #if defined(__aarch64__) || defined(__ARM_NEON)
 static const enet_f32_kernels f32_neon = {ENET_ISA_NEON, 4, 8, enet_f32_gemm_4x8_neon, 4, enet_f32_dwconv_c4_neon,
                                           "f32-gemm-4x8-neon", "f32-dwconv-c4-neon",
                                           enet_f32_vadd_neon, enet_f32_vsub_neon, enet_f32_vmul_neon,
-                                          "f32-vbinary-neon"};
+                                          "f32-vbinary-neon", NULL, NULL}; /* silu: reference */
 #endif
 
 /* int8: GEMM mr, nr, kr, weight bytes, kernel, parameter order; depthwise channels per block, weight bytes,

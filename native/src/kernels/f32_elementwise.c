@@ -1,7 +1,7 @@
 /*
  * f32_elementwise.c — float ADD / SUB / MUL of same-shape tensors (residual
  * connections) through the vector kernels, with the op's activation fused
- * into their clamp. Chunks of the flat arrays split over the thread pool;
+ * into their clamp, and unary ops (SILU) through theirs. Chunks of the flat arrays split over the thread pool;
  * every element is computed alone, so the split never changes a result.
  */
 #include "optimized.h"
@@ -34,4 +34,25 @@ int enet_f32_vbinary_run(const enet_f32_kernels* k, enet_binary_op op, enet_thre
   vbinary_job job = {kernel, n, a, b, y, min, max};
   enet_parallel_for(pool, vbinary_task, &job, (n + CHUNK - 1) / CHUNK, 1);
   return 1;
+}
+
+/* ---- unary (SILU) ------------------------------------------------------------------ */
+
+typedef struct vunary_job {
+  enet_f32_vunary_ukernel kernel;
+  size_t n;
+  const float* x;
+  float* y;
+} vunary_job;
+
+static void vunary_task(void* context, size_t begin, size_t end, int thread) {
+  (void)thread;
+  const vunary_job* job = context;
+  size_t first = begin * CHUNK, last = end * CHUNK < job->n ? end * CHUNK : job->n;
+  job->kernel(last - first, job->x + first, job->y + first);
+}
+
+void enet_f32_vunary_run(enet_f32_vunary_ukernel kernel, enet_threadpool* pool, size_t n, const float* x, float* y) {
+  vunary_job job = {kernel, n, x, y};
+  enet_parallel_for(pool, vunary_task, &job, (n + CHUNK - 1) / CHUNK, 1);
 }

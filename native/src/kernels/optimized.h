@@ -5,6 +5,7 @@
  *   x86/f32-gemm-6x16-avx2.c   x86/f32-gemm-4x8-sse.c   arm/f32-gemm-4x8-neon.c
  *   x86/f32-dwconv-c8-avx2.c   x86/f32-dwconv-c4-sse.c  arm/f32-dwconv-c4-neon.c
  *   x86/f32-vbinary-avx2.c     arm/f32-vbinary-neon.c
+ *   x86/f32-vsilu-avx2.c
  *   x86/qs8-gemm-3x8c8-avx2.c  x86/qs8-gemm-4x8c2-sse41.c arm/qs8-gemm-4x8c2-neon.c
  *   arm/qs8-gemm-4x8c4-neondot.c arm/qs8-gemm-4x8c8-neoni8mm.c
  *   x86/qs8-dwconv-c16-avx2.c  x86/qs8-dwconv-c8-sse41.c arm/qs8-dwconv-c8-neon.c
@@ -90,6 +91,10 @@ void enet_f32_vadd_neon(size_t n, const float* a, const float* b, float* y, floa
 void enet_f32_vsub_neon(size_t n, const float* a, const float* b, float* y, float min, float max);
 void enet_f32_vmul_neon(size_t n, const float* a, const float* b, float* y, float min, float max);
 
+/* Elementwise float unary y[i] = f(x[i]) for i < n (SILU). */
+typedef void (*enet_f32_vunary_ukernel)(size_t n, const float* x, float* y);
+void enet_f32_vsilu_avx2(size_t n, const float* x, float* y);
+
 /* The float microkernels of one ISA family, with their tile sizes and names
  * (XNNPACK style, reported by the profiler). */
 typedef struct enet_f32_kernels {
@@ -102,6 +107,8 @@ typedef struct enet_f32_kernels {
   const char* dwconv_name; /* e.g. "f32-dwconv-c8-avx2" */
   enet_f32_vbinary_ukernel vadd, vsub, vmul; /* NULL: the reference kernel */
   const char* vbinary_name;
+  enet_f32_vunary_ukernel vsilu; /* NULL: the reference kernel */
+  const char* vsilu_name;
 } enet_f32_kernels;
 
 /* The set for `isa` (NEONDOT/I8MM use the NEON float set), or NULL when
@@ -140,6 +147,9 @@ void enet_f32_conv_run(const enet_f32_conv_plan* plan, enet_threadpool* pool, co
  * does nothing) when `k` has no kernel for `op`. */
 int enet_f32_vbinary_run(const enet_f32_kernels* k, enet_binary_op op, enet_threadpool* pool, size_t n,
                          const float* a, const float* b, float* y, float min, float max);
+
+/* Elementwise float unary op with `kernel` (e.g. k->vsilu), split over the thread pool in chunks. */
+void enet_f32_vunary_run(enet_f32_vunary_ukernel kernel, enet_threadpool* pool, size_t n, const float* x, float* y);
 
 /* Float MAX_POOL_2D (NHWC, dilation 1), equal to enet_ref_max_pool2d_f32, split
  * over the thread pool by output rows (f32_maxpool.c). */
