@@ -59,7 +59,7 @@ def main():
         float_model = edgenet.convert(path, input_shapes=shapes)
         target = edgenet.AccuracyTarget(metric=lambda r, c: same_task(_first(r), _first(c)), samples=validation)
         int8_model = edgenet.convert(path, input_shapes=shapes, quantize="int8", calibration=calibration,
-                                     calibration_method="mse", accuracy=target, verbose=False)
+                                     accuracy=target, verbose=False)
         f = edgenet.Interpreter(float_model.to_bytes(), num_threads=args.threads)
         q = edgenet.Interpreter(int8_model.to_bytes(), num_threads=args.threads)
         kept = sum(same_task(_first(f.run(x)), _first(q.run(x))) for x in held_out)
