@@ -4,6 +4,7 @@
     edgenet run model.enet --input image=x.npy [--output-dir DIR]
     edgenet bench model.enet [--runs 100] [--threads N] [--profile [--top N]]
     edgenet convert model.onnx -o model.enet [--int8 --calibration samples.npz] [--report]
+                    [--accuracy cosine|sqnr|topk --validation held_out.npz]
 """
 import argparse
 import collections
@@ -177,6 +178,10 @@ def cmd_convert(args):
         raise SystemExit("--int8 needs --calibration samples.npz (representative inputs)")
     if (args.report or args.report_svg) and not args.int8:
         raise SystemExit("--report compares int8 with float; add --int8")
+    if (args.accuracy is None) != (args.validation is None):
+        raise SystemExit("--accuracy METRIC and --validation SAMPLES.npz (held-out inputs) go together")
+    if args.accuracy and not args.int8:
+        raise SystemExit("--accuracy chooses which layers int8 keeps in float; add --int8")
     _stage(f"importing {args.model}")
     graph, layout = import_model(str(args.model), input_shapes=_parse_input_shapes(args.input_shape) or None,
                                  input_layout=args.layout)
@@ -186,9 +191,12 @@ def cmd_convert(args):
         _stage(f"optimizing and quantizing to int8 ({len(samples)} calibration samples)")
     else:
         _stage("optimizing")
+    options = {"calibration_method": args.calibration_method} if args.int8 else {}
+    if args.accuracy:  # the mixed-precision search: the fewest float layers meeting the metric on held-out inputs
+        options["accuracy"] = edgenet.AccuracyTarget(metric=args.accuracy, tolerance=args.tolerance,
+                                                     samples=_calibration_samples(args.validation, graph))
     model = edgenet.convert(graph, metadata={"edgenet.layout": layout}, quantize="int8" if args.int8 else None,
-                            calibration=samples, verbose=True,
-                            **({"calibration_method": args.calibration_method} if args.int8 else {}))
+                            calibration=samples, verbose=True, **options)
     output = args.output or args.model.with_suffix(".enet")
     model.save(output)
     before = model.metadata.get("edgenet.ops_before_optimization", "?")
@@ -202,6 +210,8 @@ def cmd_convert(args):
             print("int8: the ONNX model is pre-quantized (QDQ); its own scales and zero points are used")
         fallbacks = model.quantization.float_ops
         print(f"float fallbacks: {len(fallbacks)}" + "".join(f"\n  {name} ({op}): {why}" for name, op, why in fallbacks))
+    if getattr(model, "accuracy_report", None) is not None:
+        print(model.accuracy_report)  # the metric before (plain int8) and after, the layers kept float
     if args.report or args.report_svg:
         report = edgenet.quantization_report(graph, model, samples)
         print(report)
@@ -249,6 +259,14 @@ def build_parser():
     p.add_argument("--calibration-method", default="minmax",
                    choices=("minmax", "moving_average", "percentile", "mse", "kl"),
                    help="how activation ranges are chosen (mse / kl search the scale with the least error)")
+    p.add_argument("--accuracy", choices=("cosine", "sqnr", "topk"),
+                   help="keep the fewest layers in float that meet this metric vs float on --validation "
+                        "(then print the metric before and after, and the layers kept)")
+    p.add_argument("--validation", type=Path, metavar="SAMPLES.npz",
+                   help="held-out inputs for --accuracy, like --calibration (not the same samples)")
+    p.add_argument("--tolerance", type=float, default=None,
+                   help="--accuracy's tolerance (cosine: 1 - min cosine, default 0.001; sqnr: min dB, default 30; "
+                        "topk: fraction of samples allowed to fail, default 0)")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="pin an input's symbolic dims, e.g. x=1,3,224,224")
     p.add_argument("--layout", choices=("NCHW", "NHWC"), default=None,

@@ -524,3 +524,47 @@ def test_ops_between_float_only_ops_join_the_float_island():
     for s in calib[:4]:  # still close to float (numpy reference of the float graph)
         f = edgenet.reference.run(g, s)["out"]
         assert cosine_of(f.ravel(), interpreter.run(s)["out"].ravel().astype(np.float64)) > 0.99
+
+
+def test_cli_convert_with_an_accuracy_target_prints_the_metric_before_and_after(tmp_path, capsys):
+    """`edgenet convert --int8 --accuracy sqnr --tolerance 45 --validation held_out.npz` on an ONNX MLP:
+    plain int8 misses 45 dB, the search keeps layers float until it holds; checked against onnxruntime."""
+    import onnx
+    import onnxruntime
+    from onnx import TensorProto, helper, numpy_helper
+
+    from edgenet import cli
+
+    rng = np.random.default_rng(3)
+    weights = [rand(rng, 16, 32, scale=0.3), rand(rng, 32, 32, scale=0.2), rand(rng, 32, 8, scale=0.2)]
+    nodes, previous = [], "x"
+    for i in range(3):
+        nodes.append(helper.make_node("MatMul", [previous, f"w{i}"], [f"h{i}"]))
+        previous = f"h{i}"
+        if i < 2:
+            nodes.append(helper.make_node("Relu", [previous], [f"r{i}"]))
+            previous = f"r{i}"
+    graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 16])],
+                              [helper.make_tensor_value_info(previous, TensorProto.FLOAT, [4, 8])],
+                              [numpy_helper.from_array(w, f"w{i}") for i, w in enumerate(weights)])
+    path = tmp_path / "mlp.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    np.savez(tmp_path / "calib.npz", x=rand(rng, 16, 4, 16))
+    held_out = rand(rng, 6, 4, 16)
+    np.savez(tmp_path / "held_out.npz", x=held_out)
+
+    assert cli.main(["convert", str(path), "-o", str(tmp_path / "mlp8.enet"), "--int8", "--calibration",
+                     str(tmp_path / "calib.npz"), "--accuracy", "sqnr", "--tolerance", "45", "--validation",
+                     str(tmp_path / "held_out.npz")]) == 0
+    out = capsys.readouterr().out
+    assert "plain int8: sqnr" in out and "NOT met" in out.split("returned")[0]  # int8 alone misses 45 dB
+    assert "returned  : sqnr" in out and "layers kept in float" in out
+    session = onnxruntime.InferenceSession(str(path))
+    interpreter = edgenet.Interpreter(tmp_path / "mlp8.enet")
+    for x in held_out:
+        expected = session.run(None, {"x": x})[0].astype(np.float64)
+        got = interpreter.run({"x": x})[previous].astype(np.float64)
+        # SQNR >= 44.5 dB (float32 rounding apart from the C core's search-time runs)
+        assert np.sum((expected - got) ** 2) <= np.sum(expected ** 2) * 10 ** (-4.45)
+    with pytest.raises(SystemExit, match="--validation"):  # --accuracy without held-out inputs: a clear message
+        cli.main(["convert", str(path), "--int8", "--calibration", str(tmp_path / "calib.npz"), "--accuracy", "sqnr"])
