@@ -24,10 +24,18 @@ static const enet_f32_kernels f32_neon = {ENET_ISA_NEON, 4, 8, enet_f32_gemm_4x8
 /* Channel order of the AVX2 kernels' accumulator registers (see enet_qs8_reorder_params). */
 static const uint8_t hadd_order[8] = {0, 2, 4, 6, 1, 3, 5, 7};                                    /* vphaddd */
 static const uint8_t tap_pair_order[16] = {0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15}; /* vpunpck */
+/* Identity: the 6x16c2 kernel's lanes are in channel order; reordering only splits the int64 fields
+ * into even and odd lanes, as vpmuldq consumes them. */
+static const uint8_t channel_order[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+/* GEMM-only set (only the GEMM fields are used): int16 rows of A, no reduction; the driver picks it
+ * over the c8 kernel for the shapes where it is faster (qs8_conv_gemm.c, enet_qs8_gemm_for). */
+static const enet_qs8_kernels qs8_avx2_c2 = {.isa = ENET_ISA_AVX2, .mr = 6, .nr = 16, .kr = 2, .weight_bytes = 2,
+                                             .gemm = enet_qs8_gemm_6x16c2_avx2, .gemm_param_order = channel_order,
+                                             .a_bytes = 2};
 static const enet_qs8_kernels qs8_avx2 = {ENET_ISA_AVX2,      3, 8, 8, 2, enet_qs8_gemm_3x8c8_avx2, hadd_order,
                                           16, 2, 1, tap_pair_order, enet_qs8_dwconv_c16_avx2,
                                           enet_qs8_vadd_avx2, enet_qs8_vmul_avx2, enet_qs8_lut_avx2,
-                                          enet_qs8_vmax_avx2, enet_f32_qs8_vcvt_avx2};
+                                          enet_qs8_vmax_avx2, enet_f32_qs8_vcvt_avx2, 1, &qs8_avx2_c2};
 static const enet_qs8_kernels qs8_sse41 = {ENET_ISA_SSE41, 4, 8, 2, 2, enet_qs8_gemm_4x8c2_sse41, NULL,
                                            8, 2, 0, NULL, enet_qs8_dwconv_c8_sse41, NULL, NULL, NULL, NULL, NULL}; /* add/mul/lut/max/quantize: reference */
 #endif

@@ -6,7 +6,7 @@
  *   x86/f32-dwconv-c8-avx2.c   x86/f32-dwconv-c4-sse.c  arm/f32-dwconv-c4-neon.c
  *   x86/f32-vbinary-avx2.c     arm/f32-vbinary-neon.c
  *   x86/f32-vsilu-avx2.c
- *   x86/qs8-gemm-3x8c8-avx2.c  x86/qs8-gemm-4x8c2-sse41.c arm/qs8-gemm-4x8c2-neon.c
+ *   x86/qs8-gemm-3x8c8-avx2.c  x86/qs8-gemm-6x16c2-avx2.c x86/qs8-gemm-4x8c2-sse41.c arm/qs8-gemm-4x8c2-neon.c
  *   arm/qs8-gemm-4x8c4-neondot.c arm/qs8-gemm-4x8c8-neoni8mm.c
  *   x86/qs8-dwconv-c16-avx2.c  x86/qs8-dwconv-c8-sse41.c arm/qs8-dwconv-c8-neon.c
  *   x86/qs8-vadd-avx2.c  x86/qs8-vmul-avx2.c  arm/qs8-vadd-neon.c  arm/qs8-vmul-neon.c
@@ -256,6 +256,9 @@ typedef void (*enet_qs8_vmul_ukernel)(size_t n, const int8_t* a, const int8_t* b
 
 void enet_qs8_gemm_3x8c8_avx2(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
                               int8_t* y, size_t y_stride, const enet_s8_output* out);
+/* A is int16 (enet_qs8_kernels.a_bytes = 2), kc even. */
+void enet_qs8_gemm_6x16c2_avx2(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
+                               int8_t* y, size_t y_stride, const enet_s8_output* out);
 void enet_qs8_gemm_4x8c2_sse41(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
                                int8_t* y, size_t y_stride, const enet_s8_output* out);
 void enet_qs8_gemm_4x8c2_neon(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
@@ -307,6 +310,12 @@ typedef struct enet_qs8_kernels {
   enet_qs8_lut_ukernel lut;   /* NULL: the reference kernel */
   enet_qs8_vmax_ukernel vmax; /* NULL: the reference max pool */
   enet_f32_qs8_vcvt_ukernel f32_to_qs8; /* NULL: the reference quantize */
+  /* Rows of the GEMM's A: 0 or 1, int8 (read in place for 1x1 convs); 2, int16 (the driver widens
+   * them into scratch, a_stride and kc then count int16 elements). */
+  size_t a_bytes;
+  /* NULL, or a GEMM-only set (only its GEMM fields are used) that the driver picks instead of
+   * this set's GEMM for the shapes where it is faster (enet_qs8_gemm_for). */
+  const struct enet_qs8_kernels* alt_gemm;
 } enet_qs8_kernels;
 
 /* The int8 set for `isa`, or NULL: reference. (dispatch.c) */
@@ -323,7 +332,8 @@ typedef struct enet_qs8_conv_plan {
   const enet_qs8_kernels* k;
   enet_window g;
   size_t m, n, kdim, mc;
-  size_t a_stride;             /* bytes per GEMM row: kdim, or im2col rows padded to whole KR blocks */
+  size_t a_stride;             /* elements per GEMM row: kdim, or im2col rows padded to whole KR blocks */
+  size_t a_bytes;              /* 1: A is int8, 2: int16 (k->a_bytes) */
   int direct;
   int32_t x_zp;
   enet_s8_output out;
@@ -333,6 +343,9 @@ typedef struct enet_qs8_conv_plan {
   int num_threads;
 } enet_qs8_conv_plan;
 
+/* The kernel set whose GEMM serves a conv of this shape: k, or k->alt_gemm where it is faster.
+ * The plan keeps it as plan->k. */
+const enet_qs8_kernels* enet_qs8_gemm_for(const enet_qs8_kernels* k, const enet_window* g);
 size_t enet_qs8_conv_plan_size(const enet_qs8_kernels* k, const enet_window* g, int num_threads);
 /* weights OHWI int8, bias int32 or NULL, requant[n]; out = zero point and clamp. */
 enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels* k, const enet_window* g,

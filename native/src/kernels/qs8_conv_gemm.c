@@ -12,6 +12,7 @@
  * each panel (qs8_requant.c): bit-exact with the reference kernels on every
  * ISA and for any thread count.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "optimized.h"
@@ -19,30 +20,54 @@
 #define SCRATCH_BYTES 32768 /* im2col tile budget per thread */
 
 
+/* c8 (3x8) vs c2 (6x16) on AVX2, measured per conv of a YOLOv8n and a PP-OCR model on an
+ * AMD EPYC (Zen 3), one thread: c2 is faster for every K (27 to 2304) once N fills its 16
+ * columns, by 15-40%; with N = 1 or 18 (detection heads) c8's narrower panels win slightly. So
+ * c2 unless its padding of N to 16 columns costs more than c8's padding to 8, counting a c2
+ * column at 4/5 of a c8 column. */
+const enet_qs8_kernels* enet_qs8_gemm_for(const enet_qs8_kernels* k, const enet_window* g) {
+  const enet_qs8_kernels* alt = k->alt_gemm;
+  if (!alt) return k;
+  const char* force = getenv("EDGENET_QS8_GEMM_TMP");
+  if (force) return force[0] == '2' ? alt : k;
+  size_t n = (size_t)g->out_c;
+  return 4 * enet_div_up(n, alt->nr) * alt->nr <= 5 * enet_div_up(n, k->nr) * k->nr ? alt : k;
+}
+
 static void plan_shape(const enet_qs8_kernels* k, const enet_window* g, enet_qs8_conv_plan* p) {
   memset(p, 0, sizeof *p);
+  k = enet_qs8_gemm_for(k, g);
   p->k = k;
   p->g = *g;
   p->m = (size_t)(g->batch * g->out_h * g->out_w);
   p->n = (size_t)g->out_c;
   p->kdim = (size_t)(g->k_h * g->k_w * g->in_c);
-  p->direct = enet_window_is_pointwise(g);
-  /* im2col rows are padded to whole KR blocks (zeros, times zero weights), so the
+  p->a_bytes = k->a_bytes == 2 ? 2 : 1;
+  /* int8 rows of a 1x1 conv are the input itself; int16 rows are always widened into scratch. */
+  p->direct = enet_window_is_pointwise(g) && p->a_bytes == 1;
+  /* Gathered rows are padded to whole KR blocks (zeros, times zero weights), so the
    * microkernels see no k tail; the input itself is read with its own row length. */
   p->a_stride = p->direct ? p->kdim : enet_div_up(p->kdim, k->kr) * k->kr;
-  size_t rows = SCRATCH_BYTES / (p->a_stride ? p->a_stride : 1);
+  size_t rows = SCRATCH_BYTES / (p->a_stride ? p->a_stride * p->a_bytes : 1);
   p->mc = rows / k->mr * k->mr;
   if (p->mc < k->mr) p->mc = k->mr;
   if (p->mc > 16 * k->mr) p->mc = 16 * k->mr;
   p->panel_bytes = ENET_QS8_PARAMS_BYTES(k->nr) + enet_div_up(p->kdim, k->kr) * k->kr * k->nr * k->weight_bytes;
 }
 
+/* Per thread: one tile of A (mc rows of a_stride elements), plus for an int16 kernel an int8
+ * im2col tile that is widened into it. */
+static size_t thread_scratch_bytes(const enet_qs8_conv_plan* p) {
+  return p->direct ? 0 : p->mc * p->a_stride * (p->a_bytes == 2 ? 3 : 1);
+}
+static size_t scratch_bytes(const enet_qs8_conv_plan* p) { return (size_t)p->num_threads * thread_scratch_bytes(p); }
+
 size_t enet_qs8_conv_plan_size(const enet_qs8_kernels* k, const enet_window* g, int num_threads) {
   enet_qs8_conv_plan p;
   plan_shape(k, g, &p);
-  size_t bytes = enet_align64(sizeof p) + enet_align64(enet_div_up(p.n, k->nr) * p.panel_bytes);
-  if (!p.direct) bytes += enet_align64((size_t)num_threads * p.mc * p.a_stride);
-  return bytes;
+  p.num_threads = num_threads;
+  return enet_align64(sizeof p) + enet_align64(enet_div_up(p.n, p.k->nr) * p.panel_bytes) +
+         enet_align64(scratch_bytes(&p));
 }
 
 enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels* k, const enet_window* g,
@@ -55,11 +80,12 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
   at += enet_align64(sizeof *p);
   p->num_threads = num_threads;
   p->x_zp = x_zp, p->out = (enet_s8_output){out_zp, out_min, out_max};
+  k = p->k; /* the GEMM chosen for this shape */
   size_t nr = k->nr, kr = k->kr, panels = enet_div_up(p->n, nr), kblocks = enet_div_up(p->kdim, kr);
   p->packed = at;
   at += enet_align64(panels * p->panel_bytes);
   p->scratch = p->direct ? NULL : (int8_t*)at;
-  if (p->scratch) memset(p->scratch, 0, (size_t)num_threads * p->mc * p->a_stride); /* the row padding stays 0 */
+  if (p->scratch) memset(p->scratch, 0, scratch_bytes(p)); /* the row padding stays 0 */
   for (size_t pi = 0; pi < panels; pi++) {
     uint8_t* panel = p->packed + pi * p->panel_bytes;
     int32_t folded[64]; /* nr <= 64 */
@@ -90,30 +116,83 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
   return p;
 }
 
-/* Rows [m0, m0 + rows) of the im2col matrix; padding reads the input zero point. */
+/* n inputs to dst (src NULL: n copies of the input zero point, the padding). */
+static inline void put_inputs(const enet_qs8_conv_plan* p, int8_t* dst, const int8_t* src, size_t n) {
+  if (n < 16) { /* few channels (an RGB stem): a library call per pixel would cost more than the copy */
+    for (size_t c = 0; c < n; c++) dst[c] = src ? src[c] : (int8_t)p->x_zp;
+  } else if (src) {
+    memcpy(dst, src, n);
+  } else {
+    memset(dst, (int8_t)p->x_zp, n);
+  }
+}
+
+/* int8 -> int16 (restrict: the compiler vectorizes without overlap checks). */
+static void widen(int16_t* restrict dst, const int8_t* restrict src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = src[i];
+}
+
+/* Rows [m0, m0 + rows) of the int8 im2col matrix (row stride a_stride); padding reads
+ * the input zero point. */
 static void im2col(const enet_qs8_conv_plan* p, const int8_t* x, size_t m0, size_t rows, int8_t* a) {
   const enet_window* g = &p->g;
-  size_t ci = (size_t)g->in_c;
+  const size_t ci = (size_t)g->in_c;
+  /* The output pixel of row m0, then stepped along the rows (no divisions per row). */
+  int64_t ox = (int64_t)(m0 % (size_t)g->out_w), rest = (int64_t)(m0 / (size_t)g->out_w);
+  int64_t oy = rest % g->out_h, n = rest / g->out_h;
+  const size_t kw = (size_t)g->k_w, span = kw * ci; /* k per kernel row */
   for (size_t r = 0; r < rows; r++) {
-    size_t m = m0 + r;
-    int64_t ox = (int64_t)(m % (size_t)g->out_w), rest = (int64_t)(m / (size_t)g->out_w);
-    int64_t oy = rest % g->out_h, n = rest / g->out_h;
-    int8_t* dst = a + r * p->a_stride;
+    int8_t* row = a + r * p->a_stride;
+    const int64_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
     for (int64_t ky = 0; ky < g->k_h; ky++) {
-      int64_t iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
-      for (int64_t kx = 0; kx < g->k_w; kx++, dst += ci) {
-        int64_t ix = ox * g->stride_w - g->pad_left + kx * g->dilation_w;
-        const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
-        const int8_t* src = inside ? x + ((n * g->in_h + iy) * g->in_w + ix) * g->in_c : NULL;
-        if (ci < 16) { /* few channels (an RGB stem): a library call per pixel would cost more than the copy */
-          for (size_t c = 0; c < ci; c++) dst[c] = src ? src[c] : (int8_t)p->x_zp;
-        } else if (src) {
-          memcpy(dst, src, ci);
-        } else {
-          memset(dst, (int8_t)p->x_zp, ci);
-        }
+      const int64_t iy = iy0 + ky * g->dilation_h;
+      const size_t base = (size_t)ky * span;
+      if (iy < 0 || iy >= g->in_h) {
+        put_inputs(p, row + base, NULL, span);
+        continue;
+      }
+      const int8_t* x_row = x + (n * g->in_h + iy) * g->in_w * g->in_c; /* input row iy, pixel 0 */
+      if (g->dilation_w == 1) {
+        /* The in-image taps [kx_lo, kx_hi) of this kernel row are adjacent in memory: one run. */
+        const int64_t lo = -ix0, hi = g->in_w - ix0;
+        const size_t kx_lo = lo < 0 ? 0 : lo > (int64_t)kw ? kw : (size_t)lo;
+        const size_t kx_hi = hi < (int64_t)kx_lo ? kx_lo : hi > (int64_t)kw ? kw : (size_t)hi;
+        put_inputs(p, row + base, NULL, kx_lo * ci);
+        put_inputs(p, row + base + kx_lo * ci, x_row + (ix0 + (int64_t)kx_lo) * g->in_c, (kx_hi - kx_lo) * ci);
+        put_inputs(p, row + base + kx_hi * ci, NULL, (kw - kx_hi) * ci);
+        continue;
+      }
+      for (size_t kx = 0; kx < kw; kx++) {
+        const int64_t ix = ix0 + (int64_t)kx * g->dilation_w;
+        put_inputs(p, row + base + kx * ci, ix >= 0 && ix < g->in_w ? x_row + ix * g->in_c : NULL, ci);
       }
     }
+    if (++ox == g->out_w) {
+      ox = 0;
+      if (++oy == g->out_h) oy = 0, n++;
+    }
+  }
+}
+
+/* The GEMM's A rows [m0, m0 + rows) at the start of scratch: the int8 im2col rows, or for an
+ * int16 kernel those rows (or a 1x1 conv's input rows) widened. */
+static void gather(const enet_qs8_conv_plan* p, const int8_t* x, size_t m0, size_t rows, int8_t* scratch) {
+  if (p->a_bytes == 1) {
+    im2col(p, x, m0, rows, scratch);
+    return;
+  }
+  int16_t* a = (int16_t*)scratch;
+  const int8_t* src = x + m0 * p->kdim; /* 1x1: the input rows themselves */
+  size_t src_stride = p->kdim;
+  if (!enet_window_is_pointwise(&p->g)) {
+    src = scratch + p->mc * p->a_stride * 2; /* the int8 staging tile behind the int16 one */
+    src_stride = p->a_stride;
+    im2col(p, x, m0, rows, (int8_t*)src);
+  }
+  if (src_stride == p->a_stride) {
+    widen(a, src, rows * p->a_stride); /* one pass over the whole tile */
+  } else {
+    for (size_t r = 0; r < rows; r++) widen(a + r * p->a_stride, src + r * src_stride, p->kdim);
   }
 }
 
@@ -128,14 +207,14 @@ static void qs8_task(void* context, size_t begin, size_t end, int thread) {
   const qs8_job* job = context;
   const enet_qs8_conv_plan* p = job->p;
   size_t mr = p->k->mr, nr = p->k->nr, panels = enet_div_up(p->n, nr);
-  int8_t* scratch = p->scratch ? p->scratch + (size_t)thread * p->mc * p->a_stride : NULL;
+  int8_t* scratch = p->scratch ? p->scratch + (size_t)thread * thread_scratch_bytes(p) : NULL;
   size_t gathered = (size_t)-1;
   for (size_t u = begin; u < end; u++) {
     size_t tile = u / job->col_groups, group = u % job->col_groups;
     size_t m0 = tile * p->mc, rows = p->m - m0 < p->mc ? p->m - m0 : p->mc;
     const int8_t* a = job->x + m0 * p->kdim;
     if (!p->direct) {
-      if (gathered != tile) im2col(p, job->x, m0, rows, scratch);
+      if (gathered != tile) gather(p, job->x, m0, rows, scratch);
       gathered = tile;
       a = scratch;
     }
@@ -145,7 +224,8 @@ static void qs8_task(void* context, size_t begin, size_t end, int thread) {
       size_t n0 = pi * nr, nc = p->n - n0 < nr ? p->n - n0 : nr;
       for (size_t i = 0; i < rows; i += mr) {
         size_t tile_rows = rows - i < mr ? rows - i : mr;
-        p->k->gemm(tile_rows, nc, p->a_stride, a + i * p->a_stride, p->a_stride, p->packed + pi * p->panel_bytes,
+        p->k->gemm(tile_rows, nc, p->a_stride, a + i * p->a_stride * p->a_bytes, p->a_stride,
+                   p->packed + pi * p->panel_bytes,
                    job->y + (m0 + i) * p->n + n0, p->n, &p->out);
       }
     }

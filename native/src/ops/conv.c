@@ -95,8 +95,9 @@ enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const enet_window*
     ctx->state = st;
     return ENET_ERROR_OUT_OF_MEMORY;
   }
-  enet_qs8_conv_plan_init(plan, k, g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, st->in_zp, st->requant,
-                          st->out.zero_point, st->out.min, st->out.max);
+  /* The plan may pick another GEMM for this shape (enet_qs8_gemm_for): name the one that runs. */
+  k = enet_qs8_conv_plan_init(plan, k, g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, st->in_zp,
+                              st->requant, st->out.zero_point, st->out.min, st->out.max)->k;
   snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-gemm-%zux%zuc%zu-%s", k->mr, k->nr, k->kr, enet_isa_name(k->isa));
   free(st);
   ctx->optimized = 1;
