@@ -118,14 +118,28 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
   return p;
 }
 
-/* n inputs to dst (src NULL: n copies of the input zero point, the padding). */
+/* n inputs to dst (src NULL: n copies of the input zero point, the padding). Short runs (an
+ * RGB stem's 3x3 window rows are 9 bytes) are two overlapping fixed-size moves, not a library
+ * call or a byte loop. */
 static inline void put_inputs(const enet_qs8_conv_plan* p, int8_t* dst, const int8_t* src, size_t n) {
-  if (n < 16) { /* few channels (an RGB stem): a library call per pixel would cost more than the copy */
-    for (size_t c = 0; c < n; c++) dst[c] = src ? src[c] : (int8_t)p->x_zp;
-  } else if (src) {
-    memcpy(dst, src, n);
+  if (n >= 16) {
+    if (src)
+      memcpy(dst, src, n);
+    else
+      memset(dst, (int8_t)p->x_zp, n);
+    return;
+  }
+  int8_t fill[16];
+  if (!src) {
+    memset(fill, (int8_t)p->x_zp, sizeof fill);
+    src = fill;
+  }
+  if (n >= 8) {
+    memcpy(dst, src, 8), memcpy(dst + n - 8, src + n - 8, 8);
+  } else if (n >= 4) {
+    memcpy(dst, src, 4), memcpy(dst + n - 4, src + n - 4, 4);
   } else {
-    memset(dst, (int8_t)p->x_zp, n);
+    for (size_t c = 0; c < n; c++) dst[c] = src[c];
   }
 }
 
@@ -134,40 +148,57 @@ static void widen(int16_t* restrict dst, const int8_t* restrict src, size_t n) {
   for (size_t i = 0; i < n; i++) dst[i] = src[i];
 }
 
+/* One im2col row whose window crosses the image border (or is dilated along x): the
+ * in-image taps of each kernel row, the input zero point elsewhere. (iy0, ix0): the
+ * window's top-left input pixel in image n. */
+static void im2col_border_row(const enet_qs8_conv_plan* p, const int8_t* x, int64_t n, int64_t iy0, int64_t ix0,
+                              int8_t* row) {
+  const enet_window* g = &p->g;
+  const size_t ci = (size_t)g->in_c, kw = (size_t)g->k_w, span = kw * ci; /* k per kernel row */
+  for (int64_t ky = 0; ky < g->k_h; ky++) {
+    const int64_t iy = iy0 + ky * g->dilation_h;
+    int8_t* dst = row + (size_t)ky * span;
+    if (iy < 0 || iy >= g->in_h) {
+      put_inputs(p, dst, NULL, span);
+      continue;
+    }
+    const int8_t* x_row = x + (n * g->in_h + iy) * g->in_w * g->in_c; /* input row iy, pixel 0 */
+    if (g->dilation_w == 1) {
+      /* The in-image taps [kx_lo, kx_hi) of this kernel row are adjacent in memory: one run. */
+      const int64_t lo = -ix0, hi = g->in_w - ix0;
+      const size_t kx_lo = lo < 0 ? 0 : lo > (int64_t)kw ? kw : (size_t)lo;
+      const size_t kx_hi = hi < (int64_t)kx_lo ? kx_lo : hi > (int64_t)kw ? kw : (size_t)hi;
+      put_inputs(p, dst, NULL, kx_lo * ci);
+      put_inputs(p, dst + kx_lo * ci, x_row + (ix0 + (int64_t)kx_lo) * g->in_c, (kx_hi - kx_lo) * ci);
+      put_inputs(p, dst + kx_hi * ci, NULL, (kw - kx_hi) * ci);
+      continue;
+    }
+    for (size_t kx = 0; kx < kw; kx++) {
+      const int64_t ix = ix0 + (int64_t)kx * g->dilation_w;
+      put_inputs(p, dst + kx * ci, ix >= 0 && ix < g->in_w ? x_row + ix * g->in_c : NULL, ci);
+    }
+  }
+}
+
 /* Rows [m0, m0 + rows) of the int8 im2col matrix (row stride a_stride); padding reads
  * the input zero point. */
 static void im2col(const enet_qs8_conv_plan* p, const int8_t* x, size_t m0, size_t rows, int8_t* a) {
   const enet_window* g = &p->g;
-  const size_t ci = (size_t)g->in_c;
+  const size_t span = (size_t)(g->k_w * g->in_c);                       /* k per kernel row */
+  const size_t x_row_step = (size_t)(g->dilation_h * g->in_w * g->in_c); /* next kernel row in the input */
+  const int64_t reach_h = (g->k_h - 1) * g->dilation_h, reach_w = (g->k_w - 1) * g->dilation_w;
   /* The output pixel of row m0, then stepped along the rows (no divisions per row). */
   int64_t ox = (int64_t)(m0 % (size_t)g->out_w), rest = (int64_t)(m0 / (size_t)g->out_w);
   int64_t oy = rest % g->out_h, n = rest / g->out_h;
-  const size_t kw = (size_t)g->k_w, span = kw * ci; /* k per kernel row */
   for (size_t r = 0; r < rows; r++) {
     int8_t* row = a + r * p->a_stride;
     const int64_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
-    for (int64_t ky = 0; ky < g->k_h; ky++) {
-      const int64_t iy = iy0 + ky * g->dilation_h;
-      const size_t base = (size_t)ky * span;
-      if (iy < 0 || iy >= g->in_h) {
-        put_inputs(p, row + base, NULL, span);
-        continue;
-      }
-      const int8_t* x_row = x + (n * g->in_h + iy) * g->in_w * g->in_c; /* input row iy, pixel 0 */
-      if (g->dilation_w == 1) {
-        /* The in-image taps [kx_lo, kx_hi) of this kernel row are adjacent in memory: one run. */
-        const int64_t lo = -ix0, hi = g->in_w - ix0;
-        const size_t kx_lo = lo < 0 ? 0 : lo > (int64_t)kw ? kw : (size_t)lo;
-        const size_t kx_hi = hi < (int64_t)kx_lo ? kx_lo : hi > (int64_t)kw ? kw : (size_t)hi;
-        put_inputs(p, row + base, NULL, kx_lo * ci);
-        put_inputs(p, row + base + kx_lo * ci, x_row + (ix0 + (int64_t)kx_lo) * g->in_c, (kx_hi - kx_lo) * ci);
-        put_inputs(p, row + base + kx_hi * ci, NULL, (kw - kx_hi) * ci);
-        continue;
-      }
-      for (size_t kx = 0; kx < kw; kx++) {
-        const int64_t ix = ix0 + (int64_t)kx * g->dilation_w;
-        put_inputs(p, row + base + kx * ci, ix >= 0 && ix < g->in_w ? x_row + ix * g->in_c : NULL, ci);
-      }
+    if (g->dilation_w == 1 && iy0 >= 0 && iy0 + reach_h < g->in_h && ix0 >= 0 && ix0 + reach_w < g->in_w) {
+      /* The whole window is inside the image (most pixels): one run per kernel row. */
+      const int8_t* src = x + ((n * g->in_h + iy0) * g->in_w + ix0) * g->in_c;
+      for (int64_t ky = 0; ky < g->k_h; ky++) put_inputs(p, row + (size_t)ky * span, src + ky * x_row_step, span);
+    } else {
+      im2col_border_row(p, x, n, iy0, ix0, row);
     }
     if (++ox == g->out_w) {
       ox = 0;
