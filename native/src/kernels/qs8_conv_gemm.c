@@ -12,7 +12,6 @@
  * each panel (qs8_requant.c): bit-exact with the reference kernels on every
  * ISA and for any thread count.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "optimized.h"
@@ -28,8 +27,6 @@
 const enet_qs8_kernels* enet_qs8_gemm_for(const enet_qs8_kernels* k, const enet_window* g) {
   const enet_qs8_kernels* alt = k->alt_gemm;
   if (!alt) return k;
-  const char* force = getenv("EDGENET_QS8_GEMM_TMP");
-  if (force) return force[0] == '2' ? alt : k;
   const size_t m = (size_t)(g->batch * g->out_h * g->out_w), n = (size_t)g->out_c;
   const size_t alt_work = enet_div_up(m, alt->mr) * alt->mr * enet_div_up(n, alt->nr) * alt->nr;
   const size_t work = enet_div_up(m, k->mr) * k->mr * enet_div_up(n, k->nr) * k->nr;
