@@ -19,7 +19,8 @@ static const enet_f32_kernels f32_neon = {ENET_ISA_NEON, 4, 8, enet_f32_gemm_4x8
 #endif
 
 /* int8: GEMM mr, nr, kr, weight bytes, kernel, parameter order; depthwise channels per block, weight bytes,
- * tap pairs, parameter order, kernel; add; mul; table lookup; running max; float -> int8 quantize. */
+ * tap pairs, parameter order, kernel; add; mul; table lookup; running max; float -> int8 quantize;
+ * GEMM input bytes, alternative GEMM. */
 #if defined(__x86_64__)
 /* Channel order of the AVX2 kernels' accumulator registers (see enet_qs8_reorder_params). */
 static const uint8_t hadd_order[8] = {0, 2, 4, 6, 1, 3, 5, 7};                                    /* vphaddd */
@@ -37,7 +38,8 @@ static const enet_qs8_kernels qs8_avx2 = {ENET_ISA_AVX2,      3, 8, 8, 2, enet_q
                                           enet_qs8_vadd_avx2, enet_qs8_vmul_avx2, enet_qs8_lut_avx2,
                                           enet_qs8_vmax_avx2, enet_f32_qs8_vcvt_avx2, 1, &qs8_avx2_c2};
 static const enet_qs8_kernels qs8_sse41 = {ENET_ISA_SSE41, 4, 8, 2, 2, enet_qs8_gemm_4x8c2_sse41, NULL,
-                                           8, 2, 0, NULL, enet_qs8_dwconv_c8_sse41, NULL, NULL, NULL, NULL, NULL}; /* add/mul/lut/max/quantize: reference */
+                                           8, 2, 0, NULL, enet_qs8_dwconv_c8_sse41, NULL, NULL, NULL, NULL, NULL,
+                                           1, NULL}; /* add/mul/lut/max/quantize: reference */
 #endif
 #if defined(__aarch64__)
 #define NEON_LUT enet_qs8_lut_neon /* tbl over 64 bytes is A64-only */
@@ -49,15 +51,15 @@ static const enet_qs8_kernels qs8_sse41 = {ENET_ISA_SSE41, 4, 8, 2, 2, enet_qs8_
 #if defined(__aarch64__) || defined(__ARM_NEON)
 static const enet_qs8_kernels qs8_neon = {ENET_ISA_NEON, 4, 8, 2, 2, enet_qs8_gemm_4x8c2_neon, NULL,
                                           8, 1, 0, NULL, enet_qs8_dwconv_c8_neon, enet_qs8_vadd_neon, enet_qs8_vmul_neon,
-                                          NEON_LUT, enet_qs8_vmax_neon, NEON_VCVT};
+                                          NEON_LUT, enet_qs8_vmax_neon, NEON_VCVT, 1, NULL};
 #endif
 #if defined(__aarch64__)
 static const enet_qs8_kernels qs8_neondot = {ENET_ISA_NEONDOT, 4, 8, 4, 1, enet_qs8_gemm_4x8c4_neondot, NULL,
                                              8, 1, 0, NULL, enet_qs8_dwconv_c8_neon, enet_qs8_vadd_neon, enet_qs8_vmul_neon,
-                                             NEON_LUT, enet_qs8_vmax_neon, NEON_VCVT};
+                                             NEON_LUT, enet_qs8_vmax_neon, NEON_VCVT, 1, NULL};
 static const enet_qs8_kernels qs8_i8mm = {ENET_ISA_I8MM, 4, 8, 8, 1, enet_qs8_gemm_4x8c8_neoni8mm, NULL,
                                           8, 1, 0, NULL, enet_qs8_dwconv_c8_neon, enet_qs8_vadd_neon, enet_qs8_vmul_neon,
-                                          NEON_LUT, enet_qs8_vmax_neon, NEON_VCVT};
+                                          NEON_LUT, enet_qs8_vmax_neon, NEON_VCVT, 1, NULL};
 #endif
 
 const enet_qs8_kernels* enet_qs8_kernels_for(enet_isa isa) {
