@@ -22,13 +22,14 @@ A target is met when at most a `tolerance` fraction of the samples fail for the 
 metrics ("topk", callables; default 0: every sample must pass), and when every sample
 passes for "cosine" and "sqnr".
 
-The search (search()): quantize everything; if the target is missed, rank layers once by how
-much error int8 adds inside each one alone (its output's SQNR when its inputs are the
-exact float values, quantized), keep the k most sensitive in float for the smallest k that
-meets the target (doubling, then bisection), then drop kept layers that are not needed after
-all (halves of the list, quarters, ..., single layers). Candidates are judged by running the C
-core on the held-out samples; at most AccuracyTarget(max_builds=48) candidates are built, each
-logged with the running count.
+The search (search()): quantize everything; if the target is missed, order the layers two ways:
+nearest the input first (their error passes through every later layer), and by how much error
+int8 adds inside each one alone (its output's SQNR when its inputs are the exact float values,
+quantized). For each order, find the smallest k whose first k layers kept float meet the target
+(doubling, then bisection; a third of the builds each); take the order that needs fewer, then drop
+kept layers that are not needed after all (halves of the list, quarters, ..., single layers).
+Candidates are judged by running the C core on the held-out samples; about
+AccuracyTarget(max_builds=48) candidates are built, each logged with the running count.
 """
 import dataclasses
 import logging
@@ -354,26 +355,26 @@ def _float_bytes_saved_by_int8(node):
 
 
 
-def _smallest_prefix(names, build, max_builds):
-    """(kept, model, comparison) for the smallest k whose first k `names` kept float meet the target:
-    k = 1, 2, 4, ... until one passes (or all of them are float), then bisection. If the build budget
-    runs out first, the best passing prefix found so far (else all of `names`)."""
+def _smallest_prefix(names, build, budget, label):
+    """(kept, model, comparison, builds) for the smallest k whose first k `names` kept float meet the
+    target: k = 1, 2, 4, ... until one passes (or all of them are float), then bisection while builds
+    remain of `budget`. Without a passing prefix: all of `names`, and its comparison."""
     results = {}
 
     def passes(k):
         if k not in results:
-            results[k] = build(names[:k], f"{k} most sensitive layers float")
+            results[k] = build(names[:k], f"{k} layers float, {label}")
         return results[k][1].met
 
     low, high = 0, 1  # passes(low) is False (plain int8)
-    while high < len(names) and not passes(high):
-        low, high = high, min(2 * high, len(names))
+    while high < len(names) and not passes(high):  # out of builds: the whole list is the last try
+        low, high = high, min(2 * high, len(names)) if len(results) < budget - 1 else len(names)
     if not passes(high):
-        return list(names), *results[high]
-    while high - low > 1 and len(results) + 1 < max_builds:  # one build stays for pruning
+        return list(names), *results[high], len(results)
+    while high - low > 1 and len(results) < budget:
         middle = (low + high) // 2
         low, high = (low, middle) if passes(middle) else (middle, high)
-    return list(names[:high]), *results[high]
+    return list(names[:high]), *results[high], len(results)
 
 
 def _prune(kept, model, comparison, build, budget_left):
@@ -411,9 +412,10 @@ def search(float_graph, stats, options, target, metadata, verbose=True):
     """convert(..., accuracy=target): the int8 model with the fewest float layers meeting `target`.
 
     Builds (quantize + serialize + run the samples in the C core) are the cost, so their number is
-    bounded: plain int8 (1), the smallest prefix of the sensitivity ranking that meets the target
-    (doubling then bisection: about 2 log2(layers)), then pruning the prefix in halving chunks,
-    least sensitive first, until target.max_builds builds are spent. Each build is logged
+    bounded: plain int8 (1), for each of the two orders (nearest the input first, most sensitive first)
+    the smallest prefix that meets the target (doubling then bisection, a third of max_builds each),
+    then pruning the smaller prefix in halving chunks from its end until target.max_builds builds are
+    spent. Each build is logged
     ("edgenet.accuracy" logger, INFO) with the running count."""
     from .serialize import quantize_and_serialize, to_bytes
 
@@ -446,8 +448,22 @@ def search(float_graph, stats, options, target, metadata, verbose=True):
         # Layers that compute a model output come first: post-processing reads them directly (an
         # argmax over int8 probabilities can flip on a tie that costs almost no SQNR).
         at_outputs = {_computing_node(t).name for t in base.graph.outputs}
-        names = sorted((name for name, _ in sensitivity if name not in user_float), key=lambda n: n not in at_outputs)
-        kept, model, after = _smallest_prefix(names, build, target.max_builds)
+        by_sensitivity = sorted((name for name, _ in sensitivity if name not in user_float),
+                                key=lambda n: n not in at_outputs)
+        candidates = set(by_sensitivity)
+        # A second order to grow the float set by: the weighted layers nearest the input first (the ops
+        # after each, up to the next weighted layer, follow it into float as its float island). Their int8
+        # error passes through every later layer; on YOLOv8n and PP-OCRv4 a prefix of the first layers
+        # meets targets that need several times more layers from the sensitivity ranking. Each order gets
+        # a third of the builds; the one meeting the target with fewer float layers is pruned with the rest.
+        from_input = [n.name for n in float_graph.nodes if n.name in candidates and n.op in quantize_lib.WEIGHT_CHANNEL_AXIS]
+        share = max(2, target.max_builds // 3)
+        best = None
+        for order, label in ((from_input, "nearest the input first"), (by_sensitivity, "most sensitive first")):
+            kept_k, model_k, after_k, _ = _smallest_prefix(order, build, share, label)
+            if best is None or (after_k.met, -len(kept_k)) > (best[2].met, -len(best[0])):
+                best = kept_k, model_k, after_k
+        kept, model, after = best
         if after.met:
             kept, model, after = _prune(kept, model, after, build, lambda: evaluations < target.max_builds)
         else:

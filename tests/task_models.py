@@ -37,8 +37,14 @@ DETECTOR_INPUT_SHAPE = (1, 3, 320, 320)
 
 
 def _package_file(package, relative):
-    module = __import__(package)
-    path = os.path.join(os.path.dirname(module.__file__), relative)
+    """A data file a package ships, found without importing the package (rapidocr's import pulls in
+    OpenCV's GUI build, which needs libGL; the ONNX files are all we use)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"package {package} is not installed (pip install -e .[test])")
+    path = os.path.join(list(spec.submodule_search_locations)[0], relative)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{package} does not ship {relative}")
     return path
@@ -64,8 +70,9 @@ def ocr_characters(model_path):
 
 
 def _fonts():
-    paths = sorted(glob.glob("/usr/share/fonts/truetype/dejavu/DejaVu*.ttf"))
-    return paths
+    """Debian's DejaVu fonts (fonts-dejavu-core and fonts-dejavu-extra, which .ci/run installs): each
+    line gets one, so the text sets vary in typeface. Without them PIL's default font draws every line."""
+    return sorted(glob.glob("/usr/share/fonts/truetype/dejavu/DejaVu*.ttf"))
 
 
 def render_line(text, font_index):
