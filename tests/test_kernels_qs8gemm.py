@@ -1,8 +1,8 @@
 """The two AVX2 int8 GEMM microkernels (qs8-gemm-3x8c8 and qs8-gemm-6x16c2) vs the integer reference.
 
 native/src/kernels/qs8_conv_gemm.c picks one of them per conv at prepare time from the GEMM shape
-(enet_qs8_gemm_for: 6x16c2 when its whole tiles waste little, 3x8c8 for thin shapes such as
-detection heads with N = 1 and squeeze-excite convs with M = 1). Every case below names the kernel
+(enet_qs8_gemm_for: 6x16c2 unless its whole tiles would be half padding, 3x8c8 for thin shapes
+such as detection heads with N = 1 and squeeze-excite convs with M = 1). Every case below names the kernel
 it is meant to reach, checks (on AVX2 machines) that the profiler reports that kernel, and checks
 that every kernel family and thread count equals edgenet.reference.run on the quantized graph bit
 for bit. The shapes cover the c2 kernel's edges: K odd (a zero-padded last pair), K = 1, N not a
@@ -74,9 +74,10 @@ CASES = {
                                                       extreme_weights=True)),
     "zp_127_saturate_k7": (C2, lambda: conv_graph(10, (1, 13, 9, 7), 16, 1, in_zp=127, saturate=True)),
     "fc_rows30": (C2, lambda: fc_graph(11, 30, 50, 32)),
+    "head_n18": (C2, lambda: conv_graph(13, (1, 12, 12, 64), 18, 1, in_zp=-128)),
     # thin shapes: the c8 kernel
     "head_n1": (C8, lambda: conv_graph(12, (1, 20, 21, 16), 1, 1)),
-    "head_n18": (C8, lambda: conv_graph(13, (1, 12, 12, 64), 18, 1, in_zp=-128)),
+
     "se_m1": (C8, lambda: conv_graph(14, (1, 1, 1, 60), 240, 1, saturate=True)),
     "fc_rows1": (C8, lambda: fc_graph(15, 1, 77, 20)),
     "c8_k27_n8_stride2": (C8, lambda: conv_graph(16, (1, 17, 18, 3), 8, 3, strides=2, in_zp=127)),

@@ -21,16 +21,18 @@
 
 /* c8 (3x8) vs c2 (6x16) on AVX2, measured per conv of a YOLOv8n and a PP-OCR model on an
  * AMD EPYC (Zen 3), one thread: c2 is faster for every K (16 to 2880) once its 6x16 tiles are
- * filled, by 15-40%; on detection heads (N = 1, 18) and squeeze-excite convs (M = 1) c8's
- * smaller tiles waste less and win slightly. So: the kernel with the smaller padded work
- * M x N (rounded up to whole tiles), a c2 tile element counted at 4/5 of a c8 one. */
+ * mostly filled, by 15-40%, and still slightly with N = 18 (a third of its columns padding);
+ * c8's smaller tiles win when c2 would waste half or more: N <= 8 (a detection head's N = 1)
+ * or M < 4 (squeeze-excite convs and single-row fully connected layers have M = 1). So: the
+ * kernel with the smaller padded work M x N (rounded up to whole tiles), a c2 tile element
+ * counted at 2/3 of a c8 one. */
 const enet_qs8_kernels* enet_qs8_gemm_for(const enet_qs8_kernels* k, const enet_window* g) {
   const enet_qs8_kernels* alt = k->alt_gemm;
   if (!alt) return k;
   const size_t m = (size_t)(g->batch * g->out_h * g->out_w), n = (size_t)g->out_c;
   const size_t alt_work = enet_div_up(m, alt->mr) * alt->mr * enet_div_up(n, alt->nr) * alt->nr;
   const size_t work = enet_div_up(m, k->mr) * k->mr * enet_div_up(n, k->nr) * k->nr;
-  return 4 * alt_work <= 5 * work ? alt : k;
+  return 2 * alt_work <= 3 * work ? alt : k;
 }
 
 static void plan_shape(const enet_qs8_kernels* k, const enet_window* g, enet_qs8_conv_plan* p) {
