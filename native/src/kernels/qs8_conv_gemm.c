@@ -11,6 +11,8 @@
  * requantize each tile in registers from the parameters packed in front of
  * each panel (qs8_requant.c): bit-exact with the reference kernels on every
  * ISA and for any thread count.
+ * On AVX2 the plan picks one of two GEMMs by shape (enet_qs8_gemm_for): 3x8c8
+ * reads int8 rows, 6x16c2 wants int16 rows, which the driver widens per tile.
  */
 #include <string.h>
 
