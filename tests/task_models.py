@@ -132,6 +132,7 @@ def letterbox(image):
 
 
 def _lfw_face(index, size=160):
+    """LFW crop `index` of scikit-image's subset (0-99 are faces, 100-199 are not), size x size."""
     import skimage.data
     from PIL import Image
 
@@ -153,9 +154,10 @@ def _face_in_scene(face_index, background, x, y, size):
 def detector_images(which):
     """("name", H x W x 3 uint8) images: "calibration", "validation" (the accuracy search's) or
     "held_out". The three sets share no photo and no face: LFW faces 0-3, 10 and 20 and the
-    astronaut, camera, china and flower photos are held out. Calibration and validation have faces at
-    the scales a detector meets (a face filling the image; 140-240 px in a scene; 56-96 px ones,
-    which YOLO's high-resolution head finds)."""
+    astronaut, camera, china and flower photos are held out. scikit-image's LFW subset holds 100
+    faces (0-99) and 100 non-face crops (100-199); validation has some of both. Calibration and
+    validation have faces at the scales a detector meets (a face filling the image; 140-240 px in a
+    scene; 56-96 px ones, which YOLO's high-resolution head finds)."""
     import skimage.data as photos
 
     if which == "validation":
@@ -163,21 +165,21 @@ def detector_images(which):
             ("chelsea+face", _face_in_scene(40, photos.chelsea(), 60, 40, 160)),
             ("rocket+face", _face_in_scene(41, photos.rocket(), 300, 120, 140)),
             ("hubble+face", _face_in_scene(42, photos.hubble_deep_field(), 100, 150, 240)),
-            ("brick+small", _face_in_scene(120, photos.brick(), 300, 200, 64)),
-            ("grass+small", _face_in_scene(121, photos.grass(), 100, 350, 80)),
-            ("gravel+small", _face_in_scene(122, photos.gravel(), 400, 60, 56)),
-            ("moon+small", _face_in_scene(123, photos.moon(), 220, 260, 72)),
-            ("coffee+small", _face_in_scene(124, photos.coffee(), 420, 80, 64)),
-            ("chelsea+small", _face_in_scene(125, photos.chelsea(), 300, 30, 72)),
-            ("rocket+small", _face_in_scene(126, photos.rocket(), 60, 300, 60)),
-            ("cells+small", _face_in_scene(127, photos.immunohistochemistry(), 256, 256, 96))]
+            ("brick+small", _face_in_scene(4, photos.brick(), 300, 200, 64)),
+            ("grass+small", _face_in_scene(5, photos.grass(), 100, 350, 80)),
+            ("gravel+small", _face_in_scene(6, photos.gravel(), 400, 60, 56)),
+            ("moon+small", _face_in_scene(7, photos.moon(), 220, 260, 72)),
+            ("coffee+small", _face_in_scene(8, photos.coffee(), 420, 80, 64)),
+            ("chelsea+small", _face_in_scene(9, photos.chelsea(), 300, 30, 72)),
+            ("rocket+small", _face_in_scene(11, photos.rocket(), 60, 300, 60)),
+            ("cells+small", _face_in_scene(12, photos.immunohistochemistry(), 256, 256, 96))]
     if which == "calibration":
         images = [(f"lfw{i}", _lfw_face(i)) for i in range(60, 68)]
         images += [("coffee", photos.coffee()), ("chelsea", photos.chelsea()), ("rocket", photos.rocket()),
                    ("scene-coffee", _face_in_scene(70, photos.coffee(), 200, 100, 180)),
-                   ("grass+small", _face_in_scene(130, photos.grass(), 300, 100, 72)),
-                   ("brick+small", _face_in_scene(131, photos.brick(), 80, 380, 64)),
-                   ("moon+small", _face_in_scene(132, photos.moon(), 350, 350, 88))]
+                   ("grass+small", _face_in_scene(13, photos.grass(), 300, 100, 72)),
+                   ("brick+small", _face_in_scene(14, photos.brick(), 80, 380, 64)),
+                   ("moon+small", _face_in_scene(15, photos.moon(), 350, 350, 88))]
         return images
     from sklearn.datasets import load_sample_images
 
