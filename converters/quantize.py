@@ -396,11 +396,9 @@ def table_chains(graph, stay_float):
     outputs = {id(t) for t in graph.outputs}
     chains, taken = [], set()
     for node in graph.nodes:
-        if node.name in taken or _elementwise_input(node, stay_float) is None:
-            continue
-        x = _elementwise_input(node, stay_float)
-        if x.producer is not None and x.producer.name in taken:
-            continue  # inside a chain found from an earlier head
+        x = None if node.name in taken else _elementwise_input(node, stay_float)
+        if x is None or (x.producer is not None and x.producer.name in taken):
+            continue  # not a chain op, or inside a chain found from an earlier head
         chain = [node]
         while id(chain[-1].outputs[0]) not in outputs:
             readers = graph.consumers(chain[-1].outputs[0])

@@ -91,6 +91,9 @@ enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const struct enet_
 enet_status enet_reduced_dims(const enet_op_context* ctx, uint8_t* reduce);
 /* Right-aligns t's shape into `ndim` dims, padding with leading 1s (for broadcasting). */
 void enet_aligned_shape(const enet_rt_tensor* t, int ndim, int64_t* out);
+/* CONCAT's geometry, in elements: for each of `outer` indices every input contributes one row of
+ * shape[axis] * inner elements, laid side by side in an output row of `out_row` (ops/shape.c). */
+void enet_concat_rows(const enet_op_context* ctx, int64_t* outer, int64_t* inner, int64_t* out_row);
 /* Sets outputs[0]'s shape to the numpy broadcast of inputs[first .. first + count - 1]. */
 enet_status enet_broadcast_prepare(enet_op_context* ctx, int first, int count);
 /* Fails unless t has `dtype`; `role` names the tensor in the message ("input a", "the output").

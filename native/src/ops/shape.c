@@ -125,17 +125,23 @@ enet_status enet_concat_prepare(enet_op_context* ctx) {
   return enet_concat_s8_prepare(ctx);
 }
 
+void enet_concat_rows(const enet_op_context* ctx, int64_t* outer, int64_t* inner, int64_t* out_row) {
+  const enet_rt_tensor* first = ctx->inputs[0];
+  int axis = ctx->op->options.concat.axis;
+  *outer = 1, *inner = 1, *out_row = 0;
+  for (int d = 0; d < axis; d++) *outer *= first->shape[d];
+  for (int d = axis + 1; d < first->ndim; d++) *inner *= first->shape[d];
+  for (int i = 0; i < ctx->num_inputs; i++) *out_row += ctx->inputs[i]->shape[axis] * *inner;
+}
+
 /* int8 CONCAT with the vector table lookup: an input quantized like the output is
  * copied, any other is requantized through a table of its 256 values (the reference
  * requantization applied once per value, so the bytes equal enet_concat_s8_invoke's). */
 static void concat_s8_lut(const enet_op_context* ctx, const enet_qs8_kernels* k) {
   const enet_s8_state* st = ctx->state;
-  const enet_rt_tensor* first = ctx->inputs[0];
   int axis = ctx->op->options.concat.axis;
-  int64_t outer = 1, inner = 1, out_row = 0, offset = 0;
-  for (int d = 0; d < axis; d++) outer *= first->shape[d];
-  for (int d = axis + 1; d < first->ndim; d++) inner *= first->shape[d];
-  for (int i = 0; i < ctx->num_inputs; i++) out_row += ctx->inputs[i]->shape[axis] * inner;
+  int64_t outer, inner, out_row, offset = 0;
+  enet_concat_rows(ctx, &outer, &inner, &out_row);
   int8_t levels[256], table[256];
   uint8_t probe[16][16];
   for (int v = 0; v < 256; v++) levels[v] = (int8_t)(v - 128);
@@ -170,15 +176,11 @@ void enet_concat_invoke(const enet_op_context* ctx) {
   }
   /* For each outer index, every input contributes one contiguous row (its dims
    * from `axis` inward); rows are laid side by side in the output. */
-  const enet_rt_tensor* first = ctx->inputs[0];
   int axis = ctx->op->options.concat.axis;
-  size_t elem = enet_dtype_size((enet_dtype)first->def->dtype);
-  int64_t outer = 1, inner = 1;
-  for (int d = 0; d < axis; d++) outer *= first->shape[d];
-  for (int d = axis + 1; d < first->ndim; d++) inner *= first->shape[d];
-  size_t out_row = 0;
-  for (int i = 0; i < ctx->num_inputs; i++) out_row += (size_t)(ctx->inputs[i]->shape[axis] * inner) * elem;
-  size_t offset = 0;
+  size_t elem = enet_dtype_size((enet_dtype)ctx->inputs[0]->def->dtype);
+  int64_t outer, inner, out_elems;
+  enet_concat_rows(ctx, &outer, &inner, &out_elems);
+  size_t out_row = (size_t)out_elems * elem, offset = 0;
   for (int i = 0; i < ctx->num_inputs; i++) {
     size_t row = (size_t)(ctx->inputs[i]->shape[axis] * inner) * elem;
     const char* src = ctx->inputs[i]->data;

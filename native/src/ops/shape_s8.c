@@ -31,12 +31,9 @@ enet_status enet_concat_s8_prepare(enet_op_context* ctx) {
 void enet_concat_s8_invoke(const enet_op_context* ctx) {
   /* As the float concat: for each outer index, each input contributes one row. */
   const enet_s8_state* st = ctx->state;
-  const enet_rt_tensor* first = ctx->inputs[0];
   int axis = ctx->op->options.concat.axis;
-  int64_t outer = 1, inner = 1, out_row = 0, offset = 0;
-  for (int d = 0; d < axis; d++) outer *= first->shape[d];
-  for (int d = axis + 1; d < first->ndim; d++) inner *= first->shape[d];
-  for (int i = 0; i < ctx->num_inputs; i++) out_row += ctx->inputs[i]->shape[axis] * inner;
+  int64_t outer, inner, out_row, offset = 0;
+  enet_concat_rows(ctx, &outer, &inner, &out_row);
   for (int i = 0; i < ctx->num_inputs; i++) {
     const enet_tensor_def* def = ctx->inputs[i]->def;
     int same = def->scale[0] == ctx->outputs[0]->def->scale[0] && def->zero_point[0] == st->out.zero_point;
