@@ -568,3 +568,12 @@ def test_cli_convert_with_an_accuracy_target_prints_the_metric_before_and_after(
         assert np.sum((expected - got) ** 2) <= np.sum(expected ** 2) * 10 ** (-4.45)
     with pytest.raises(SystemExit, match="--validation"):  # --accuracy without held-out inputs: a clear message
         cli.main(["convert", str(path), "--int8", "--calibration", str(tmp_path / "calib.npz"), "--accuracy", "sqnr"])
+
+
+def test_table_op_rejects_float_input_and_bad_tables_with_clear_errors():
+    g = edgenet.Graph("bad_table")
+    x = g.input("x", shape=(1, 4))
+    with pytest.raises(ValueError, match="x int8 and a constant int8 table of shape \\(256,\\)"):
+        g.table(x, np.zeros(256, np.int8))  # a float input: the table op is int8 only
+    with pytest.raises(ValueError, match="int8-only op"):
+        edgenet.ops.get("table").reference([np.zeros(4), np.zeros(256)], {})
