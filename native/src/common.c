@@ -105,20 +105,33 @@ int enet_mul_i64(int64_t a, int64_t b, int64_t* out) {
   return 1;
 }
 
+/* The product of the nonzero dims. A shape with a 0 dim holds no elements, yet ops still
+ * multiply its other dims (rows, inner sizes, kernel taps): bounding this product keeps
+ * every such partial product in range, e.g. (0, 2^31 - 1, 2^31 - 1, 2^31 - 1). */
+static int nonzero_product(int ndim, const int64_t* shape, int64_t* product, int* empty) {
+  *product = 1, *empty = 0;
+  for (int i = 0; i < ndim; i++) {
+    if (shape[i] == 0) *empty = 1;
+    else if (!enet_mul_i64(*product, shape[i], product)) return 0;
+  }
+  return 1;
+}
+
 int enet_shape_elements(int ndim, const int64_t* shape, int64_t* out) {
-  int64_t n = 1;
-  for (int i = 0; i < ndim; i++)
-    if (!enet_mul_i64(n, shape[i], &n)) return 0;
-  *out = n;
+  int64_t n;
+  int empty;
+  if (!nonzero_product(ndim, shape, &n, &empty)) return 0;
+  *out = empty ? 0 : n;
   return 1;
 }
 
 int enet_shape_bytes(int ndim, const int64_t* shape, int dtype, size_t* out) {
   int64_t n, bytes;
-  if (!enet_shape_elements(ndim, shape, &n)) return 0;
+  int empty;
+  if (!nonzero_product(ndim, shape, &n, &empty)) return 0;
   if (!enet_mul_i64(n, (int64_t)enet_dtype_size((enet_dtype)dtype), &bytes)) return 0;
   if ((uint64_t)bytes > (uint64_t)SIZE_MAX) return 0;
-  *out = (size_t)bytes;
+  *out = empty ? 0 : (size_t)bytes;
   return 1;
 }
 

@@ -1,7 +1,8 @@
 /*
  * cpu.h — which SIMD instruction sets this CPU has, and which kernel family
- * the ops use. Detected once per process (cpu.c); every op picks its kernels
- * from this at prepare time, never per invoke.
+ * the ops use. Features are detected once per process (cpu.c); the family is
+ * chosen once per interpreter, at its creation, and kept in each op's context
+ * (enet_op_context.isa), so no invoke reads the environment.
  */
 #ifndef EDGENET_CPU_H
 #define EDGENET_CPU_H
@@ -28,11 +29,15 @@ typedef struct enet_cpu_info {
 /* The CPU's features, detected on first use (thread-safe). */
 const enet_cpu_info* enet_cpu(void);
 
-/* The kernel family to use: the best the CPU has, capped by EDGENET_KERNELS
- * (read at every call, so tests can switch it between interpreters):
+/* The kernel family to use: the best the CPU has, capped by the EDGENET_KERNELS
+ * environment variable:
  *   unset / "auto"            best available
  *   "reference"               reference kernels only (A/B tests)
- *   "sse41" "avx2" "neon" "neondot" "i8mm"   at most this family */
+ *   "sse41" "avx2" "neon" "neondot" "i8mm"   at most this family
+ * Reads the environment, so it is called once per interpreter, by
+ * enet_interpreter_create, which keeps the answer in every op's context
+ * (enet_op_context.isa): prepare and invoke use that, never this. Tests switch
+ * families between interpreters by setting the variable before creating one. */
 enet_isa enet_isa_selected(void);
 const char* enet_isa_name(enet_isa isa);
 

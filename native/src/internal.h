@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu.h"
 #include "edgenet.h"
 #include "schema_generated.h"
 
@@ -50,9 +51,10 @@ const char* enet_dtype_name(int dtype);
 
 /* Overflow-checked arithmetic on sizes: return 0 on overflow. */
 int enet_mul_i64(int64_t a, int64_t b, int64_t* out);
-/* Elements of a shape (all dims >= 0); 0 on overflow of int64. */
+/* Elements of a shape (all dims >= 0); 0 on overflow of int64, also of the product of
+ * the nonzero dims (so a shape with a 0 dim cannot hide overflowing partial products). */
 int enet_shape_elements(int ndim, const int64_t* shape, int64_t* out);
-/* Bytes of a shape of `dtype`; 0 on overflow of int64 or size_t. */
+/* Bytes of a shape of `dtype`; 0 on overflow of int64 or size_t, as enet_shape_elements. */
 int enet_shape_bytes(int ndim, const int64_t* shape, int dtype, size_t* out);
 /* "(1, 32, 32, 3)" into buf, for messages. */
 const char* enet_format_shape(char* buf, size_t buf_size, int ndim, const int64_t* shape);
@@ -219,6 +221,9 @@ typedef struct enet_op_context {
   /* Set by prepare when ctx->state holds an optimized kernel's plan (packed
    * weights; kernels/optimized.h) that invoke runs instead of the reference. */
   int optimized;
+  /* The kernel family this interpreter uses (cpu.h), chosen once when it was created:
+   * prepare picks kernels from it and invoke runs them, so the two cannot disagree. */
+  enet_isa isa;
   /* The interpreter's thread pool for kernels that split work (threadpool.h). */
   struct enet_threadpool* threadpool;
   /* Name of the kernel variant prepare picked, for the profiler (e.g.
@@ -227,8 +232,10 @@ typedef struct enet_op_context {
 } enet_op_context;
 
 /* An op's entry in the registry, TFLite style: `prepare` does all checking and
- * output shape inference (setting outputs[i]->ndim/shape), so `invoke` is lean
- * and cannot fail. */
+ * output shape inference (setting outputs[i]->ndim/shape), so `invoke` is lean.
+ * An invoke fails only on bad run-time data that prepare cannot see (e.g. GATHER
+ * indices computed by the graph): it calls enet_fail_invoke and the interpreter
+ * stops after that op. */
 typedef struct enet_op_registration {
   int min_inputs, max_inputs; /* max_inputs < 0: unlimited */
   unsigned optional_inputs;   /* bit i set: input i may be -1 */
@@ -236,6 +243,12 @@ typedef struct enet_op_registration {
   int options_type; /* ENET_OperatorOptions_* this op reads; NONE if it takes none */
   enet_status (*prepare)(enet_op_context* ctx);
   void (*invoke)(const enet_op_context* ctx);
+  /* Inputs whose data prepare reads (an int8 bias, a lookup table), so the file must
+   * give them as constant tensors: a non-constant one has no data until the arena is
+   * planned. Bit i set: input i. The loader checks this (model.c, read_operator). */
+  unsigned const_inputs;      /* whatever the dtype */
+  unsigned const_inputs_int8; /* in addition, when the node is int8 (input 0 or output 0 INT8) */
+  const char* const* input_names; /* names of inputs 0, 1, ... for messages, or NULL */
 } enet_op_registration;
 
 /* NULL for an opcode this build does not know. (ops/registry.c) */

@@ -251,11 +251,15 @@ enet_status enet_interpreter_create(const enet_model* model, const enet_options*
       enet_shape_bytes(rt->ndim, rt->shape, rt->def->dtype, &rt->bytes); /* checked by the loader */
     }
   }
+  /* The kernel family, read once here (cpu.h reads EDGENET_KERNELS): every prepare and
+   * invoke of this interpreter uses it, and invoke never consults the environment. */
+  enet_isa isa = enet_isa_selected();
   enet_rt_tensor** slot = it->slots;
   for (int o = 0; o < g->num_ops; o++) {
     const enet_op_def* op = &g->ops[o];
     enet_op_context* ctx = &it->ops[o];
     ctx->op = op;
+    ctx->isa = isa;
     ctx->threadpool = it->threadpool;
     ctx->num_inputs = op->num_inputs;
     ctx->num_outputs = op->num_outputs;
@@ -494,7 +498,7 @@ enet_status enet_interpreter_profile(const enet_interpreter* it, int index, enet
     out->ndim = ctx->outputs[0]->ndim;
     memcpy(out->shape, ctx->outputs[0]->shape, sizeof out->shape);
   }
-  out->kernel = ctx->kernel[0] ? ctx->kernel : ctx->optimized ? enet_isa_name(enet_isa_selected()) : "reference";
+  out->kernel = ctx->kernel[0] ? ctx->kernel : ctx->optimized ? enet_isa_name(ctx->isa) : "reference";
   out->total_ns = it->op_ns ? it->op_ns[index] : 0;
   out->invokes = it->op_ns ? it->profiled_invokes : 0;
   return ENET_OK;

@@ -9,6 +9,7 @@
  * offending tensor / op / buffer.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -464,6 +465,31 @@ static enet_status read_options(int type, int present, const fb_table* t, enet_o
 /* Where a tensor comes from, to check that the graph is in topological order. */
 enum { SRC_NONE = 0, SRC_GRAPH_INPUT, SRC_CONSTANT, SRC_OP_OUTPUT };
 
+/* Parameters are constants: each input whose data the op's prepare reads (registry
+ * const_inputs, plus const_inputs_int8 for an int8 node, as enet_is_int8_op decides at
+ * prepare) must be a constant tensor. Run after the op's inputs and outputs are checked,
+ * so every input is a graph input, a constant or an earlier op's output. */
+static enet_status check_const_inputs(const enet_subgraph_def* g, const enet_op_def* op,
+                                      const enet_op_registration* reg, const uint8_t* source) {
+  int int8 = g->tensors[op->inputs[0]].dtype == ENET_DataType_INT8 ||
+             g->tensors[op->outputs[0]].dtype == ENET_DataType_INT8;
+  unsigned must = reg->const_inputs | (int8 ? reg->const_inputs_int8 : 0u);
+  for (int i = 0; i < op->num_inputs && i < 32; i++) {
+    int x = op->inputs[i];
+    if (!(must & (1u << i)) || x < 0 || source[x] == SRC_CONSTANT) continue;
+    char role[48] = "", origin[64] = "a graph input";
+    for (int k = 0; reg->input_names && reg->input_names[k]; k++)
+      if (k == i) snprintf(role, sizeof role, " (%s)", reg->input_names[k]);
+    for (const enet_op_def* p = g->ops; source[x] == SRC_OP_OUTPUT && p < op; p++) /* the ops before are decoded */
+      for (int k = 0; k < p->num_outputs; k++)
+        if (p->outputs[k] == x)
+          snprintf(origin, sizeof origin, "the output of op %d (%s)", (int)(p - g->ops), enet_opcode_name(p->opcode));
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "input %d%s must be a constant tensor, but tensor %d '%s' is %s", i,
+                          role, x, g->tensors[x].name, origin);
+  }
+  return ENET_OK;
+}
+
 static enet_status read_operator(const enet_subgraph_def* g, const fb_table* t, enet_op_def* op, uint8_t* source) {
   uint16_t opcode;
   uint8_t options_type;
@@ -506,6 +532,7 @@ static enet_status read_operator(const enet_subgraph_def* g, const fb_table* t, 
                             x, g->tensors[x].name);
     source[x] = SRC_OP_OUTPUT;
   }
+  TRY(check_const_inputs(g, op, reg, source));
 
   TRY_FB(fb_get_u8(t, ENET_Operator_options_type, ENET_OperatorOptions_NONE, &options_type));
   if (options_type != ENET_OperatorOptions_NONE && options_type != reg->options_type)

@@ -54,7 +54,7 @@ static const float* bias_data(const enet_op_context* ctx) {
  * the microkernels' layout (ctx->state) and fuse the activation into their clamp.
  * Otherwise ctx->state stays NULL and invoke runs the reference kernel. */
 static enet_status prepare_packed_f32(enet_op_context* ctx, const enet_window* g, int depthwise) {
-  const enet_f32_kernels* k = enet_f32_kernels_for(enet_isa_selected());
+  const enet_f32_kernels* k = enet_f32_kernels_for(ctx->isa);
   const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
   if (!k || !ctx->inputs[1]->def->data || (bias && !bias->def->data)) return ENET_OK;
   if (depthwise && ctx->op->options.conv.depth_multiplier != 1) return ENET_OK; /* rare: reference */
@@ -84,7 +84,7 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, const enet_window* g
  * GEMM microkernels and replace that state with the plan. Bit-exact with the
  * reference kernel. */
 enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const enet_window* g) {
-  const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
   const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
   if (!k || !ctx->state || !ctx->inputs[1]->def->data || (bias && !bias->def->data)) return ENET_OK;
   enet_s8_state* st = ctx->state;
@@ -107,7 +107,7 @@ enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const enet_window*
 /* int8 fast path for DEPTHWISE_CONV_2D with depth_multiplier 1: the same
  * replacement of the int8 state by a packed plan (kernels/qs8_dwconv.c). */
 static enet_status prepare_packed_s8_dwconv(enet_op_context* ctx, const enet_window* g) {
-  const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
   const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
   if (!k || !ctx->state || !ctx->inputs[1]->def->data || (bias && !bias->def->data) ||
       ctx->op->options.conv.depth_multiplier != 1)

@@ -34,13 +34,14 @@ static enet_status prepare_s8(enet_op_context* ctx, const enet_window* g, int we
     if (wq->zero_point[c] != 0)
       return enet_set_error(ENET_ERROR_UNSUPPORTED, "weights '%s' zero point[%d] is %lld; int8 weights are symmetric (0)",
                             wq->name, c, (long long)wq->zero_point[c]);
-  /* |x - zp| <= 255 and |w| <= 128: the sum of k products plus the bias must fit int32. */
-  int64_t bound = k * 255 * 128, max_bias = 0;
+  /* |x - zp| <= 255 and |w| <= 128: the sum of k products plus the bias must fit int32.
+   * The bias is a constant (the registry says so and the loader checks), so its data is here. */
+  int64_t max_bias = 0;
   for (int64_t c = 0; bias && c < out_c; c++) {
     int64_t b = ((const int32_t*)bias->data)[c];
     if ((b < 0 ? -b : b) > max_bias) max_bias = b < 0 ? -b : b;
   }
-  if (k > ((int64_t)1 << 31) / (255 * 128) || bound + max_bias > INT32_MAX)
+  if (k > ((int64_t)1 << 31) / (255 * 128) || k * 255 * 128 + max_bias > INT32_MAX)
     return enet_set_error(ENET_ERROR_UNSUPPORTED, "int8 accumulator could overflow int32 (%lld products per output)",
                           (long long)k);
   if ((s = enet_s8_state_alloc(ctx, out_c, &st)) != ENET_OK) return s;

@@ -32,7 +32,7 @@ static enet_status prepare_packed_s8(enet_op_context* ctx) {
     if (a->shape[d] != y->shape[d] || b->shape[d] != y->shape[d]) return ENET_OK;
   enet_s8_state* st = ctx->state;
   enet_qs8_binary_plan plan;
-  if (!enet_qs8_binary_plan_init(&plan, enet_qs8_kernels_for(enet_isa_selected()), binary_op(ctx), &st->binary))
+  if (!enet_qs8_binary_plan_init(&plan, enet_qs8_kernels_for(ctx->isa), binary_op(ctx), &st->binary))
     return ENET_OK;
   ctx->state = NULL;
   void* state = enet_alloc_op_state(ctx, sizeof plan);
@@ -64,7 +64,7 @@ typedef struct f32_binary_state {
 } f32_binary_state;
 
 static enet_status prepare_vector_f32(enet_op_context* ctx) {
-  const enet_f32_kernels* k = enet_f32_kernels_for(enet_isa_selected());
+  const enet_f32_kernels* k = enet_f32_kernels_for(ctx->isa);
   int act = ctx->op->activation;
   if (!k || !k->vadd || !same_shape(ctx->inputs[0], ctx->outputs[0]) || !same_shape(ctx->inputs[1], ctx->outputs[0]))
     return ENET_OK;

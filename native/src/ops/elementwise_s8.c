@@ -127,7 +127,7 @@ enet_status enet_binary_s8_prepare(enet_op_context* ctx) {
   st->binary.a_zp = zp_a, st->binary.b_zp = zp_b, st->binary.out = out;
   /* Name the row-wise vector path when it will run (ops/elementwise.c renames same-shape ops). */
   const enet_rt_tensor* y = ctx->outputs[0];
-  const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
   int64_t as[ENET_MAX_DIMS], bs[ENET_MAX_DIMS];
   binary_rows rows;
   aligned_shape(ctx->inputs[0], y->ndim, as);
@@ -151,7 +151,7 @@ void enet_binary_s8_invoke(const enet_op_context* ctx) {
   binary_rows rows;
   enet_qs8_binary_plan plan; /* a few dozen bytes of folded parameters: cheap to build per call */
   if (split_rows(y->ndim, y->shape, as, bs, &rows) &&
-      enet_qs8_binary_plan_init(&plan, enet_qs8_kernels_for(enet_isa_selected()), op, params)) {
+      enet_qs8_binary_plan_init(&plan, enet_qs8_kernels_for(ctx->isa), op, params)) {
     rows_job job = {&rows, &plan, a->data, b->data, y->data};
     size_t rows_per_task = rows.inner >= 4096 ? 1 : (size_t)(4096 / rows.inner);
     enet_parallel_for(ctx->threadpool, rows_task, &job, (size_t)rows.outer, rows_per_task);
@@ -164,14 +164,13 @@ enet_status enet_lookup_s8_prepare(enet_op_context* ctx) {
   enet_status s = enet_check_dtype(ctx->inputs[0], ENET_DataType_INT8, "input");
   if (s == ENET_OK) s = enet_check_dtype(ctx->outputs[0], ENET_DataType_INT8, "output");
   if (s != ENET_OK) return s;
-  const enet_rt_tensor* table = ctx->num_inputs > 1 ? ctx->inputs[1] : NULL;
-  if (!table || table->def->dtype != ENET_DataType_INT8 || !table->def->data || table->ndim != 1 ||
-      table->shape[0] != 256)
+  const enet_rt_tensor* table = ctx->num_inputs > 1 ? ctx->inputs[1] : NULL; /* a constant: the loader checks */
+  if (!table || table->def->dtype != ENET_DataType_INT8 || table->ndim != 1 || table->shape[0] != 256)
     return enet_set_error(ENET_ERROR_INVALID_MODEL,
                           "int8 %s needs a second input: a constant int8 lookup table of shape (256,)",
                           enet_opcode_name(ctx->op->opcode));
   enet_set_output_shape(ctx->outputs[0], ctx->inputs[0]->ndim, ctx->inputs[0]->shape);
-  const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
   if (k && k->lut) snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-lut-%s", enet_isa_name(k->isa));
   return ENET_OK;
 }
@@ -179,7 +178,7 @@ enet_status enet_lookup_s8_prepare(enet_op_context* ctx) {
 void enet_lookup_s8_invoke(const enet_op_context* ctx) {
   /* The vector lookup (kernels/qs8_elementwise.c) when this CPU has one; same bytes as the reference. */
   size_t n = (size_t)enet_tensor_elements(ctx->inputs[0]);
-  if (!enet_qs8_lut_run(enet_qs8_kernels_for(enet_isa_selected()), ctx->threadpool, n, ctx->inputs[1]->data,
+  if (!enet_qs8_lut_run(enet_qs8_kernels_for(ctx->isa), ctx->threadpool, n, ctx->inputs[1]->data,
                         ctx->inputs[0]->data, ctx->outputs[0]->data))
     enet_ref_lookup_s8((int64_t)n, ctx->inputs[1]->data, ctx->inputs[0]->data, ctx->outputs[0]->data);
 }

@@ -11,7 +11,7 @@
  * with KH = KW = 1). NULL state (no SIMD kernels, or non-constant weights):
  * the reference kernel runs. */
 static enet_status prepare_packed_f32(enet_op_context* ctx, int64_t rows, int64_t in, int64_t out) {
-  const enet_f32_kernels* k = enet_f32_kernels_for(enet_isa_selected());
+  const enet_f32_kernels* k = enet_f32_kernels_for(ctx->isa);
   const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
   if (!k || !ctx->inputs[1]->def->data || (bias && !bias->def->data)) return ENET_OK;
   enet_window g = {.batch = rows, .in_h = 1, .in_w = 1, .in_c = in, .out_h = 1, .out_w = 1, .out_c = out,

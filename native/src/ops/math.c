@@ -75,7 +75,7 @@ void enet_compare_invoke(const enet_op_context* ctx) {
 enet_status enet_math_unary_prepare(enet_op_context* ctx) {
   enet_status s = enet_unary_prepare(ctx);
   if (s == ENET_OK && !enet_is_int8_op(ctx) && ctx->op->opcode == ENET_OpCode_SILU) { /* float SILU: vector kernel */
-    const enet_f32_kernels* k = enet_f32_kernels_for(enet_isa_selected());
+    const enet_f32_kernels* k = enet_f32_kernels_for(ctx->isa);
     if (k && k->vsilu) snprintf(ctx->kernel, sizeof ctx->kernel, "%s", k->vsilu_name);
   }
   return s;
@@ -86,7 +86,7 @@ void enet_math_unary_invoke(const enet_op_context* ctx) {
     enet_lookup_s8_invoke(ctx);
     return;
   }
-  const enet_f32_kernels* k = enet_f32_kernels_for(enet_isa_selected());
+  const enet_f32_kernels* k = enet_f32_kernels_for(ctx->isa);
   if (ctx->op->opcode == ENET_OpCode_SILU && k && k->vsilu) { /* kernels/x86/f32-vsilu-avx2.c */
     enet_f32_vunary_run(k->vsilu, ctx->threadpool, (size_t)enet_tensor_elements(ctx->inputs[0]), ctx->inputs[0]->data,
                         ctx->outputs[0]->data);

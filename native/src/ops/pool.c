@@ -16,6 +16,13 @@ static enet_status pool_geometry(const enet_op_context* ctx, enet_window* g) {
       o->pool.pad_left >= o->pool.filter_w || o->pool.pad_right >= o->pool.filter_w)
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "paddings must be smaller than the filter (%d, %d)",
                           o->pool.filter_h, o->pool.filter_w);
+  /* With H or W = 0 the paddings alone make windows; nothing would be pooled (and int8
+   * average pooling has no multiplier for a count of 0). */
+  if (x->shape[1] == 0 || x->shape[2] == 0) {
+    char xs[ENET_SHAPE_STR_MAX];
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "input %s has an empty image (H or W is 0): nothing to pool",
+                          enet_format_shape(xs, sizeof xs, x->ndim, x->shape));
+  }
   g->batch = x->shape[0], g->in_h = x->shape[1], g->in_w = x->shape[2], g->in_c = x->shape[3];
   g->out_c = g->in_c;
   g->k_h = o->pool.filter_h, g->k_w = o->pool.filter_w;
@@ -38,7 +45,7 @@ enet_status enet_pool2d_prepare(enet_op_context* ctx) {
   enet_set_output_shape(ctx->outputs[0], 4, shape);
   if (int8) return enet_pool2d_s8_prepare(ctx, &g);
   /* Float max pool: the threaded, vectorized kernel when the CPU has a kernel family. */
-  const enet_f32_kernels* k = enet_f32_kernels_for(enet_isa_selected());
+  const enet_f32_kernels* k = enet_f32_kernels_for(ctx->isa);
   if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D && k) {
     ctx->optimized = 1;
     snprintf(ctx->kernel, sizeof ctx->kernel, "f32-maxpool-%s", enet_isa_name(k->isa));

@@ -28,7 +28,7 @@ enet_status enet_pool2d_s8_prepare(enet_op_context* ctx, const enet_window* g) {
   if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D) {
     if ((s = enet_check_same_quant(ctx)) == ENET_OK) s = enet_s8_state_alloc(ctx, 0, &st);
     if (s == ENET_OK) st->window = *g;
-    const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+    const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
     if (s == ENET_OK && k && k->vmax) snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-maxpool-%s", enet_isa_name(k->isa));
     return s;
   }
@@ -53,12 +53,12 @@ void enet_pool2d_s8_invoke(const enet_op_context* ctx) {
   /* A window covering the whole unpadded image is a global average: the fast kernel. */
   int global = g->out_h == 1 && g->out_w == 1 && g->pad_top == 0 && g->pad_left == 0 && g->k_h == g->in_h &&
                g->k_w == g->in_w;
-  const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
   if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D && k && k->vmax) /* vector running max, kernels/qs8_maxpool.c */
     enet_qs8_maxpool_run(k, g, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
   else if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D)
     enet_ref_max_pool2d_s8(g, ctx->inputs[0]->data, ctx->outputs[0]->data);
-  else if (global && enet_isa_selected() != ENET_ISA_REFERENCE)
+  else if (global && ctx->isa != ENET_ISA_REFERENCE)
     enet_qs8_global_mean((size_t)g->batch, (size_t)(g->in_h * g->in_w), (size_t)g->in_c, ctx->inputs[0]->data,
                          st->in_zp, st->requant[g->k_h * g->k_w - 1], &st->out, ctx->outputs[0]->data);
   else
@@ -106,7 +106,7 @@ void enet_mean_s8_invoke(const enet_op_context* ctx) {
   const enet_s8_state* st = ctx->state;
   const enet_rt_tensor* x = ctx->inputs[0];
   int64_t outer, rows, channels;
-  if (enet_isa_selected() != ENET_ISA_REFERENCE && mean_as_rows(x->ndim, x->shape, st->reduce, &outer, &rows, &channels)) {
+  if (ctx->isa != ENET_ISA_REFERENCE && mean_as_rows(x->ndim, x->shape, st->reduce, &outer, &rows, &channels)) {
     enet_qs8_global_mean((size_t)outer, (size_t)rows, (size_t)channels, x->data, st->in_zp, st->requant[0], &st->out,
                          ctx->outputs[0]->data);
     return;

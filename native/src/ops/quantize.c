@@ -30,7 +30,7 @@ enet_status enet_quantize_prepare(enet_op_context* ctx) {
   if (ctx->op->opcode == ENET_OpCode_QUANTIZE && x->def->dtype == ENET_DataType_INT8)
     s = enet_quantize_multiplier((double)s_in / (double)s_out, &st->requant[0]);
   enet_set_output_shape(ctx->outputs[0], x->ndim, x->shape);
-  const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
   int vector = ctx->op->opcode == ENET_OpCode_QUANTIZE && k &&
                (x->def->dtype == ENET_DataType_FLOAT32 ? k->f32_to_qs8 != NULL : k->lut != NULL);
   if (s == ENET_OK && vector)
@@ -43,7 +43,7 @@ void enet_quantize_invoke(const enet_op_context* ctx) {
   const enet_rt_tensor *x = ctx->inputs[0], *y = ctx->outputs[0];
   const enet_s8_state* st = ctx->state;
   int64_t n = enet_tensor_elements(x);
-  const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected()); /* vector kernels, or NULL */
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa); /* vector kernels, or NULL */
   if (ctx->op->opcode == ENET_OpCode_DEQUANTIZE)
     enet_ref_dequantize_s8_f32(n, x->data, x->def->scale[0], st->in_zp, y->data);
   else if (x->def->dtype == ENET_DataType_FLOAT32) {

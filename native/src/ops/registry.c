@@ -12,20 +12,38 @@
 #define OP_MULTI_OUT(min_in, max_in, optional, options, fn) \
   {min_in, max_in, optional, UNLIMITED, options, enet_##fn##_prepare, enet_##fn##_invoke}
 
+/* Parameters are constants: inputs whose data prepare reads must be constant tensors in
+ * the file (enet_op_registration.const_inputs*; the loader checks). Ops that read an
+ * operand only at invoke accept a computed one: PRELU's slope, LAYER_NORM's and
+ * INSTANCE_NORM's scale and bias, MATMUL's b, CONV_2D_TRANSPOSE's weights and bias (float
+ * reference kernels), float conv / fully connected weights and bias (packed only when
+ * constant), and GATHER's indices (checked at prepare when constant, else at invoke). */
+static const char* const CONV_INPUTS[] = {"input", "weights", "bias", NULL};
+static const char* const TABLE_INPUTS[] = {"input", "lookup table", NULL};
+#define TABLE (1u << 1) /* input 1: the lookup table */
+/* An op whose prepare reads `always` inputs whatever the dtype, and `int8` ones more when int8. */
+#define OP_CONST(min_in, max_in, optional, options, fn, always, int8, names) \
+  {min_in, max_in, optional, 1, options, enet_##fn##_prepare, enet_##fn##_invoke, always, int8, names}
+/* Conv-like ops: the int8 prepare reads the bias (to bound the int32 accumulator). int8
+ * weights may be computed: prepare reads only their quantization, and packs them only
+ * when constant. */
+#define OP_CONV(options, fn) OP_CONST(2, 3, BIAS, options, fn, 0, BIAS, CONV_INPUTS)
+/* Elementwise unary ops and SOFTMAX: in int8, a lookup in the table that is their second
+ * input (prepare checks its shape; SOFTMAX's its values). */
+#define OP_UNARY(options, fn) OP_CONST(1, 2, 0, options, fn, 0, TABLE, TABLE_INPUTS)
+
 static const enet_op_registration registry[ENET_OpCode_COUNT] = {
-    [ENET_OpCode_CONV_2D] = OP(2, 3, BIAS, OPT(Conv2DOptions), conv2d),
-    [ENET_OpCode_DEPTHWISE_CONV_2D] = OP(2, 3, BIAS, OPT(Conv2DOptions), depthwise_conv2d),
-    [ENET_OpCode_FULLY_CONNECTED] = OP(2, 3, BIAS, OPT(NONE), fully_connected),
+    [ENET_OpCode_CONV_2D] = OP_CONV(OPT(Conv2DOptions), conv2d),
+    [ENET_OpCode_DEPTHWISE_CONV_2D] = OP_CONV(OPT(Conv2DOptions), depthwise_conv2d),
+    [ENET_OpCode_FULLY_CONNECTED] = OP_CONV(OPT(NONE), fully_connected),
     [ENET_OpCode_ADD] = OP(2, 2, 0, OPT(NONE), binary),
     [ENET_OpCode_SUB] = OP(2, 2, 0, OPT(NONE), binary),
     [ENET_OpCode_MUL] = OP(2, 2, 0, OPT(NONE), binary),
-    [ENET_OpCode_RELU] = OP(1, 2, 0, OPT(NONE), unary),
-    [ENET_OpCode_RELU6] = OP(1, 2, 0, OPT(NONE), unary),
-    /* In int8 every unary op (RELU, RELU6, CLIP, SIGMOID, ...) and SOFTMAX take a second
-     * input: their lookup table. */
-    [ENET_OpCode_SIGMOID] = OP(1, 2, 0, OPT(NONE), unary),
-    [ENET_OpCode_TANH] = OP(1, 2, 0, OPT(NONE), unary),
-    [ENET_OpCode_HARD_SWISH] = OP(1, 2, 0, OPT(NONE), unary),
+    [ENET_OpCode_RELU] = OP_UNARY(OPT(NONE), unary),
+    [ENET_OpCode_RELU6] = OP_UNARY(OPT(NONE), unary),
+    [ENET_OpCode_SIGMOID] = OP_UNARY(OPT(NONE), unary),
+    [ENET_OpCode_TANH] = OP_UNARY(OPT(NONE), unary),
+    [ENET_OpCode_HARD_SWISH] = OP_UNARY(OPT(NONE), unary),
     [ENET_OpCode_MAX_POOL_2D] = OP(1, 1, 0, OPT(Pool2DOptions), pool2d),
     [ENET_OpCode_AVG_POOL_2D] = OP(1, 1, 0, OPT(Pool2DOptions), pool2d),
     [ENET_OpCode_MEAN] = OP(1, 1, 0, OPT(ReduceOptions), mean),
@@ -33,8 +51,8 @@ static const enet_op_registration registry[ENET_OpCode_COUNT] = {
     [ENET_OpCode_TRANSPOSE] = OP(1, 1, 0, OPT(TransposeOptions), transpose),
     [ENET_OpCode_CONCAT] = OP(1, UNLIMITED, 0, OPT(ConcatOptions), concat),
     [ENET_OpCode_PAD] = OP(1, 1, 0, OPT(PadOptions), pad),
-    [ENET_OpCode_SOFTMAX] = OP(1, 2, 0, OPT(SoftmaxOptions), softmax),
-    [ENET_OpCode_CLIP] = OP(1, 2, 0, OPT(ClipOptions), clip),
+    [ENET_OpCode_SOFTMAX] = OP_UNARY(OPT(SoftmaxOptions), softmax),
+    [ENET_OpCode_CLIP] = OP_UNARY(OPT(ClipOptions), clip),
     [ENET_OpCode_QUANTIZE] = OP(1, 1, 0, OPT(NONE), quantize),
     [ENET_OpCode_DEQUANTIZE] = OP(1, 1, 0, OPT(NONE), quantize),
     /* ---- added for the ONNX importer ---- */
@@ -50,25 +68,25 @@ static const enet_op_registration registry[ENET_OpCode_COUNT] = {
     [ENET_OpCode_LESS_EQUAL] = OP(2, 2, 0, OPT(NONE), compare),
     [ENET_OpCode_GREATER_EQUAL] = OP(2, 2, 0, OPT(NONE), compare),
     /* unary math: int8 takes its lookup table as a second input, like RELU */
-    [ENET_OpCode_SQRT] = OP(1, 2, 0, OPT(NONE), math_unary),
-    [ENET_OpCode_EXP] = OP(1, 2, 0, OPT(NONE), math_unary),
-    [ENET_OpCode_LOG] = OP(1, 2, 0, OPT(NONE), math_unary),
-    [ENET_OpCode_ABS] = OP(1, 2, 0, OPT(NONE), math_unary),
-    [ENET_OpCode_NEG] = OP(1, 2, 0, OPT(NONE), math_unary),
-    [ENET_OpCode_ERF] = OP(1, 2, 0, OPT(NONE), math_unary),
-    [ENET_OpCode_FLOOR] = OP(1, 2, 0, OPT(NONE), math_unary),
-    [ENET_OpCode_CEIL] = OP(1, 2, 0, OPT(NONE), math_unary),
-    [ENET_OpCode_RECIPROCAL] = OP(1, 2, 0, OPT(NONE), math_unary),
-    [ENET_OpCode_SOFTPLUS] = OP(1, 2, 0, OPT(NONE), math_unary),
-    [ENET_OpCode_SIN] = OP(1, 2, 0, OPT(NONE), math_unary),
-    [ENET_OpCode_COS] = OP(1, 2, 0, OPT(NONE), math_unary),
-    [ENET_OpCode_SILU] = OP(1, 2, 0, OPT(NONE), math_unary),
+    [ENET_OpCode_SQRT] = OP_UNARY(OPT(NONE), math_unary),
+    [ENET_OpCode_EXP] = OP_UNARY(OPT(NONE), math_unary),
+    [ENET_OpCode_LOG] = OP_UNARY(OPT(NONE), math_unary),
+    [ENET_OpCode_ABS] = OP_UNARY(OPT(NONE), math_unary),
+    [ENET_OpCode_NEG] = OP_UNARY(OPT(NONE), math_unary),
+    [ENET_OpCode_ERF] = OP_UNARY(OPT(NONE), math_unary),
+    [ENET_OpCode_FLOOR] = OP_UNARY(OPT(NONE), math_unary),
+    [ENET_OpCode_CEIL] = OP_UNARY(OPT(NONE), math_unary),
+    [ENET_OpCode_RECIPROCAL] = OP_UNARY(OPT(NONE), math_unary),
+    [ENET_OpCode_SOFTPLUS] = OP_UNARY(OPT(NONE), math_unary),
+    [ENET_OpCode_SIN] = OP_UNARY(OPT(NONE), math_unary),
+    [ENET_OpCode_COS] = OP_UNARY(OPT(NONE), math_unary),
+    [ENET_OpCode_SILU] = OP_UNARY(OPT(NONE), math_unary),
     /* int8 only: a chain of elementwise ops as one lookup table (ops/elementwise_s8.c) */
-    [ENET_OpCode_TABLE] = OP(2, 2, 0, OPT(NONE), lookup_s8),
-    [ENET_OpCode_GELU] = OP(1, 2, 0, OPT(GeluOptions), math_unary),
-    [ENET_OpCode_LEAKY_RELU] = OP(1, 2, 0, OPT(AlphaBetaOptions), math_unary),
-    [ENET_OpCode_ELU] = OP(1, 2, 0, OPT(AlphaBetaOptions), math_unary),
-    [ENET_OpCode_HARD_SIGMOID] = OP(1, 2, 0, OPT(AlphaBetaOptions), math_unary),
+    [ENET_OpCode_TABLE] = OP_CONST(2, 2, 0, OPT(NONE), lookup_s8, TABLE, 0, TABLE_INPUTS),
+    [ENET_OpCode_GELU] = OP_UNARY(OPT(GeluOptions), math_unary),
+    [ENET_OpCode_LEAKY_RELU] = OP_UNARY(OPT(AlphaBetaOptions), math_unary),
+    [ENET_OpCode_ELU] = OP_UNARY(OPT(AlphaBetaOptions), math_unary),
+    [ENET_OpCode_HARD_SIGMOID] = OP_UNARY(OPT(AlphaBetaOptions), math_unary),
     [ENET_OpCode_WHERE] = OP(3, 3, 0, OPT(NONE), where),
     [ENET_OpCode_CAST] = OP(1, 1, 0, OPT(NONE), cast),
     /* ops/reduction.c */

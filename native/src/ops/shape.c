@@ -120,7 +120,7 @@ enet_status enet_concat_prepare(enet_op_context* ctx) {
   enet_set_output_shape(ctx->outputs[0], first->ndim, shape);
   /* int8 inputs may each have their own scale: ops/shape_s8.c requantizes them. */
   if (!enet_is_int8_op(ctx)) return ENET_OK;
-  const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
   if (k && k->lut) snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-concat-lut-%s", enet_isa_name(k->isa));
   return enet_concat_s8_prepare(ctx);
 }
@@ -167,7 +167,7 @@ static void concat_s8_lut(const enet_op_context* ctx, const enet_qs8_kernels* k)
 
 void enet_concat_invoke(const enet_op_context* ctx) {
   if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
-    const enet_qs8_kernels* k = enet_qs8_kernels_for(enet_isa_selected());
+    const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
     if (k && k->lut)
       concat_s8_lut(ctx, k);
     else
@@ -204,7 +204,7 @@ enet_status enet_pad_prepare(enet_op_context* ctx) {
   int64_t shape[ENET_MAX_DIMS];
   for (int d = 0; d < x->ndim; d++) shape[d] = x->shape[d] + o->pad.paddings[2 * d] + o->pad.paddings[2 * d + 1];
   enet_set_output_shape(ctx->outputs[0], x->ndim, shape);
-  if (enet_isa_selected() != ENET_ISA_REFERENCE) snprintf(ctx->kernel, sizeof ctx->kernel, "pad-constant-rows");
+  if (ctx->isa != ENET_ISA_REFERENCE) snprintf(ctx->kernel, sizeof ctx->kernel, "pad-constant-rows");
   return int8 ? enet_pad_s8_prepare(ctx) : ENET_OK;
 }
 
@@ -216,7 +216,7 @@ void enet_pad_invoke(const enet_op_context* ctx) {
   /* Row-wise fill and memcpy (kernels/pad_constant.c), equal to the reference kernels;
    * int8 pads with the constant quantized at prepare (ops/shape_s8.c). */
   const enet_rt_tensor* x = ctx->inputs[0];
-  if (enet_isa_selected() == ENET_ISA_REFERENCE) { /* the reference kernels, kept selectable for tests */
+  if (ctx->isa == ENET_ISA_REFERENCE) { /* the reference kernels, kept selectable for tests */
     if (enet_is_int8_op(ctx))
       enet_pad_s8_invoke(ctx);
     else

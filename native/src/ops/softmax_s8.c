@@ -14,9 +14,8 @@ enet_status enet_softmax_s8_prepare(enet_op_context* ctx, int axis) {
   if (s_out != 1.0f / 256.0f || zp_out != -128)
     return enet_set_error(ENET_ERROR_UNSUPPORTED, "int8 softmax output must have scale 1/256 and zero point -128, "
                           "got %g and %d", (double)s_out, (int)zp_out);
-  const enet_rt_tensor* table = ctx->num_inputs > 1 ? ctx->inputs[1] : NULL;
-  if (!table || table->def->dtype != ENET_DataType_INT32 || !table->def->data || table->ndim != 1 ||
-      table->shape[0] != 256)
+  const enet_rt_tensor* table = ctx->num_inputs > 1 ? ctx->inputs[1] : NULL; /* a constant: the loader checks */
+  if (!table || table->def->dtype != ENET_DataType_INT32 || table->ndim != 1 || table->shape[0] != 256)
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "int8 softmax needs a second input: a constant int32 table of "
                           "shape (256,)");
   const int32_t* t = table->def->data;
