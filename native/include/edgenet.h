@@ -87,10 +87,15 @@ ENET_API size_t enet_dtype_size(enet_dtype dtype);
 
 /* ---- model ---------------------------------------------------------------- */
 
-/* Memory-maps the file (read-only) and verifies it. */
+/* Memory-maps the file (read-only) and verifies it: every offset, index, shape and
+ * dtype, and each op's contract (e.g. inputs that must be constants). The model keeps
+ * using the file's bytes in place: constant tensor data, and the strings returned as
+ * tensor names, op names and metadata, point into them. */
 ENET_API enet_status enet_model_load_file(const char* path, enet_model** out_model);
-/* Verifies `size` bytes at `data`. With copy=0 the caller keeps `data` alive
- * and unchanged until enet_model_free; with copy=1 the model owns a copy. */
+/* Verifies `size` bytes at `data`, as enet_model_load_file. With copy=0 the model
+ * uses `data` in place (constants, names, metadata), so the caller keeps it alive
+ * and unchanged until enet_model_free; with copy=1 the model owns a copy. (A buffer
+ * that is not 64-byte aligned is copied either way.) */
 ENET_API enet_status enet_model_load_buffer(const void* data, size_t size, int copy,
                                             enet_model** out_model);
 ENET_API void enet_model_free(enet_model* model); /* NULL is fine */
@@ -131,6 +136,12 @@ ENET_API enet_status enet_interpreter_set_input(enet_interpreter* interpreter, i
 ENET_API void* enet_interpreter_input_data(enet_interpreter* interpreter, int index);
 ENET_API const void* enet_interpreter_output_data(const enet_interpreter* interpreter, int index);
 
+/* Runs the model on the current inputs. Everything a model file can get wrong is
+ * rejected at load or create, so invoke fails only on run-time data that no check
+ * could see earlier: an index computed by the graph that is out of range (GATHER),
+ * which returns ENET_ERROR_INVALID_ARGUMENT naming the op; also
+ * ENET_ERROR_INVALID_STATE before the dynamic inputs are resized. After a failure
+ * the outputs cannot be read until the next successful invoke. */
 ENET_API enet_status enet_interpreter_invoke(enet_interpreter* interpreter);
 
 /* Copies output `index` into `data` (`bytes` must equal the output's size). */

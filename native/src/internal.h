@@ -3,7 +3,12 @@
  * interpreter (interpreter.c) and the ops (ops/). Not installed.
  *
  * The loader turns the untrusted flatbuffer into the plain structs below once,
- * verifying everything on the way; nothing after it reads the flatbuffer again.
+ * verifying everything on the way; nothing after it parses the flatbuffer's tables
+ * again. The structs still point into the file's bytes, though: constant tensor data
+ * is used in place (read when prepare packs weights or checks a table, and by kernels
+ * at every invoke), and every name (tensors, ops, subgraphs), the producer and the
+ * metadata are NUL-terminated strings inside the file. So the bytes must stay
+ * mapped and unchanged while the model lives (enet_model_load_buffer with copy = 0).
  */
 #ifndef EDGENET_INTERNAL_H
 #define EDGENET_INTERNAL_H

@@ -3,7 +3,10 @@
  *
  * Plain C loops written for clarity. They take raw pointers and sizes (no
  * interpreter types), so optimized kernels can share these signatures. All
- * shapes have been checked by the op's prepare; kernels cannot fail.
+ * shapes have been checked by the op's prepare, so kernels have no error path;
+ * data that only invoke sees (e.g. GATHER's computed indices) is checked by the op's
+ * invoke before it calls a kernel (enet_fail_invoke, internal.h). Constant operands
+ * are read in place from the model file's bytes.
  * Layout is NHWC; conv weights OHWI; depthwise weights (1, KH, KW, C*M).
  */
 #ifndef EDGENET_KERNELS_REFERENCE_H

@@ -5,7 +5,8 @@
  * The arithmetic is docs/QUANTIZATION.md, bit for bit; the numpy integer
  * reference (edgenet/quant_math.py, reference_int8 in edgenet/ops/) is its
  * oracle. Multipliers are computed once at prepare time (ops/quant_common.c);
- * kernels only take them. Kernels cannot fail.
+ * kernels only take them, so they have no error path. Constant operands (weights,
+ * biases, tables) are read in place from the model file's bytes.
  */
 #ifndef EDGENET_KERNELS_REFERENCE_S8_H
 #define EDGENET_KERNELS_REFERENCE_S8_H
