@@ -106,6 +106,41 @@ def empty_weights_with_huge_dims():
                       inputs=(0, 1), outputs=(2,), buffers=[], blobs=[])
 
 
+def one_op(opcode, x_shapes, y_shapes, options=None):
+    """A float op of graph inputs x0, x1, ... with outputs y0, y1, ... (declared shapes given)."""
+    tensors = [dict(name=f"x{i}", shape=s) for i, s in enumerate(x_shapes)]
+    tensors += [dict(name=f"y{i}", shape=s) for i, s in enumerate(y_shapes)]
+    ins, outs = tuple(range(len(x_shapes))), tuple(range(len(x_shapes), len(tensors)))
+    return make_model(tensors=tensors, ops=[dict(opcode=opcode, inputs=ins, outputs=outs)], inputs=ins, outputs=outs,
+                      buffers=[], blobs=[], options=options)
+
+
+def split_options(axis, sizes):
+    def build(b):
+        vector = b.CreateNumpyVector(np.asarray(sizes, np.int32))
+        S.SplitOptionsStart(b)
+        S.SplitOptionsAddAxis(b, axis)
+        S.SplitOptionsAddSizes(b, vector)
+        return S.OperatorOptions.SplitOptions, S.SplitOptionsEnd(b)
+    return build
+
+
+def softmax_options(axis):
+    def build(b):
+        S.SoftmaxOptionsStart(b)
+        S.SoftmaxOptionsAddAxis(b, axis)
+        return S.OperatorOptions.SoftmaxOptions, S.SoftmaxOptionsEnd(b)
+    return build
+
+
+def conv_stride_options(stride_h):
+    def build(b):
+        S.Conv2DOptionsStart(b)
+        S.Conv2DOptionsAddStrideH(b, stride_h)
+        return S.OperatorOptions.Conv2DOptions, S.Conv2DOptionsEnd(b)
+    return build
+
+
 # (name, model bytes, the message the error must contain)
 HOSTILE = [
     ("int8 conv, bias a graph input", conv_s8(bias_source="input"),
@@ -132,6 +167,17 @@ HOSTILE = [
      r"\(MAX_POOL_2D\): input \(1, 0, 2, 1\) has an empty image"),
     ("a zero-size shape whose other dims overflow", empty_weights_with_huge_dims(),
      r"tensor 1 'w': shape element count overflows"),
+    ("concat of no inputs", one_op(S.OpCode.CONCAT, [], [(2, 3)]),
+     r"op 0 '' \(CONCAT\): CONCAT needs 1 or more inputs, got 0"),
+    ("split sizes that do not sum to the dim", one_op(S.OpCode.SPLIT, [(2, 6)], [(2, 2), (2, 3)], split_options(1, [2, 3])),
+     r"\(SPLIT\): split sizes sum to 5 but dim 1 of the input is 6"),
+    ("softmax axis beyond the inferred rank", one_op(S.OpCode.SOFTMAX, [(2, 3)], [(2, 3)], softmax_options(2)),
+     r"\(SOFTMAX\): axis 2 out of range for an input of rank 2"),
+    ("softmax negative axis beyond the rank", one_op(S.OpCode.SOFTMAX, [(2, 3)], [(2, 3)], softmax_options(-3)),
+     r"\(SOFTMAX\): axis -3 out of range for an input of rank 2"),
+    ("conv stride 0 (a division by zero)", one_op(S.OpCode.CONV_2D, [(1, 4, 4, 1), (1, 1, 1, 1)], [(1, 4, 4, 1)],
+                                                  conv_stride_options(0)),
+     r"\(CONV_2D\): Conv2DOptions strides \(0, 1\), dilations \(1, 1\) and depth_multiplier 1 must be >= 1"),
     ("int8 conv whose scales give a requantization shift beyond 62", conv_s8(w_scale=1e-20, y_scale=1e10),
      r"\(CONV_2D\): output channel 0: requantization multiplier .* is out of range \(shift \d+ not in \[1, 62\]\)"),
 ]

@@ -502,6 +502,9 @@ static enet_status read_operator(const enet_subgraph_def* g, const fb_table* t, 
   if (!reg) return enet_set_error(ENET_ERROR_UNSUPPORTED, "unknown opcode %u", opcode);
   TRY(read_int_vector(t, ENET_Operator_inputs, 1u << 20, "inputs", &op->inputs, &op->num_inputs));
   TRY(read_int_vector(t, ENET_Operator_outputs, 1u << 20, "outputs", &op->outputs, &op->num_outputs));
+  if (reg->max_inputs < 0 && op->num_inputs < reg->min_inputs) /* CONCAT: any number from min_inputs */
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s needs %d or more inputs, got %d", enet_opcode_name(opcode),
+                          reg->min_inputs, op->num_inputs);
   if (op->num_inputs < reg->min_inputs || (reg->max_inputs >= 0 && op->num_inputs > reg->max_inputs))
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s takes %d..%d inputs, got %d", enet_opcode_name(opcode),
                           reg->min_inputs, reg->max_inputs, op->num_inputs);
