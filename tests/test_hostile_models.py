@@ -80,21 +80,14 @@ def lookup_s8(opcode, table_dtype=I8):
                       outputs=(2,), buffers=[], blobs=[])
 
 
-def pool(dtype, x_shape, y_shape, filter_hw=(2, 2), pads=(1, 1, 0, 0), opcode=S.OpCode.AVG_POOL_2D):
-    def options(b):
-        S.Pool2DOptionsStart(b)
-        S.Pool2DOptionsAddFilterH(b, filter_hw[0])
-        S.Pool2DOptionsAddFilterW(b, filter_hw[1])
-        S.Pool2DOptionsAddPadTop(b, pads[0])
-        S.Pool2DOptionsAddPadBottom(b, pads[1])
-        S.Pool2DOptionsAddPadLeft(b, pads[2])
-        S.Pool2DOptionsAddPadRight(b, pads[3])
-        return S.OperatorOptions.Pool2DOptions, S.Pool2DOptionsEnd(b)
-
+def pool(dtype, x_shape, y_shape, pads=(1, 1, 0, 0), opcode=S.OpCode.AVG_POOL_2D):
+    """A 2x2 pooling op whose paddings (top, bottom, left, right) are each smaller than the filter."""
     q = dict(quant=quant()) if dtype == I8 else {}
     tensors = [dict(name="x", shape=x_shape, dtype=dtype, **q), dict(name="y", shape=y_shape, dtype=dtype, **q)]
+    pool_options = options("Pool2D", FilterH=2, FilterW=2, PadTop=pads[0], PadBottom=pads[1], PadLeft=pads[2],
+                           PadRight=pads[3])
     return make_model(tensors=tensors, ops=[dict(opcode=opcode, inputs=(0,), outputs=(1,))], outputs=(1,),
-                      buffers=[], blobs=[], options=options)
+                      buffers=[], blobs=[], options=pool_options)
 
 
 def empty_weights_with_huge_dims():
@@ -106,38 +99,24 @@ def empty_weights_with_huge_dims():
                       inputs=(0, 1), outputs=(2,), buffers=[], blobs=[])
 
 
-def one_op(opcode, x_shapes, y_shapes, options=None):
+def one_op(opcode, x_shapes, y_shapes, op_options=None):
     """A float op of graph inputs x0, x1, ... with outputs y0, y1, ... (declared shapes given)."""
     tensors = [dict(name=f"x{i}", shape=s) for i, s in enumerate(x_shapes)]
     tensors += [dict(name=f"y{i}", shape=s) for i, s in enumerate(y_shapes)]
     ins, outs = tuple(range(len(x_shapes))), tuple(range(len(x_shapes), len(tensors)))
     return make_model(tensors=tensors, ops=[dict(opcode=opcode, inputs=ins, outputs=outs)], inputs=ins, outputs=outs,
-                      buffers=[], blobs=[], options=options)
+                      buffers=[], blobs=[], options=op_options)
 
 
-def split_options(axis, sizes):
+def options(table, **fields):
+    """make_model's `options` builder for an options table ("Split" -> SplitOptions) with the given fields
+    (schema names in CamelCase; a list becomes an int32 vector)."""
     def build(b):
-        vector = b.CreateNumpyVector(np.asarray(sizes, np.int32))
-        S.SplitOptionsStart(b)
-        S.SplitOptionsAddAxis(b, axis)
-        S.SplitOptionsAddSizes(b, vector)
-        return S.OperatorOptions.SplitOptions, S.SplitOptionsEnd(b)
-    return build
-
-
-def softmax_options(axis):
-    def build(b):
-        S.SoftmaxOptionsStart(b)
-        S.SoftmaxOptionsAddAxis(b, axis)
-        return S.OperatorOptions.SoftmaxOptions, S.SoftmaxOptionsEnd(b)
-    return build
-
-
-def conv_stride_options(stride_h):
-    def build(b):
-        S.Conv2DOptionsStart(b)
-        S.Conv2DOptionsAddStrideH(b, stride_h)
-        return S.OperatorOptions.Conv2DOptions, S.Conv2DOptionsEnd(b)
+        vectors = {k: b.CreateNumpyVector(np.asarray(v, np.int32)) for k, v in fields.items() if isinstance(v, list)}
+        getattr(S, f"{table}OptionsStart")(b)
+        for field, value in fields.items():
+            getattr(S, f"{table}OptionsAdd{field}")(b, vectors.get(field, value))
+        return getattr(S.OperatorOptions, f"{table}Options"), getattr(S, f"{table}OptionsEnd")(b)
     return build
 
 
@@ -169,14 +148,17 @@ HOSTILE = [
      r"tensor 1 'w': shape element count overflows"),
     ("concat of no inputs", one_op(S.OpCode.CONCAT, [], [(2, 3)]),
      r"op 0 '' \(CONCAT\): CONCAT needs 1 or more inputs, got 0"),
-    ("split sizes that do not sum to the dim", one_op(S.OpCode.SPLIT, [(2, 6)], [(2, 2), (2, 3)], split_options(1, [2, 3])),
+    ("split sizes that do not sum to the dim",
+     one_op(S.OpCode.SPLIT, [(2, 6)], [(2, 2), (2, 3)], options("Split", Axis=1, Sizes=[2, 3])),
      r"\(SPLIT\): split sizes sum to 5 but dim 1 of the input is 6"),
-    ("softmax axis beyond the inferred rank", one_op(S.OpCode.SOFTMAX, [(2, 3)], [(2, 3)], softmax_options(2)),
+    ("softmax axis beyond the inferred rank",
+     one_op(S.OpCode.SOFTMAX, [(2, 3)], [(2, 3)], options("Softmax", Axis=2)),
      r"\(SOFTMAX\): axis 2 out of range for an input of rank 2"),
-    ("softmax negative axis beyond the rank", one_op(S.OpCode.SOFTMAX, [(2, 3)], [(2, 3)], softmax_options(-3)),
+    ("softmax negative axis beyond the rank",
+     one_op(S.OpCode.SOFTMAX, [(2, 3)], [(2, 3)], options("Softmax", Axis=-3)),
      r"\(SOFTMAX\): axis -3 out of range for an input of rank 2"),
-    ("conv stride 0 (a division by zero)", one_op(S.OpCode.CONV_2D, [(1, 4, 4, 1), (1, 1, 1, 1)], [(1, 4, 4, 1)],
-                                                  conv_stride_options(0)),
+    ("conv stride 0 (a division by zero)",
+     one_op(S.OpCode.CONV_2D, [(1, 4, 4, 1), (1, 1, 1, 1)], [(1, 4, 4, 1)], options("Conv2D", StrideH=0)),
      r"\(CONV_2D\): Conv2DOptions strides \(0, 1\), dilations \(1, 1\) and depth_multiplier 1 must be >= 1"),
     ("int8 conv whose scales give a requantization shift beyond 62", conv_s8(w_scale=1e-20, y_scale=1e10),
      r"\(CONV_2D\): output channel 0: requantization multiplier .* is out of range \(shift \d+ not in \[1, 62\]\)"),
@@ -226,7 +208,9 @@ def test_int8_conv_with_computed_weights_still_runs():
 
 
 def _conv_s8_reference(x, w):
-    q = lambda scale, zp=0: types.SimpleNamespace(scale=np.array([scale], np.float32), zero_point=np.array([zp]))  # noqa: E731
+    """conv_s8()'s conv by the numpy integer reference (edgenet/ops/conv.py)."""
+    def q(scale):
+        return types.SimpleNamespace(scale=np.array([scale], np.float32), zero_point=np.array([0]))
     attrs = {"strides": (1, 1), "dilation": (1, 1), "padding": ((0, 0), (0, 0)), "activation": None}
     y = Conv2D().reference_int8([x, w, np.array([100, -7, 0], np.int32)], attrs, [q(0.5), q(0.25), None],
                                 [q(1.0)])[0]
