@@ -19,13 +19,17 @@ static enet_status conv_geometry(const enet_op_context* ctx, int depthwise, enet
   g->batch = x->shape[0], g->in_h = x->shape[1], g->in_w = x->shape[2], g->in_c = x->shape[3];
   g->k_h = w->shape[1], g->k_w = w->shape[2];
   if (depthwise) {
+    int64_t channels; /* in_c * depth_multiplier, which a resized input could make overflow */
     g->out_c = w->shape[3];
-    if (w->shape[0] != 1 || g->out_c != g->in_c * o->conv.depth_multiplier)
+    if (!enet_mul_i64(g->in_c, o->conv.depth_multiplier, &channels))
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "%lld input channels x depth_multiplier %d overflows",
+                            (long long)g->in_c, o->conv.depth_multiplier);
+    if (w->shape[0] != 1 || g->out_c != channels)
       return enet_set_error(ENET_ERROR_INVALID_MODEL,
                             "weights shape (%lld, %lld, %lld, %lld) must be (1, KH, KW, %lld) for %lld input channels "
                             "and depth_multiplier %d",
                             (long long)w->shape[0], (long long)w->shape[1], (long long)w->shape[2],
-                            (long long)w->shape[3], (long long)(g->in_c * o->conv.depth_multiplier),
+                            (long long)w->shape[3], (long long)channels,
                             (long long)g->in_c, o->conv.depth_multiplier);
   } else {
     g->out_c = w->shape[0];
