@@ -471,8 +471,8 @@ enum { SRC_NONE = 0, SRC_GRAPH_INPUT, SRC_CONSTANT, SRC_OP_OUTPUT };
  * so every input is a graph input, a constant or an earlier op's output. */
 static enet_status check_const_inputs(const enet_subgraph_def* g, const enet_op_def* op,
                                       const enet_op_registration* reg, const uint8_t* source) {
-  int int8 = g->tensors[op->inputs[0]].dtype == ENET_DataType_INT8 ||
-             g->tensors[op->outputs[0]].dtype == ENET_DataType_INT8;
+  int int8 = (op->num_inputs > 0 && op->inputs[0] >= 0 && g->tensors[op->inputs[0]].dtype == ENET_DataType_INT8) ||
+             (op->num_outputs > 0 && g->tensors[op->outputs[0]].dtype == ENET_DataType_INT8);
   unsigned must = reg->const_inputs | (int8 ? reg->const_inputs_int8 : 0u);
   for (int i = 0; i < op->num_inputs && i < 32; i++) {
     int x = op->inputs[i];
