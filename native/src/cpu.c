@@ -38,6 +38,7 @@ static void detect_x86(enet_cpu_info* cpu) {
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return;
   cpu->sse41 = (c >> 19) & 1;
+  cpu->sse42 = (c >> 20) & 1;
   int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
   unsigned long long xcr0 = osxsave ? read_xcr0() : 0;
   int os_avx = (xcr0 & 0x6) == 0x6;       /* XMM and YMM state */

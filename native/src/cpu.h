@@ -20,7 +20,7 @@ typedef enum enet_isa {
 } enet_isa;
 
 typedef struct enet_cpu_info {
-  int sse41, avx2_fma, avx512_vnni; /* x86-64 */
+  int sse41, sse42, avx2_fma, avx512_vnni; /* x86-64 (sse42: the CRC32C instruction) */
   int neon, neon_dot, i8mm;         /* ARM */
   int num_cores;                    /* online logical cores, >= 1 */
 } enet_cpu_info;
