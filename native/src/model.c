@@ -646,8 +646,9 @@ static enet_status read_model(loader* ld) {
       return enet_set_error(ENET_ERROR_INVALID_MODEL, "buffer %u offset %llu is not %d-byte aligned", i,
                             (unsigned long long)b->offset, ENET_ALIGNMENT);
     if (b->offset > buf.size || b->size > buf.size - b->offset)
-      return enet_set_error(ENET_ERROR_INVALID_MODEL, "buffer %u range [%llu, %llu) exceeds the data size %zu", i,
-                            (unsigned long long)b->offset, (unsigned long long)(b->offset + b->size), buf.size);
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "buffer %u range [%llu, %llu) exceeds file size %zu%s", i,
+                            (unsigned long long)b->offset, (unsigned long long)(b->offset + b->size), buf.size,
+                            buf.size < m->size ? " (before the checksum trailer)" : "");
   }
 
   fb_vector metadata;
