@@ -198,7 +198,7 @@ def _build_options(b, table, fields):
 
 
 def _build_tensor(b, t, buffer_index):
-    name = b.CreateString(t.name)
+    name = b.CreateSharedString(t.name)  # an op and its output tensor often share a name: stored once
     shape = b.CreateNumpyVector(np.array([-1 if d is None else d for d in t.shape], dtype=np.int32))
     quant = None
     if t.quant is not None:
@@ -230,7 +230,7 @@ def _build_operator(b, node, index_of):
     outputs = b.CreateNumpyVector(np.array([index_of[id(t)] for t in node.outputs], np.int32))
     fields = opdef.options(node)
     options = _build_options(b, opdef.options_table, fields) if fields is not None else None
-    name = b.CreateString(node.name)
+    name = b.CreateSharedString(node.name)
     activation = node.attrs.get("activation")
     S.OperatorStart(b)
     S.OperatorAddOpcode(b, getattr(S.OpCode, opdef.opcode))
