@@ -17,8 +17,8 @@
 
 /* CRC32C of `size` bytes (reflected polynomial 0x82F63B78, init and final xor
  * 0xFFFFFFFF; crc32c("123456789") == 0xE3069283). Uses the CPU's CRC32C
- * instruction when it has one (x86 SSE4.2, detected at run time; aarch64 when
- * the compiler targets the CRC extension), else enet_crc32c_portable. */
+ * instruction when it has one (x86 SSE4.2, aarch64 CRC extension; detected at
+ * run time, enet_cpu()->crc32c), else enet_crc32c_portable. */
 uint32_t enet_crc32c(const void* data, size_t size);
 /* The table-driven version every CPU runs; the oracle for the hardware path. */
 uint32_t enet_crc32c_portable(const void* data, size_t size);
