@@ -75,9 +75,10 @@ def crc32c(data):
     registers = np.zeros(lanes, np.uint32)
     for column in columns:
         registers = _TABLE[(registers ^ column) & 0xFF] ^ (registers >> 8)
+    shift = _zero_bytes_operator(length)  # moves a chunk's CRC past the chunk after it
     while len(registers) > 1:
-        registers = _apply(_zero_bytes_operator(length), registers[0::2]) ^ registers[1::2]
-        length *= 2
+        registers = _apply(shift, registers[0::2]) ^ registers[1::2]
+        shift = _apply(shift, shift)  # the merged chunks are twice as long
     # The standard init 0xFFFFFFFF, fed through all n bytes, is linear on top of the data's part.
     initial = _apply(_zero_bytes_operator(n), np.array([0xFFFFFFFF], np.uint32))
     return int((registers[0] ^ initial[0]) ^ np.uint32(0xFFFFFFFF))
