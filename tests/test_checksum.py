@@ -90,6 +90,19 @@ def test_any_flipped_byte_is_rejected(model_bytes):
             edgenet.Interpreter(bytes(corrupted))
 
 
+def test_a_version_field_damaged_into_1_is_still_checked(model_bytes):
+    """Version 1 has no checksum, so a v2 file whose version byte became 1 must not skip it."""
+    from edgenet._schema import edgenet_generated as S
+
+    root = S.Model.GetRootAs(model_bytes, 0)
+    position = root._tab.Pos + root._tab.Offset(4)  # Model.version, the root table's first field
+    assert model_bytes[position:position + 4] == (2).to_bytes(4, "little")
+    damaged = bytearray(model_bytes)
+    damaged[position] = 1
+    with pytest.raises(ValueError, match=r"^model file is corrupted \(checksum mismatch\)$"):
+        edgenet.Interpreter(bytes(damaged))
+
+
 def test_a_missing_or_truncated_trailer_is_named(model_bytes):
     for data in (model_bytes[:-1], model_bytes[:-8], model_bytes[:-4] + b"XXXX"):
         with pytest.raises(ValueError, match="model file is corrupted .*checksum trailer"):

@@ -624,7 +624,12 @@ static enet_status read_model(loader* ld) {
   if (m->version < ENET_FORMAT_VERSION_OLDEST || m->version > ENET_FORMAT_VERSION)
     return enet_set_error(ENET_ERROR_UNSUPPORTED, "model format version %u; this build reads versions %u to %u",
                           m->version, ENET_FORMAT_VERSION_OLDEST, ENET_FORMAT_VERSION);
-  if (m->version >= 2) {
+  /* A version-1 file ends with constant data, so it ends with the tag only by a
+   * 2^-32 chance: one that does is a later file whose version field was damaged,
+   * and is checked as such. */
+  int has_trailer = m->version >= 2 || (m->size >= ENET_CHECKSUM_TRAILER_SIZE &&
+                                        memcmp(m->data + m->size - 4, ENET_CHECKSUM_TAG, 4) == 0);
+  if (has_trailer) {
     /* Verify the checksum before reading anything else, then re-open the FlatBuffer
      * without the trailer. */
     TRY(check_trailer(m, ld->flags, &buf.size));
