@@ -254,12 +254,13 @@ def cmd_sign(args):
 
 
 def cmd_verify(args):
+    import edgenet
     from edgenet import integrity
 
     data = Path(args.model).read_bytes()
     if args.signature and not args.key:
         raise ValueError("--signature needs --key (the signer's public key)")
-    version = __import__("edgenet").load(data).version
+    version = edgenet.load(data).version
     if version >= 2:
         integrity.check_checksum(data)
         print(f"{args.model}: checksum ok")
