@@ -88,6 +88,7 @@ TEST_CLASSES=(
   org.edgenet.InterpreterOutputsTest
   org.edgenet.InterpreterErrorsTest
   org.edgenet.InterpreterThreadsAndMemoryTest
+  org.edgenet.ModelSignatureTest
   org.edgenet.demo.logic.DigitPreprocessorTest
   org.edgenet.demo.logic.TopKLabelsBenchmarkTest
 )

@@ -147,7 +147,9 @@ class EnetModel:
         if q is not None:
             info.quantization = {
                 "scale": q.ScaleAsNumpy() if not q.ScaleIsNone() else np.zeros(0, np.float32),
-                "zero_point": q.ZeroPointAsNumpy() if not q.ZeroPointIsNone() else np.zeros(0, np.int64),
+                # absent: all zero (format v2 omits all-zero zero points)
+                "zero_point": q.ZeroPointAsNumpy() if not q.ZeroPointIsNone() else
+                np.zeros(0 if q.ScaleIsNone() else q.ScaleLength(), np.int64),
                 "axis": q.Axis(),
             }
         if info.buffer >= 0:

@@ -2,13 +2,15 @@
 
 File layout (see the schema's top comment): the FlatBuffer `Model`, zero padding, then
 each constant tensor's data at an absolute file offset that is a multiple of 64, so a
-memory-mapped file can be used in place. The FlatBuffer must record those offsets, but
+memory-mapped file can be used in place, then the 8-byte checksum trailer (a CRC32C of
+everything before it, edgenet/integrity.py). The FlatBuffer must record those offsets, but
 they depend on its own size; `Buffer` is a fixed-size struct, so we build it once with
 placeholder offsets to learn its size, then again with the real ones (same size).
 """
 import flatbuffers
 import numpy as np
 
+from edgenet import integrity
 from edgenet._schema import edgenet_generated as S
 from edgenet.graph import Graph
 
@@ -17,7 +19,8 @@ from . import passes
 from . import quantize as quantize_lib
 from .model import EnetModel
 
-FORMAT_VERSION = 1  # Model.version; bump on a breaking schema change
+# Model.version; bump on a breaking schema change. 2: the checksum trailer; all-zero zero points omitted.
+FORMAT_VERSION = 2
 FILE_IDENTIFIER = b"ENET"
 DATA_ALIGNMENT = 64
 
@@ -169,7 +172,7 @@ def to_bytes(graph, metadata):
     for (offset, _), blob in zip(ranges, blobs):
         out += bytes(offset - len(out))  # zero padding up to the aligned offset
         out += blob
-    return bytes(out)
+    return integrity.append_checksum(out)
 
 
 def _schema_dtype(dtype):
@@ -195,15 +198,18 @@ def _build_options(b, table, fields):
 
 
 def _build_tensor(b, t, buffer_index):
-    name = b.CreateString(t.name)
+    name = b.CreateSharedString(t.name)  # an op and its output tensor often share a name: stored once
     shape = b.CreateNumpyVector(np.array([-1 if d is None else d for d in t.shape], dtype=np.int32))
     quant = None
     if t.quant is not None:
         scale = b.CreateNumpyVector(np.asarray(t.quant.scale, dtype=np.float32).reshape(-1))
-        zero_point = b.CreateNumpyVector(np.asarray(t.quant.zero_point, dtype=np.int64).reshape(-1))
+        zero_points = np.asarray(t.quant.zero_point, dtype=np.int64).reshape(-1)
+        # All zero (symmetric weights, int32 biases): not stored; an absent zero_point means zeros.
+        zero_point = b.CreateNumpyVector(zero_points) if zero_points.any() else None
         S.QuantizationParametersStart(b)
         S.QuantizationParametersAddScale(b, scale)
-        S.QuantizationParametersAddZeroPoint(b, zero_point)
+        if zero_point is not None:
+            S.QuantizationParametersAddZeroPoint(b, zero_point)
         S.QuantizationParametersAddAxis(b, t.quant.axis)
         quant = S.QuantizationParametersEnd(b)
     S.TensorStart(b)
@@ -224,7 +230,7 @@ def _build_operator(b, node, index_of):
     outputs = b.CreateNumpyVector(np.array([index_of[id(t)] for t in node.outputs], np.int32))
     fields = opdef.options(node)
     options = _build_options(b, opdef.options_table, fields) if fields is not None else None
-    name = b.CreateString(node.name)
+    name = b.CreateSharedString(node.name)
     activation = node.attrs.get("activation")
     S.OperatorStart(b)
     S.OperatorAddOpcode(b, getattr(S.OpCode, opdef.opcode))

@@ -47,8 +47,10 @@ cdef extern from "edgenet.h" nogil:
     const char* enet_last_error()
     const char* enet_status_name(enet_status status)
 
-    enet_status enet_model_load_file(const char* path, enet_model** out_model)
-    enet_status enet_model_load_buffer(const void* data, size_t size, int copy, enet_model** out_model)
+    unsigned ENET_LOAD_DEFAULT, ENET_LOAD_SKIP_CHECKSUM
+    enet_status enet_model_load_file_ex(const char* path, unsigned flags, enet_model** out_model)
+    enet_status enet_model_load_buffer_ex(const void* data, size_t size, int copy, unsigned flags,
+                                          enet_model** out_model)
     void enet_model_free(enet_model* model)
     const char* enet_model_metadata(const enet_model* model, const char* key)
 
@@ -115,27 +117,31 @@ cdef class Model:
         enet_model_free(self.ptr)
 
     @staticmethod
-    def from_file(path):
-        """Memory-maps and verifies the file at `path` (str or bytes)."""
+    def from_file(path, verify_checksum=True):
+        """Memory-maps and verifies the file at `path` (str or bytes); verify_checksum=False skips the
+        CRC32C over the whole file (the structural checks still run)."""
         cdef Model m = Model()
+        cdef unsigned flags = ENET_LOAD_DEFAULT if verify_checksum else ENET_LOAD_SKIP_CHECKSUM
         cdef bytes encoded = path.encode() if isinstance(path, str) else bytes(path)
         cdef const char* c_path = encoded
         cdef enet_status status
         with nogil:
-            status = enet_model_load_file(c_path, &m.ptr)
+            status = enet_model_load_file_ex(c_path, flags, &m.ptr)
         check(status)
         return m
 
     @staticmethod
-    def from_buffer(data):
-        """Verifies a model held in any bytes-like object; the core keeps its own copy."""
+    def from_buffer(data, verify_checksum=True):
+        """Verifies a model held in any bytes-like object; the core keeps its own copy.
+        verify_checksum: as in from_file."""
         cdef Model m = Model()
+        cdef unsigned flags = ENET_LOAD_DEFAULT if verify_checksum else ENET_LOAD_SKIP_CHECKSUM
         cdef const unsigned char[::1] view = memoryview(data).cast("B")
         cdef const void* ptr = &view[0] if view.shape[0] else <const void*>b""
         cdef size_t size = view.shape[0]
         cdef enet_status status
         with nogil:
-            status = enet_model_load_buffer(ptr, size, 1, &m.ptr)
+            status = enet_model_load_buffer_ex(ptr, size, 1, flags, &m.ptr)
         check(status)
         return m
 

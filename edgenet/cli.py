@@ -5,6 +5,11 @@
     edgenet bench model.enet [--runs 100] [--threads N] [--profile [--top N]]
     edgenet convert model.onnx -o model.enet [--int8 --calibration samples.npz] [--report]
                     [--accuracy cosine|sqnr|topk --validation held_out.npz]
+    edgenet keygen KEY                         Ed25519 key pair: KEY.pem (private), KEY.pub.pem
+    edgenet sign model.enet --key KEY.pem      writes model.enet.sig (detached Ed25519 signature)
+    edgenet verify model.enet [--key KEY.pub.pem [--signature model.enet.sig]]
+                                               checksum, and the signature when a key is given
+(keygen / sign / verify --key need `pip install edgenet[sign]`; see edgenet/integrity.py)
 """
 import argparse
 import collections
@@ -221,6 +226,53 @@ def cmd_convert(args):
     return 0
 
 
+def cmd_keygen(args):
+    from edgenet import integrity
+
+    private, public = integrity.generate_key()
+    private_path, public_path = Path(f"{args.key}.pem"), Path(f"{args.key}.pub.pem")
+    for path in (private_path, public_path):
+        if path.exists() and not args.force:
+            raise ValueError(f"{path} exists (use --force to overwrite)")
+    private_path.touch(mode=0o600)
+    private_path.write_bytes(private)
+    public_path.write_bytes(public)
+    print(f"private key {private_path} (keep it secret), public key {public_path} (ship it with the app)")
+    return 0
+
+
+def cmd_sign(args):
+    from edgenet import integrity
+
+    data = Path(args.model).read_bytes()
+    integrity.check_checksum(data)  # sign only an intact file
+    signature = integrity.sign(data, Path(args.key).read_bytes())
+    out = Path(args.output or f"{args.model}.sig")
+    out.write_bytes(signature)
+    print(f"{out}: Ed25519 signature of {args.model} ({len(data):,} bytes)")
+    return 0
+
+
+def cmd_verify(args):
+    import edgenet
+    from edgenet import integrity
+
+    data = Path(args.model).read_bytes()
+    if args.signature and not args.key:
+        raise ValueError("--signature needs --key (the signer's public key)")
+    version = edgenet.load(data).version
+    if version >= 2:
+        integrity.check_checksum(data)
+        print(f"{args.model}: checksum ok")
+    else:
+        print(f"{args.model}: format v{version} has no checksum")
+    if args.key:
+        signature_path = Path(args.signature or f"{args.model}.sig")
+        integrity.verify_signature(data, signature_path.read_bytes(), Path(args.key).read_bytes())
+        print(f"{args.model}: signature {signature_path} ok")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="edgenet", description="edgenet model tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -272,6 +324,23 @@ def build_parser():
     p.add_argument("--layout", choices=("NCHW", "NHWC"), default=None,
                    help="layout of rank>=3 inputs/outputs (default NCHW: the ONNX model's own)")
     p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("keygen", help="make an Ed25519 key pair for signing models (needs edgenet[sign])")
+    p.add_argument("key", help="path prefix: writes KEY.pem (private) and KEY.pub.pem (public)")
+    p.add_argument("--force", action="store_true", help="overwrite existing key files")
+    p.set_defaults(func=cmd_keygen)
+
+    p = sub.add_parser("sign", help="write a detached Ed25519 signature, model.enet.sig (needs edgenet[sign])")
+    p.add_argument("model")
+    p.add_argument("--key", required=True, help="the private key (PEM, PKCS#8), e.g. from edgenet keygen")
+    p.add_argument("-o", "--output", help="signature file (default: MODEL.sig)")
+    p.set_defaults(func=cmd_sign)
+
+    p = sub.add_parser("verify", help="check a model's checksum, and its signature when --key is given")
+    p.add_argument("model")
+    p.add_argument("--key", help="the signer's public key (PEM)")
+    p.add_argument("--signature", help="signature file (default: MODEL.sig)")
+    p.set_defaults(func=cmd_verify)
     return parser
 
 

@@ -81,17 +81,20 @@ class Interpreter:
 
     `model` is a path (`str` / `os.PathLike`, memory-mapped) or the file's bytes
     (`bytes`, `bytearray`, `memoryview`). `num_threads`: None for the default.
+    `verify_checksum=False` skips the file's CRC32C (format version 2; a mismatch raises ValueError
+    "model file is corrupted (checksum mismatch)"): only for apps that check the bytes themselves,
+    e.g. with a signature (edgenet.integrity). Every structural check still runs.
     One Interpreter is not thread-safe; use one per thread.
     """
 
-    def __init__(self, model, num_threads=None):
+    def __init__(self, model, num_threads=None, verify_checksum=True):
         if isinstance(model, (bytes, bytearray, memoryview)):
-            self._model = _native.Model.from_buffer(model)
+            self._model = _native.Model.from_buffer(model, bool(verify_checksum))
         elif isinstance(model, (str, os.PathLike)):
             path = os.fspath(model)
             if not os.path.exists(path):
                 raise FileNotFoundError(f"model file not found: {path}")
-            self._model = _native.Model.from_file(path)
+            self._model = _native.Model.from_file(path, bool(verify_checksum))
         else:
             raise TypeError(f"model must be a path or bytes-like, got {type(model).__name__}")
         self._native = _native.NativeInterpreter(self._model, 0 if num_threads is None else int(num_threads))

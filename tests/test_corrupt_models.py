@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import edgenet
+from edgenet import integrity
 from edgenet._schema import edgenet_generated as S
 from edgenet.interpreter import Interpreter
 
@@ -215,7 +216,7 @@ def test_quantization_parameters_are_reported():
 def test_unknown_opcode_and_unsupported_features():
     with pytest.raises(RuntimeError, match="UNSUPPORTED: op 0 .*unknown opcode 999"):
         Interpreter(make_model(ops=[dict(opcode=999, inputs=(0, 1), outputs=(2,))]))
-    with pytest.raises(RuntimeError, match="model format version 7; this build reads version 1"):
+    with pytest.raises(RuntimeError, match="model format version 7; this build reads versions 1 to 2"):
         Interpreter(make_model(version=7))
     quantize = dict(tensors=[dict(name="x", shape=(2, 3)), dict(name="q", shape=(2, 3), dtype=S.DataType.INT8)],
                     ops=[dict(opcode=S.OpCode.QUANTIZE, inputs=(0,), outputs=(1,))], outputs=(1,), buffers=[], blobs=[])
@@ -247,16 +248,20 @@ def _flatbuffer_end(data):
 
 
 def _corruptions(data, num_flips):
-    """(kind, bytes) pairs: truncations at many lengths, and 1-4 random byte flips per seed."""
+    """(kind, bytes) pairs: truncations at many lengths, and 1-4 random byte flips per seed.
+
+    Each corrupted body gets a fresh checksum trailer, as an attacker would write it, so the
+    structural checks behind the checksum are what gets tested (test_checksum.py tests the checksum)."""
+    body = data[:-integrity.TRAILER_SIZE]
     fb_end = _flatbuffer_end(data)
-    lengths = sorted(set(range(0, fb_end)) | set(range(fb_end, len(data), 97)))
-    cases = [("truncate", data[:n]) for n in lengths]
+    lengths = sorted(set(range(0, fb_end)) | set(range(fb_end, len(body), 97)))
+    cases = [("truncate", integrity.append_checksum(body[:n])) for n in lengths]
     for seed in range(num_flips):
         rng = np.random.default_rng(seed)
-        corrupted = bytearray(data)
+        corrupted = bytearray(body)
         for _ in range(rng.integers(1, 5)):
             corrupted[rng.integers(0, fb_end)] ^= int(rng.integers(1, 256))
-        cases.append(("flip", bytes(corrupted)))
+        cases.append(("flip", integrity.append_checksum(corrupted)))
     return cases
 
 

@@ -187,6 +187,23 @@ def digits_cases(out, manifest, copy_to_assets):
             (assets / f"{case}.enet").write_bytes((out / f"{case}.enet").read_bytes())
 
 
+def signed_case(out, manifest):
+    """A detached Ed25519 signature of the digits model by a key made here (edgenet/integrity.py), for
+    ModelSignatureTest. Needs the [sign] extra (cryptography), part of the [test] extra."""
+    from edgenet import integrity
+
+    private, public = integrity.generate_key()
+    data = (out / "digits.enet").read_bytes()
+    (out / "signing.pub.pem").write_bytes(public)
+    (out / "digits.enet.sig").write_bytes(integrity.sign(data, private))
+    _, other_public = integrity.generate_key()
+    (out / "signing.other.pub.pem").write_bytes(other_public)
+    manifest.put("signing.case", "digits")
+    manifest.put("signing.public_key", "signing.pub.pem")
+    manifest.put("signing.other_public_key", "signing.other.pub.pem")
+    manifest.put("signing.signature", "digits.enet.sig")
+
+
 def make(out, copy_to_assets=True):
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(1234)
@@ -194,6 +211,7 @@ def make(out, copy_to_assets=True):
     two_io_case(out, manifest, rng)
     dynamic_case(out, manifest, rng)
     digits_cases(out, manifest, copy_to_assets)
+    signed_case(out, manifest)
     manifest.write(out / "manifest.properties")
     print(f"test data: {', '.join(manifest.cases)} -> {out}")
 

@@ -87,10 +87,10 @@ ENET_API size_t enet_dtype_size(enet_dtype dtype);
 
 /* ---- model ---------------------------------------------------------------- */
 
-/* Memory-maps the file (read-only) and verifies it: every offset, index, shape and
- * dtype, and each op's contract (e.g. inputs that must be constants). The model keeps
- * using the file's bytes in place: constant tensor data, and the strings returned as
- * tensor names, op names and metadata, point into them. */
+/* Memory-maps the file (read-only) and verifies it: the checksum (format version 2),
+ * then every offset, index, shape and dtype, and each op's contract (e.g. inputs that
+ * must be constants). The model keeps using the file's bytes in place: constant tensor
+ * data, and the strings returned as tensor names, op names and metadata, point into them. */
 ENET_API enet_status enet_model_load_file(const char* path, enet_model** out_model);
 /* Verifies `size` bytes at `data`, as enet_model_load_file. With copy=0 the model
  * uses `data` in place (constants, names, metadata), so the caller keeps it alive
@@ -98,6 +98,17 @@ ENET_API enet_status enet_model_load_file(const char* path, enet_model** out_mod
  * that is not 64-byte aligned is copied either way.) */
 ENET_API enet_status enet_model_load_buffer(const void* data, size_t size, int copy,
                                             enet_model** out_model);
+
+/* Load flags (bitwise or) for the _ex variants. */
+#define ENET_LOAD_DEFAULT 0u
+/* Skip the CRC32C over the whole file that format version 2 files carry (a
+ * mismatch is ENET_ERROR_INVALID_MODEL "model file is corrupted (checksum
+ * mismatch)"). Only for apps that verify the bytes themselves, e.g. with a
+ * signature (edgenet sign); every structural check still runs. */
+#define ENET_LOAD_SKIP_CHECKSUM 1u
+ENET_API enet_status enet_model_load_file_ex(const char* path, unsigned flags, enet_model** out_model);
+ENET_API enet_status enet_model_load_buffer_ex(const void* data, size_t size, int copy, unsigned flags,
+                                               enet_model** out_model);
 ENET_API void enet_model_free(enet_model* model); /* NULL is fine */
 
 ENET_API int enet_model_num_inputs(const enet_model* model);

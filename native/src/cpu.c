@@ -38,6 +38,7 @@ static void detect_x86(enet_cpu_info* cpu) {
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return;
   cpu->sse41 = (c >> 19) & 1;
+  cpu->crc32c = (c >> 20) & 1; /* SSE4.2 */
   int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
   unsigned long long xcr0 = osxsave ? read_xcr0() : 0;
   int os_avx = (xcr0 & 0x6) == 0x6;       /* XMM and YMM state */
@@ -55,6 +56,7 @@ static void detect_arm(enet_cpu_info* cpu) {
   cpu->neon = (hwcap >> 1) & 1;      /* HWCAP_ASIMD */
   cpu->neon_dot = (hwcap >> 20) & 1; /* HWCAP_ASIMDDP */
   cpu->i8mm = (hwcap2 >> 13) & 1;    /* HWCAP2_I8MM */
+  cpu->crc32c = (hwcap >> 7) & 1;    /* HWCAP_CRC32 */
 }
 #elif defined(__linux__) && defined(__arm__)
 static void detect_arm(enet_cpu_info* cpu) {
@@ -68,6 +70,7 @@ static int sysctl_flag(const char* name) {
 }
 static void detect_arm(enet_cpu_info* cpu) {
   cpu->neon = 1; /* every arm64 Apple CPU */
+  cpu->crc32c = 1;
   cpu->neon_dot = sysctl_flag("hw.optional.arm.FEAT_DotProd");
   cpu->i8mm = sysctl_flag("hw.optional.arm.FEAT_I8MM");
 }

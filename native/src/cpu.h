@@ -23,6 +23,7 @@ typedef enum enet_isa {
 typedef struct enet_cpu_info {
   int sse41, avx2_fma, avx512_vnni; /* x86-64 */
   int neon, neon_dot, i8mm;         /* ARM */
+  int crc32c;                       /* a CRC32C instruction: x86 SSE4.2, aarch64 CRC extension */
   int num_cores;                    /* online logical cores, >= 1 */
 } enet_cpu_info;
 

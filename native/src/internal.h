@@ -21,7 +21,9 @@
 #include "schema_generated.h"
 
 /* The model format version this build reads (Model.version). */
-#define ENET_FORMAT_VERSION 1u
+#define ENET_FORMAT_VERSION 2u
+/* Version 1 files (no checksum trailer, zero points always stored) still load. */
+#define ENET_FORMAT_VERSION_OLDEST 1u
 /* Alignment of constant buffers in the file and of every tensor in the arena. */
 #define ENET_ALIGNMENT 64
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checksum.h"
 #include "fb_reader.h"
 #include "internal.h"
 
@@ -50,6 +51,7 @@ typedef struct buffer_range {
 
 typedef struct loader {
   enet_model* model;
+  unsigned flags; /* ENET_LOAD_* */
   int num_buffers;
   buffer_range* buffers;
 } loader;
@@ -95,10 +97,11 @@ static enet_status read_quantization(const fb_table* t, enet_tensor_def* tensor)
   if (r == 0) return ENET_OK;
   TRY_FB(fb_get_vector(&q, ENET_QuantizationParameters_scale, 4, &scale));
   TRY_FB(fb_get_vector(&q, ENET_QuantizationParameters_zero_point, 8, &zp));
+  int zero_points_stored = zp.len > 0; /* absent or empty: all zero (symmetric, the lean form of format v2) */
   int32_t axis;
   TRY_FB(fb_get_i32(&q, ENET_QuantizationParameters_axis, ENET_QuantizationParameters_axis_DEFAULT, &axis));
   if (scale.len == 0 && zp.len == 0) return ENET_OK; /* an empty table means "not quantized" */
-  if (scale.len != zp.len)
+  if (zero_points_stored && scale.len != zp.len)
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "quantization has %u scales but %u zero points", scale.len,
                           zp.len);
   if (scale.len > 1) {
@@ -110,10 +113,10 @@ static enet_status read_quantization(const fb_table* t, enet_tensor_def* tensor)
                             axis, (long long)tensor->shape[axis]);
   }
   TRY(alloc_array((void**)&tensor->scale, scale.len, sizeof(float)));
-  TRY(alloc_array((void**)&tensor->zero_point, zp.len, sizeof(int64_t)));
+  TRY(alloc_array((void**)&tensor->zero_point, scale.len, sizeof(int64_t))); /* zeroed */
   for (uint32_t i = 0; i < scale.len; i++) {
     TRY_FB(fb_vec_f32(&scale, i, &tensor->scale[i]));
-    TRY_FB(fb_vec_i64(&zp, i, &tensor->zero_point[i]));
+    if (zero_points_stored) TRY_FB(fb_vec_i64(&zp, i, &tensor->zero_point[i]));
     if (!(tensor->scale[i] > 0.0f) || tensor->scale[i] != tensor->scale[i] || tensor->scale[i] > 3.4e38f)
       return enet_set_error(ENET_ERROR_INVALID_MODEL, "quantization scale[%u] = %g is not a positive finite number",
                             i, (double)tensor->scale[i]);
@@ -622,6 +625,25 @@ static enet_status read_subgraph(const loader* ld, const fb_table* t, enet_subgr
   return s;
 }
 
+/* Format version 2 and later end with the checksum trailer (checksum.h). Checks
+ * it (unless the caller opted out) and shrinks *size to the bytes before it, so
+ * nothing else may point into the trailer. */
+static enet_status check_trailer(const enet_model* m, unsigned flags, size_t* size) {
+  const uint8_t* trailer = m->data + m->size - ENET_CHECKSUM_TRAILER_SIZE;
+  if (m->size < ENET_CHECKSUM_TRAILER_SIZE + 8 || memcmp(trailer + 4, ENET_CHECKSUM_TAG, 4) != 0)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL,
+                          "model file is corrupted (format version %u must end with the checksum trailer \"%s\"; "
+                          "truncated?)",
+                          m->version, ENET_CHECKSUM_TAG);
+  *size = m->size - ENET_CHECKSUM_TRAILER_SIZE;
+  if (flags & ENET_LOAD_SKIP_CHECKSUM) return ENET_OK;
+  uint32_t stored = (uint32_t)trailer[0] | (uint32_t)trailer[1] << 8 | (uint32_t)trailer[2] << 16 |
+                    (uint32_t)trailer[3] << 24;
+  if (enet_crc32c(m->data, *size) != stored)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "model file is corrupted (checksum mismatch)");
+  return ENET_OK;
+}
+
 static enet_status read_model(loader* ld) {
   enet_model* m = ld->model;
   fb_buffer buf = {m->data, m->size};
@@ -629,9 +651,20 @@ static enet_status read_model(loader* ld) {
   TRY_FB(fb_root(&buf, ENET_FILE_IDENTIFIER, &root));
 
   TRY_FB(fb_get_u32(&root, ENET_Model_version, 0, &m->version));
-  if (m->version != ENET_FORMAT_VERSION)
-    return enet_set_error(ENET_ERROR_UNSUPPORTED, "model format version %u; this build reads version %u", m->version,
-                          ENET_FORMAT_VERSION);
+  if (m->version < ENET_FORMAT_VERSION_OLDEST || m->version > ENET_FORMAT_VERSION)
+    return enet_set_error(ENET_ERROR_UNSUPPORTED, "model format version %u; this build reads versions %u to %u",
+                          m->version, ENET_FORMAT_VERSION_OLDEST, ENET_FORMAT_VERSION);
+  /* A version-1 file ends with constant data, so it ends with the tag only by a
+   * 2^-32 chance: one that does is a later file whose version field was damaged,
+   * and is checked as such. */
+  int has_trailer = m->version >= 2 || (m->size >= ENET_CHECKSUM_TRAILER_SIZE &&
+                                        memcmp(m->data + m->size - 4, ENET_CHECKSUM_TAG, 4) == 0);
+  if (has_trailer) {
+    /* Verify the checksum before reading anything else, then re-open the FlatBuffer
+     * without the trailer. */
+    TRY(check_trailer(m, ld->flags, &buf.size));
+    TRY_FB(fb_root(&buf, ENET_FILE_IDENTIFIER, &root));
+  }
   uint32_t len;
   TRY_FB(fb_get_string(&root, ENET_Model_producer, &m->producer, &len));
 
@@ -647,9 +680,10 @@ static enet_status read_model(loader* ld) {
     if (b->offset % ENET_ALIGNMENT != 0)
       return enet_set_error(ENET_ERROR_INVALID_MODEL, "buffer %u offset %llu is not %d-byte aligned", i,
                             (unsigned long long)b->offset, ENET_ALIGNMENT);
-    if (b->offset > m->size || b->size > m->size - b->offset)
-      return enet_set_error(ENET_ERROR_INVALID_MODEL, "buffer %u range [%llu, %llu) exceeds file size %zu", i,
-                            (unsigned long long)b->offset, (unsigned long long)(b->offset + b->size), m->size);
+    if (b->offset > buf.size || b->size > buf.size - b->offset)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "buffer %u range [%llu, %llu) exceeds file size %zu%s", i,
+                            (unsigned long long)b->offset, (unsigned long long)(b->offset + b->size), buf.size,
+                            buf.size < m->size ? " (before the checksum trailer)" : "");
   }
 
   fb_vector metadata;
@@ -713,8 +747,8 @@ void enet_model_free(enet_model* m) {
 }
 
 /* Verifies m->data / m->size and publishes the model, or frees it. */
-static enet_status finish_load(enet_model* m, enet_model** out_model) {
-  loader ld = {m, 0, NULL};
+static enet_status finish_load(enet_model* m, unsigned flags, enet_model** out_model) {
+  loader ld = {m, flags, 0, NULL};
   enet_status s = read_model(&ld);
   free(ld.buffers);
   if (s != ENET_OK) {
@@ -726,9 +760,25 @@ static enet_status finish_load(enet_model* m, enet_model** out_model) {
 }
 
 enet_status enet_model_load_buffer(const void* data, size_t size, int copy, enet_model** out_model) {
+  return enet_model_load_buffer_ex(data, size, copy, ENET_LOAD_DEFAULT, out_model);
+}
+
+enet_status enet_model_load_file(const char* path, enet_model** out_model) {
+  return enet_model_load_file_ex(path, ENET_LOAD_DEFAULT, out_model);
+}
+
+static enet_status check_flags(unsigned flags) {
+  if (flags & ~(unsigned)ENET_LOAD_SKIP_CHECKSUM)
+    return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "unknown load flags 0x%x", flags);
+  return ENET_OK;
+}
+
+enet_status enet_model_load_buffer_ex(const void* data, size_t size, int copy, unsigned flags,
+                                      enet_model** out_model) {
   if (!out_model) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "out_model is NULL");
   *out_model = NULL;
   if (!data && size) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "data is NULL");
+  TRY(check_flags(flags));
   enet_model* m = calloc(1, sizeof *m);
   if (!m) return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory");
   /* Kernels read constants in place and expect them 64-byte aligned, so an
@@ -745,12 +795,13 @@ enet_status enet_model_load_buffer(const void* data, size_t size, int copy, enet
     m->data = data;
   }
   m->size = size;
-  return finish_load(m, out_model);
+  return finish_load(m, flags, out_model);
 }
 
-enet_status enet_model_load_file(const char* path, enet_model** out_model) {
+enet_status enet_model_load_file_ex(const char* path, unsigned flags, enet_model** out_model) {
   if (!out_model || !path) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "path or out_model is NULL");
   *out_model = NULL;
+  TRY(check_flags(flags));
 #if defined(_WIN32)
   /* No mmap on Windows here: read the file into an aligned copy. */
   FILE* f = fopen(path, "rb");
@@ -765,7 +816,7 @@ enet_status enet_model_load_file(const char* path, enet_model** out_model) {
     return enet_set_error(ENET_ERROR_IO, "cannot read model file '%s'", path);
   }
   fclose(f);
-  enet_status s = enet_model_load_buffer(tmp ? tmp : "", n > 0 ? (size_t)n : 0, 1, out_model);
+  enet_status s = enet_model_load_buffer_ex(tmp ? tmp : "", n > 0 ? (size_t)n : 0, 1, flags, out_model);
   free(tmp);
   return s;
 #else
@@ -796,7 +847,7 @@ enet_status enet_model_load_file(const char* path, enet_model** out_model) {
   m->mapping = mapping;
   m->data = mapping;
   m->size = size;
-  enet_status s = finish_load(m, out_model);
+  enet_status s = finish_load(m, flags, out_model);
   if (s != ENET_OK) enet_prefix_error("%s: ", path);
   return s;
 #endif

@@ -35,6 +35,10 @@ int main(void) {
   /* Missing files and NULL arguments. */
   CHECK(enet_model_load_file("/nonexistent/model.enet", &m) == ENET_ERROR_IO);
   CHECK(enet_model_load_file(NULL, &m) == ENET_ERROR_INVALID_ARGUMENT);
+  /* Unknown load flags are refused, not ignored. */
+  CHECK(enet_model_load_buffer_ex(not_enet, sizeof not_enet, 1, 0x80u, &m) == ENET_ERROR_INVALID_ARGUMENT);
+  CHECK(strstr(enet_last_error(), "unknown load flags") != NULL);
+  CHECK(enet_model_load_file_ex("/nonexistent/model.enet", ENET_LOAD_SKIP_CHECKSUM, &m) == ENET_ERROR_IO);
   CHECK(enet_interpreter_create(NULL, NULL, NULL) == ENET_ERROR_INVALID_ARGUMENT);
   CHECK(enet_interpreter_invoke(NULL) == ENET_ERROR_INVALID_ARGUMENT);
   enet_model_free(NULL);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/checksum.h"
 #include "../src/cpu.h"
 #include "../src/kernels/optimized.h"
 #include "../src/kernels/reference/reference.h"
@@ -407,7 +408,29 @@ static void test_qs8_global_mean(void) {
   free(x), free(want), free(got);
 }
 
+/* CRC32C of the model file: the check value, and the CPU's instruction (when it has one) equal to
+ * the portable tables at every length and misalignment. */
+static void test_crc32c(void) {
+  int before = failures;
+  if (enet_crc32c("123456789", 9) != 0xE3069283u || enet_crc32c_portable("123456789", 9) != 0xE3069283u) {
+    printf("crc32c check value: FAILED\n");
+    failures++;
+  }
+  unsigned char data[4096 + 16];
+  for (size_t i = 0; i < sizeof data; i++) data[i] = (unsigned char)rand();
+  for (int trial = 0; trial < 500; trial++) {
+    size_t start = (size_t)(rand() % 16), size = (size_t)(rand() % 4097);
+    if (enet_crc32c(data + start, size) != enet_crc32c_portable(data + start, size)) {
+      printf("crc32c of %zu bytes at offset %zu: hardware and portable differ\n", size, start);
+      failures++;
+    }
+  }
+  printf("crc32c (%s): %s\n", enet_cpu()->crc32c ? "instruction vs portable" : "portable only",
+         failures == before ? "matches" : "FAILED");
+}
+
 int main(void) {
+  test_crc32c();
   const enet_cpu_info* cpu = enet_cpu();
   printf("cpu: sse41=%d avx2_fma=%d avx512_vnni=%d neon=%d neon_dot=%d i8mm=%d cores=%d; selected %s\n", cpu->sse41,
          cpu->avx2_fma, cpu->avx512_vnni, cpu->neon, cpu->neon_dot, cpu->i8mm, cpu->num_cores,

@@ -13,22 +13,30 @@ public final class Model: @unchecked Sendable {
     // holds a strong reference to its model).
     let pointer: OpaquePointer
 
-    /// Memory-maps and verifies the model file at `path`.
-    public init(path: String) throws(InterpreterError) {
+    /// Memory-maps and verifies the model file at `path`. `verifyChecksum: false`
+    /// skips the file's CRC32C (format v2) — only for apps that check the bytes
+    /// themselves, e.g. with a signature; the structural checks still run.
+    public init(path: String, verifyChecksum: Bool = true) throws(InterpreterError) {
         var model: OpaquePointer?
-        try check(enet_model_load_file(path, &model), "loading model file \(path)")
+        try check(enet_model_load_file_ex(path, Model.loadFlags(verifyChecksum), &model), "loading model file \(path)")
         pointer = try Model.unwrap(model)
     }
 
     /// Verifies a model held in memory. The model keeps its own copy of the bytes.
-    public init(data: Data) throws(InterpreterError) {
+    /// `verifyChecksum`: as in `init(path:verifyChecksum:)`.
+    public init(data: Data, verifyChecksum: Bool = true) throws(InterpreterError) {
+        let flags = Model.loadFlags(verifyChecksum)
         var model: OpaquePointer?
         let status = data.withUnsafeBytes { bytes in
             // copy=1: `Data` does not promise a stable address after this closure.
-            enet_model_load_buffer(bytes.baseAddress, bytes.count, 1, &model)
+            enet_model_load_buffer_ex(bytes.baseAddress, bytes.count, 1, flags, &model)
         }
         try check(status, "loading model from \(data.count) bytes")
         pointer = try Model.unwrap(model)
+    }
+
+    private static func loadFlags(_ verifyChecksum: Bool) -> UInt32 {
+        verifyChecksum ? ENET_LOAD_DEFAULT : ENET_LOAD_SKIP_CHECKSUM
     }
 
     private static func unwrap(_ model: OpaquePointer?) throws(InterpreterError) -> OpaquePointer {

@@ -41,6 +41,18 @@ struct BadModels {
         #expect(error { try Model(data: bytes) }?.code == .invalidModel)
     }
 
+    /// Format v2 files end with a CRC32C of everything before it: a changed
+    /// weight byte is refused by default and loads with the opt-out.
+    @Test func flippedWeightByteFailsTheChecksum() throws {
+        var bytes = try modelBytes("block")
+        #expect(bytes.suffix(4) == Data("ECRC".utf8))
+        bytes[bytes.count - 20] ^= 0x10  // constant data, just before the 8-byte trailer
+        let failure = error { try Model(data: bytes) }
+        #expect(failure?.code == .invalidModel)
+        #expect(failure?.message.contains("model file is corrupted (checksum mismatch)") == true)
+        #expect((try? Model(data: bytes, verifyChecksum: false)) != nil)
+    }
+
     @Test func truncated() throws {
         let bytes = try modelBytes("block")
         for length in [1, 7, 8, 16, 64, bytes.count / 3, bytes.count / 2, bytes.count - 1] {

@@ -2,6 +2,7 @@ package org.edgenet;
 
 import java.io.File;
 import java.nio.ByteBuffer;
+import java.security.PublicKey;
 
 /**
  * A loaded, verified {@code .enet} model. Immutable and thread-safe: share one Model between any
@@ -59,6 +60,17 @@ public final class Model implements AutoCloseable {
     }
     NativeLibrary.load();
     return new Model(nativeLoadBytes(bytes), null);
+  }
+
+  /**
+   * Loads a model from bytes after checking their detached Ed25519 signature (see {@link
+   * ModelSignature}); throws SecurityException, and loads nothing, when it does not match. For
+   * over-the-air updates: ship the public key with the app, download {@code model.enet} and {@code
+   * model.enet.sig}.
+   */
+  public static Model fromBytes(byte[] bytes, PublicKey publicKey, byte[] signature) {
+    ModelSignature.verify(bytes, signature, publicKey);
+    return fromBytes(bytes);
   }
 
   public synchronized int getInputCount() {
