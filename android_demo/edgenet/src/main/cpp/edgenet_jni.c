@@ -87,7 +87,7 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void* reserved) {
  * NULL with an exception pending (out of memory). */
 static jstring new_string(JNIEnv* env, const char* text) {
   if (text == NULL) text = "";
-  jsize length = (jsize)strnlen(text, 1 << 20);
+  jsize length = (jsize)strlen(text);
   jbyteArray bytes = (*env)->NewByteArray(env, length);
   if (bytes == NULL) return NULL;
   (*env)->SetByteArrayRegion(env, bytes, 0, length, (const jbyte*)text);
