@@ -168,19 +168,33 @@ cdef dict info_to_dict(enet_tensor_info* info):
 
 
 cdef class NativeInterpreter:
-    """One enet_interpreter: run state for one thread."""
+    """One enet_interpreter: run state for one thread.
+
+    `invoke` releases the GIL, so another Python thread could call in while it runs; every other
+    method holds the GIL throughout. Callers serialize whole runs (edgenet.Interpreter holds a
+    lock); `invoking` is the last line of defence: a call that would touch the native state while
+    an invoke runs raises instead of racing it.
+    """
     cdef enet_interpreter* ptr
     cdef Model model  # keeps the model alive as long as the interpreter
+    cdef bint invoking
 
     def __cinit__(self, Model model, int num_threads=0):
         cdef enet_options options
         options.num_threads = num_threads
         self.ptr = NULL
+        self.invoking = False
         self.model = model
         check(enet_interpreter_create(model.ptr, &options, &self.ptr))
 
     def __dealloc__(self):
         enet_interpreter_free(self.ptr)
+
+    cdef int idle(self) except -1:
+        if self.invoking:
+            raise RuntimeError("this interpreter is running invoke() on another thread; "
+                               "serialize calls on one interpreter, or use one per thread")
+        return 0
 
     @property
     def num_inputs(self):
@@ -193,16 +207,19 @@ cdef class NativeInterpreter:
     def input_info(self, int index):
         """dict(name, dtype, shape, bytes, quantization) of input `index` at its current shape."""
         cdef enet_tensor_info info
+        self.idle()
         check(enet_interpreter_input_info(self.ptr, index, &info))
         return info_to_dict(&info)
 
     def output_info(self, int index):
         cdef enet_tensor_info info
+        self.idle()
         check(enet_interpreter_output_info(self.ptr, index, &info))
         return info_to_dict(&info)
 
     def resize_input(self, int index, shape):
         cdef int64_t dims[8]
+        self.idle()
         if len(shape) > 8:
             raise ValueError(f"shape {tuple(shape)} has more than 8 dims")
         for d, size in enumerate(shape):
@@ -211,14 +228,23 @@ cdef class NativeInterpreter:
 
     def set_input(self, int index, array):
         """Copies a C-contiguous numpy array (checked by the caller) into input `index`."""
-        cdef const unsigned char[::1] view = memoryview(array).cast("B")
-        cdef const void* ptr = &view[0] if view.shape[0] else NULL
-        check(enet_interpreter_set_input(self.ptr, index, ptr, view.shape[0]))
+        cdef const unsigned char[::1] view
+        cdef const void* ptr = NULL
+        self.idle()
+        if array.nbytes:  # memoryview cannot cast an empty array; the core takes (NULL, 0)
+            view = memoryview(array).cast("B")
+            ptr = &view[0]
+        check(enet_interpreter_set_input(self.ptr, index, ptr, array.nbytes))
 
     def invoke(self):
         cdef enet_status status
-        with nogil:  # kernels run without the GIL, so other Python threads keep going
-            status = enet_interpreter_invoke(self.ptr)
+        self.idle()
+        self.invoking = True
+        try:
+            with nogil:  # kernels run without the GIL, so other Python threads keep going
+                status = enet_interpreter_invoke(self.ptr)
+        finally:
+            self.invoking = False
         check(status)
 
     def get_output(self, int index):
@@ -232,6 +258,7 @@ cdef class NativeInterpreter:
 
     @property
     def arena_size(self):
+        self.idle()
         return enet_interpreter_arena_size(self.ptr)
 
     @property
@@ -240,11 +267,13 @@ cdef class NativeInterpreter:
 
     def set_profiling(self, bint enable):
         """Turns per-op timing on (resetting the counters) or off."""
+        self.idle()
         check(enet_interpreter_set_profiling(self.ptr, enable))
 
     def op_profile(self, int index):
         """dict(opcode, name, shape, kernel, total_ns, invokes) of op `index`."""
         cdef enet_op_profile p
+        self.idle()
         check(enet_interpreter_profile(self.ptr, index, &p))
         return dict(opcode=p.opcode.decode(), name=p.name.decode(errors="replace"),
                     shape=tuple(p.shape[d] for d in range(p.ndim)), kernel=p.kernel.decode(),

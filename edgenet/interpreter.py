@@ -6,12 +6,22 @@
 
 Feeds are checked here, before any C call, so mistakes raise a `ValueError` that
 names the input and what was expected. Like TFLite, dtypes are strict: a float64
-array for a float32 input is an error (cast it), not a silent conversion.
+array for a float32 input is an error (cast it), not a silent conversion. Python
+scalars and lists carry no dtype, so they take the input's, but only when every value
+fits: integers into an integer input within its range (300 for int8 is an error, not
+44), numbers into a float input within its finite range, bools into a bool input.
+A dynamic dim may be fed with size 0 when the model's ops allow it (the result is
+then empty too); the core names the op otherwise.
+
+One Interpreter may be shared by threads: its calls are serialized (a lock held for
+the whole run), so they never interleave. For parallel runs, use one Interpreter per
+thread; they can all load the same model.
 Errors from the C core arrive as exceptions carrying its message (`ValueError`
 for an invalid model or argument, `RuntimeError` otherwise).
 """
 import dataclasses
 import os
+import threading
 import time
 from typing import List, Optional, Tuple
 
@@ -72,6 +82,29 @@ def _tensor_info(info):
                       Quantization(*quant) if quant is not None else None)
 
 
+def _untyped_feed_as(info, value):
+    """A Python scalar / list (no dtype intent) as an array of the input's dtype, when every value
+    is representable; otherwise the value as numpy sees it, for the dtype check to report."""
+    array = np.asarray(value)
+    kind, target = array.dtype.kind, info.dtype
+    if target.kind in "iu" and kind in "iu":
+        limits = np.iinfo(target)
+        if array.size and (array.min() < limits.min or array.max() > limits.max):
+            bad = array.min() if array.min() < limits.min else array.max()
+            raise ValueError(f"input {info.name!r}: value {bad} is out of range for {target.name} "
+                             f"[{limits.min}, {limits.max}]")
+        return array.astype(target)
+    if target.kind == "f" and kind in "biuf":
+        with np.errstate(over="ignore"):
+            converted = array.astype(target)
+        overflow = np.isfinite(array) & ~np.isfinite(converted)
+        if overflow.any():
+            raise ValueError(f"input {info.name!r}: value {array[overflow].flat[0]} is out of range for "
+                             f"{target.name}")
+        return converted
+    return array  # same kind (e.g. bool) or a mismatch the dtype check names
+
+
 def _shape_str(shape):
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
@@ -84,7 +117,8 @@ class Interpreter:
     `verify_checksum=False` skips the file's CRC32C (format version 2; a mismatch raises ValueError
     "model file is corrupted (checksum mismatch)"): only for apps that check the bytes themselves,
     e.g. with a signature (edgenet.integrity). Every structural check still runs.
-    One Interpreter is not thread-safe; use one per thread.
+    Thread-safe by serialization: concurrent `run` / `profile` calls on one Interpreter take
+    turns. Use one Interpreter per thread to run in parallel.
     """
 
     def __init__(self, model, num_threads=None, verify_checksum=True):
@@ -102,11 +136,16 @@ class Interpreter:
         self.inputs = [_tensor_info(self._native.input_info(i)) for i in range(self._native.num_inputs)]
         self.outputs = [_tensor_info(self._native.output_info(i)) for i in range(self._native.num_outputs)]
         self._current_shapes = [info.shape for info in self.inputs]
+        # Held from the first input write to the last output read: the native state (input
+        # data, shapes, the arena planned for them, outputs) belongs to one run at a time, and
+        # invoke releases the GIL.
+        self._lock = threading.Lock()
 
     @property
     def arena_size(self):
         """Bytes of the activation arena planned for the current input shapes."""
-        return self._native.arena_size
+        with self._lock:
+            return self._native.arena_size
 
     def metadata(self, key):
         """The model's metadata value for `key`, or None."""
@@ -117,12 +156,11 @@ class Interpreter:
 
         Returns a dict output name -> a fresh numpy array.
         """
-        arrays = [self._check_feed(info, array) for info, array in zip(self.inputs, self._arrange_feeds(feeds))]
-        self._resize_dynamic_inputs(arrays)
-        for index, array in enumerate(arrays):
-            self._native.set_input(index, array)
-        self._native.invoke()
-        return {info.name: self._native.get_output(i) for i, info in enumerate(self.outputs)}
+        arrays = self._checked_feeds(feeds)
+        with self._lock:
+            self._set_inputs(arrays)
+            self._native.invoke()
+            return {info.name: self._native.get_output(i) for i, info in enumerate(self.outputs)}
 
     def profile(self, feeds, runs=10, warmup=1):
         """Runs the model `warmup` + `runs` times on `feeds` and returns a `Profile`: per op,
@@ -130,25 +168,34 @@ class Interpreter:
         invokes. Timing is on only during this call."""
         if runs < 1:
             raise ValueError(f"runs must be at least 1, got {runs}")
-        for _ in range(warmup):
-            self.run(feeds)
-        arrays = [self._check_feed(info, array) for info, array in zip(self.inputs, self._arrange_feeds(feeds))]
-        self._resize_dynamic_inputs(arrays)
-        for index, array in enumerate(arrays):
-            self._native.set_input(index, array)
-        self._native.set_profiling(True)
-        try:
-            elapsed = 0.0
-            for _ in range(runs):
-                start = time.perf_counter()
+        arrays = self._checked_feeds(feeds)
+        with self._lock:
+            self._set_inputs(arrays)
+            for _ in range(warmup):
                 self._native.invoke()
-                elapsed += time.perf_counter() - start
-            rows = [self._native.op_profile(i) for i in range(self._native.num_ops)]
-        finally:
-            self._native.set_profiling(False)
+            self._native.set_profiling(True)
+            try:
+                elapsed = 0.0
+                for _ in range(runs):
+                    start = time.perf_counter()
+                    self._native.invoke()
+                    elapsed += time.perf_counter() - start
+                rows = [self._native.op_profile(i) for i in range(self._native.num_ops)]
+            finally:
+                self._native.set_profiling(False)
         ops = [OpProfile(i, r["opcode"], r["name"], r["shape"], r["kernel"], r["total_ns"] / 1e6 / r["invokes"])
                for i, r in enumerate(rows)]
         return Profile(ops, 1e3 * elapsed / runs, runs)
+
+    def _checked_feeds(self, feeds):
+        """The feeds as arrays in input order, each checked against its input (no native call)."""
+        return [self._check_feed(info, array) for info, array in zip(self.inputs, self._arrange_feeds(feeds))]
+
+    def _set_inputs(self, arrays):
+        """Resizes dynamic inputs to the arrays' shapes and copies the arrays in (lock held)."""
+        self._resize_dynamic_inputs(arrays)
+        for index, array in enumerate(arrays):
+            self._native.set_input(index, array)
 
     def _resize_dynamic_inputs(self, arrays):
         """Gives dynamic dims the feeds' sizes. Each C resize re-plans the whole graph, so with
@@ -189,10 +236,7 @@ class Interpreter:
     def _check_feed(info, array):
         """Returns `array` as a C-contiguous numpy array matching `info`, or raises ValueError."""
         if not isinstance(array, np.ndarray):
-            array = np.asarray(array)
-            # Python scalars and lists carry no dtype intent: take the model's.
-            if array.dtype.kind == info.dtype.kind or array.dtype.kind in "biuf" and info.dtype.kind == "f":
-                array = array.astype(info.dtype)
+            array = _untyped_feed_as(info, array)
         if array.dtype != info.dtype:
             hint = f"; cast it with .astype(np.{info.dtype.name})" if array.dtype.kind in "biuf" else ""
             raise ValueError(f"input {info.name!r}: expected dtype {info.dtype.name}, got {array.dtype.name}{hint}")

@@ -174,6 +174,56 @@ def test_dynamic_batch_resizes():
         interp.run({"x": rand(3, 8)})
 
 
+def test_zero_size_dynamic_batch_runs_and_gives_an_empty_result():
+    """An empty batch is a valid feed when the model's shapes allow it (TFLite / onnxruntime
+    accept empty tensors too); the interpreter stays usable for non-empty batches after it."""
+    g = edgenet.Graph("dyn")
+    x = g.input("x", shape=(None, 7))
+    g.output(g.softmax(g.fully_connected(x, rand(5, 7), rand(5), activation="relu")), "y")
+    interp = Interpreter(edgenet.convert(g).to_bytes())
+    for batch in (0, 2, 0):
+        xv = rand(batch, 7)
+        out = interp.run({"x": xv})["y"]
+        ref = edgenet.reference.run(g, {"x": xv})["y"]
+        assert out.shape == ref.shape == (batch, 5) and out.dtype == np.float32
+        np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"input 'x': expected shape \(-1, 7\), got \(0, 6\)"):
+        interp.run({"x": rand(0, 6)})
+
+
+def test_list_feeds_take_the_input_dtype_only_when_every_value_fits():
+    """Python lists and scalars carry no dtype, so they take the input's, strictly: an integer
+    outside the input's range is an error naming the input (300 for int8 once wrapped to 44)."""
+    g = edgenet.Graph("int8_io")
+    g.output(g.relu(g.input("c", shape=(1, 3))), "r")
+    calibration = [{"c": rand(1, 3)} for _ in range(4)]
+    int8 = Interpreter(edgenet.convert(g, quantize="int8", calibration=calibration, io_dtype="int8",
+                                       verbose=False).to_bytes())
+    assert int8.inputs[0].dtype == np.int8
+    np.testing.assert_array_equal(int8.run({"c": [[-128, 5, 127]]})["r"],
+                                  int8.run({"c": np.array([[-128, 5, 127]], np.int8)})["r"])
+    for value in (300, -129):
+        with pytest.raises(ValueError, match=rf"input 'c': value {value} is out of range for int8 \[-128, 127\]"):
+            int8.run({"c": [[1, value, 2]]})
+    with pytest.raises(ValueError, match="input 'c': expected dtype int8, got float64"):
+        int8.run({"c": [[1.0, 2.0, 3.0]]})  # a float list is not silently truncated either
+
+    g32 = edgenet.Graph("int32_in")
+    g32.output(g32.cast(g32.input("i", shape=(2,), dtype="int32"), "float32"), "f")
+    int32 = Interpreter(edgenet.convert(g32).to_bytes())
+    np.testing.assert_array_equal(int32.run({"i": [2**31 - 1, -2**31]})["f"],
+                                  np.array([2**31 - 1, -2**31], np.float32))
+    with pytest.raises(ValueError, match=r"input 'i': value 2147483648 is out of range for int32"):
+        int32.run({"i": [2**31, 0]})
+
+    gf = edgenet.Graph("float_in")
+    gf.output(gf.relu(gf.input("x", shape=(2,))), "y")
+    floats = Interpreter(edgenet.convert(gf).to_bytes())
+    np.testing.assert_array_equal(floats.run({"x": [3, -1.5]})["y"], np.array([3, 0], np.float32))
+    with pytest.raises(ValueError, match=r"input 'x': value 1e\+39 is out of range for float32"):
+        floats.run({"x": [1e39, 0.0]})
+
+
 def test_interpreters_on_parallel_threads(block):
     """Separate interpreters on separate threads (the GIL is released in invoke) give the reference result."""
     import threading

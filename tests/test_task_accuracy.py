@@ -17,6 +17,11 @@ import onnxruntime
 import edgenet
 import task_models  # tests/task_models.py
 
+# Share of the OCR recognizer's weights (elements) held by its int8 layers. Measured 55.6% (18 of
+# 47 layers int8, x86_64 AVX2, 2026-12-05), rounded down; it matches TASK_RESULTS.md's file size
+# 10.8 MB -> 6.5 MB (56% of the weights at a quarter of their float size, plus metadata).
+INT8_WEIGHT_SHARE_OCR = 0.55
+
 
 def _first(outputs):
     return next(iter(outputs.values()))
@@ -42,14 +47,19 @@ def _check_task(path, shapes, calibration, validation, held_out, same_task):
     weighted = [n for n in qmodel.graph.nodes if n.op in ("conv2d", "depthwise_conv2d", "fully_connected")]
     float_weighted = {n.name for n in weighted if n.outputs[0].dtype != "int8"}
     assert float_weighted <= {c.node for c in report.kept_float}, str(report)
-    return len(float_weighted) / len(weighted)
+    int8_layers = [n for n in weighted if n.name not in float_weighted]
+    int8_weights = sum(n.inputs[1].data.size for n in int8_layers) / sum(n.inputs[1].data.size for n in weighted)
+    print(f"{path}: {len(int8_layers)} of {len(weighted)} weighted layers int8, "
+          f"holding {int8_weights:.1%} of the weights")
+    return len(int8_layers), len(weighted), int8_weights
 
 
 def test_yolo_detector_int8_keeps_the_top_detection_on_held_out_images():
-    float_share = _check_task(task_models.detector_model_path(), {"images": task_models.DETECTOR_INPUT_SHAPE},
-                              task_models.detector_feeds("calibration"), task_models.detector_feeds("validation"),
-                              task_models.detector_feeds("held_out"), task_models.same_top_detection)
-    assert float_share <= 0.2  # int8 really is int8 for the bulk of the detector
+    int8_layers, layers, _ = _check_task(
+        task_models.detector_model_path(), {"images": task_models.DETECTOR_INPUT_SHAPE},
+        task_models.detector_feeds("calibration"), task_models.detector_feeds("validation"),
+        task_models.detector_feeds("held_out"), task_models.same_top_detection)
+    assert int8_layers >= 0.8 * layers  # int8 really is int8 for the bulk of the detector
 
 
 def test_ocr_recognizer_int8_keeps_the_decoded_text_on_held_out_lines():
@@ -59,10 +69,12 @@ def test_ocr_recognizer_int8_keeps_the_decoded_text_on_held_out_lines():
     def same_text(reference, candidate):
         return task_models.ctc_decode(reference, characters) == task_models.ctc_decode(candidate, characters)
 
-    float_share = _check_task(path, {"x": task_models.OCR_INPUT_SHAPE},
-                              task_models.ocr_feeds(task_models.OCR_LINES_CALIBRATION, 0),
-                              task_models.ocr_feeds(task_models.OCR_LINES_VALIDATION, 5),
-                              task_models.ocr_feeds(task_models.OCR_LINES_HELD_OUT, 3), same_text)
-    # PP-LCNetV3's int8 error compounds through its backbone: the search keeps much of it float
-    # (benchmarks/task_models.py times the result against float)
-    assert float_share < 1.0
+    int8_layers, layers, int8_weights = _check_task(
+        path, {"x": task_models.OCR_INPUT_SHAPE}, task_models.ocr_feeds(task_models.OCR_LINES_CALIBRATION, 0),
+        task_models.ocr_feeds(task_models.OCR_LINES_VALIDATION, 5),
+        task_models.ocr_feeds(task_models.OCR_LINES_HELD_OUT, 3), same_text)
+    # PP-LCNetV3's int8 error compounds through its backbone, so the search keeps much of it float;
+    # benchmarks/TASK_RESULTS.md's int8 figures (speed, 10.8 -> 6.5 MB) rest on "29 of 47 weighted
+    # layers kept float", i.e. 18 int8 layers: assert that, not merely "one layer is int8".
+    assert layers == 47 and int8_layers >= 18, f"{int8_layers} of {layers} weighted layers int8"
+    assert int8_weights >= INT8_WEIGHT_SHARE_OCR, f"int8 layers hold {int8_weights:.1%} of the weights"

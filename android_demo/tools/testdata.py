@@ -143,6 +143,28 @@ def dynamic_case(out, manifest, rng):
     manifest.put("dynamic.dynamic_batch", 1)
 
 
+def hostile_text_case(out, manifest):
+    """Tensor names and a metadata value holding byte 0xFF, which is not UTF-8 (nor the modified
+    UTF-8 that JNI's NewStringUTF takes: CheckJNI aborts the VM on it). Java must see the names
+    with U+FFFD, or get a clear exception. The converter only writes valid text, so the file is
+    written with '#' placeholders and patched in place (FlatBuffers strings are length-prefixed,
+    so a same-length patch keeps the file well formed)."""
+    g = edgenet.Graph("hostile")
+    g.output(g.relu(g.input("in#put", shape=(1, 3))), "out#put")
+    data = edgenet.convert(g, metadata={"note": "caf# au lait"}).to_bytes()
+    for text in (b"in#put", b"out#put", b"caf# au lait"):
+        if text not in data:
+            raise RuntimeError(f"hostile_text: {text!r} not found in the serialized model")
+        data = data.replace(text, text.replace(b"#", b"\xff"))
+    path = out / "hostile_text.enet"
+    path.write_bytes(data)
+    manifest.put("hostile_text.model", path.name)
+    # java.util.Properties reads ISO-8859-1 with \\uXXXX escapes: U+FFFD, the replacement char.
+    manifest.put("hostile_text.input", "in\\uFFFDput")
+    manifest.put("hostile_text.output", "out\\uFFFDput")
+    manifest.put("hostile_text.metadata.note", "caf\\uFFFD au lait")
+
+
 def load_digits_example():
     """The project's example digits model (examples/digits/model.py: build_graph, to_input)."""
     spec = importlib.util.spec_from_file_location("digits_model", DIGITS_DIR / "model.py")
@@ -210,6 +232,7 @@ def make(out, copy_to_assets=True):
     manifest = Manifest()
     two_io_case(out, manifest, rng)
     dynamic_case(out, manifest, rng)
+    hostile_text_case(out, manifest)  # not a runnable case: no entry in "cases"
     digits_cases(out, manifest, copy_to_assets)
     signed_case(out, manifest)
     manifest.write(out / "manifest.properties")

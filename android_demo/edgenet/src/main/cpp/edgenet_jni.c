@@ -12,10 +12,15 @@
  *    when the call returns), and nothing here loops over Java objects.
  *  - Thread rules live in Java (Interpreter guards against concurrent use); the model handle is
  *    immutable and shared.
+ *  - Text crosses the boundary as real UTF-8 (new_string / utf8_of), never through NewStringUTF,
+ *    ThrowNew or GetStringUTFChars: those speak *modified* UTF-8, and names, metadata and error
+ *    messages come from an untrusted file (a 0xFF byte in a name aborts the VM under CheckJNI).
+ *  - Critical sections (GetPrimitiveArrayCritical) only around a copy: the GC is blocked inside.
  */
 #include <jni.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "edgenet.h"
@@ -23,8 +28,15 @@
 static jclass g_illegal_argument;
 static jclass g_illegal_state;
 static jclass g_out_of_memory;
+static jmethodID g_illegal_argument_ctor;
+static jmethodID g_illegal_state_ctor;
+static jmethodID g_out_of_memory_ctor;
 static jclass g_tensor_class;
 static jmethodID g_tensor_ctor;
+static jclass g_string_class;
+static jmethodID g_string_from_bytes;  /* String(byte[], Charset) */
+static jmethodID g_string_get_bytes;   /* String.getBytes(Charset) */
+static jobject g_utf8;                 /* StandardCharsets.UTF_8 */
 
 static jclass global_class(JNIEnv* env, const char* name) {
   jclass local = (*env)->FindClass(env, name);
@@ -42,7 +54,25 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void* reserved) {
   g_illegal_state = global_class(env, "java/lang/IllegalStateException");
   g_out_of_memory = global_class(env, "java/lang/OutOfMemoryError");
   g_tensor_class = global_class(env, "org/edgenet/Tensor");
-  if (!g_illegal_argument || !g_illegal_state || !g_out_of_memory || !g_tensor_class) return JNI_ERR;
+  g_string_class = global_class(env, "java/lang/String");
+  jclass charsets = (*env)->FindClass(env, "java/nio/charset/StandardCharsets");
+  if (!g_illegal_argument || !g_illegal_state || !g_out_of_memory || !g_tensor_class || !g_string_class ||
+      !charsets)
+    return JNI_ERR;
+  jfieldID utf8_field = (*env)->GetStaticFieldID(env, charsets, "UTF_8", "Ljava/nio/charset/Charset;");
+  if (utf8_field == NULL) return JNI_ERR;
+  jobject utf8 = (*env)->GetStaticObjectField(env, charsets, utf8_field);
+  g_utf8 = utf8 ? (*env)->NewGlobalRef(env, utf8) : NULL;
+  (*env)->DeleteLocalRef(env, utf8);
+  (*env)->DeleteLocalRef(env, charsets);
+  g_string_from_bytes = (*env)->GetMethodID(env, g_string_class, "<init>", "([BLjava/nio/charset/Charset;)V");
+  g_string_get_bytes = (*env)->GetMethodID(env, g_string_class, "getBytes", "(Ljava/nio/charset/Charset;)[B");
+  g_illegal_argument_ctor = (*env)->GetMethodID(env, g_illegal_argument, "<init>", "(Ljava/lang/String;)V");
+  g_illegal_state_ctor = (*env)->GetMethodID(env, g_illegal_state, "<init>", "(Ljava/lang/String;)V");
+  g_out_of_memory_ctor = (*env)->GetMethodID(env, g_out_of_memory, "<init>", "(Ljava/lang/String;)V");
+  if (!g_utf8 || !g_string_from_bytes || !g_string_get_bytes || !g_illegal_argument_ctor || !g_illegal_state_ctor ||
+      !g_out_of_memory_ctor)
+    return JNI_ERR;
   /* Keep in sync with the Tensor constructor in Tensor.java. */
   g_tensor_ctor = (*env)->GetMethodID(env, g_tensor_class, "<init>",
                                       "(Ljava/lang/String;I[IJ[F[JI)V");
@@ -50,10 +80,67 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void* reserved) {
   return JNI_VERSION_1_6;
 }
 
+/* ---- text ------------------------------------------------------------------------------- */
+
+/* A Java String decoded from UTF-8 `text` (a name, metadata value or error message, possibly
+ * from a hostile file): invalid sequences become U+FFFD, as java.lang.String decodes them.
+ * NULL with an exception pending (out of memory). */
+static jstring new_string(JNIEnv* env, const char* text) {
+  if (text == NULL) text = "";
+  jsize length = (jsize)strlen(text);
+  jbyteArray bytes = (*env)->NewByteArray(env, length);
+  if (bytes == NULL) return NULL;
+  (*env)->SetByteArrayRegion(env, bytes, 0, length, (const jbyte*)text);
+  jstring result = (jstring)(*env)->NewObject(env, g_string_class, g_string_from_bytes, bytes, g_utf8);
+  int failed = (*env)->ExceptionCheck(env);
+  (*env)->DeleteLocalRef(env, bytes);
+  return failed ? NULL : result;
+}
+
 /* ---- errors ------------------------------------------------------------------------------- */
 
 static void throw_message(JNIEnv* env, jclass cls, const char* message) {
-  if (!(*env)->ExceptionCheck(env)) (*env)->ThrowNew(env, cls, message);
+  if ((*env)->ExceptionCheck(env)) return;  /* keep the first exception */
+  jmethodID ctor = cls == g_illegal_state ? g_illegal_state_ctor
+                   : cls == g_out_of_memory ? g_out_of_memory_ctor
+                                            : g_illegal_argument_ctor;
+  jstring text = new_string(env, message);
+  if (text == NULL) return; /* OutOfMemoryError pending */
+  jthrowable error = (jthrowable)(*env)->NewObject(env, cls, ctor, text);
+  if (!(*env)->ExceptionCheck(env) && error != NULL) (*env)->Throw(env, error);
+  (*env)->DeleteLocalRef(env, error);
+  (*env)->DeleteLocalRef(env, text);
+}
+
+/* `text` encoded as NUL-terminated UTF-8 in malloc'd memory (free it), or NULL with an exception
+ * pending: a null string, or one holding U+0000 (C would silently cut it there). */
+static char* utf8_of(JNIEnv* env, jstring text, const char* what) {
+  if (text == NULL) {
+    char message[128];
+    snprintf(message, sizeof message, "%s is null", what);
+    throw_message(env, g_illegal_argument, message);
+    return NULL;
+  }
+  jbyteArray bytes = (jbyteArray)(*env)->CallObjectMethod(env, text, g_string_get_bytes, g_utf8);
+  if ((*env)->ExceptionCheck(env) || bytes == NULL) return NULL; /* OutOfMemoryError pending */
+  jsize length = (*env)->GetArrayLength(env, bytes);
+  char* result = malloc((size_t)length + 1);
+  if (result == NULL) {
+    (*env)->DeleteLocalRef(env, bytes);
+    throw_message(env, g_out_of_memory, "out of memory copying a string");
+    return NULL;
+  }
+  (*env)->GetByteArrayRegion(env, bytes, 0, length, (jbyte*)result);
+  (*env)->DeleteLocalRef(env, bytes);
+  result[length] = 0;
+  if (memchr(result, 0, (size_t)length) != NULL) {
+    char message[128];
+    snprintf(message, sizeof message, "%s contains a NUL character", what);
+    free(result);
+    throw_message(env, g_illegal_argument, message);
+    return NULL;
+  }
+  return result;
 }
 
 /* Throws the Java exception for a failed C call; `what` names the operation. */
@@ -68,9 +155,32 @@ static void throw_status(JNIEnv* env, enet_status status, const char* what) {
   throw_message(env, cls, message);
 }
 
+/* What a Model handle points to: the core's model, and the aligned native copy of a byte[] model
+ * that the core reads in place (NULL for a file or a direct buffer). */
+typedef struct jni_model {
+  enet_model* model;
+  void* bytes_copy;
+} jni_model;
+
+static jlong model_handle(JNIEnv* env, enet_model* model, void* bytes_copy) {
+  jni_model* m = malloc(sizeof *m);
+  if (m == NULL) {
+    enet_model_free(model);
+    free(bytes_copy);
+    throw_message(env, g_out_of_memory, "out of memory");
+    return 0;
+  }
+  m->model = model;
+  m->bytes_copy = bytes_copy;
+  return (jlong)(intptr_t)m;
+}
+
 static enet_model* model_of(JNIEnv* env, jlong handle) {
-  if (handle == 0) throw_message(env, g_illegal_state, "Model has been closed");
-  return (enet_model*)(intptr_t)handle;
+  if (handle == 0) {
+    throw_message(env, g_illegal_state, "Model has been closed");
+    return NULL;
+  }
+  return ((jni_model*)(intptr_t)handle)->model;
 }
 
 static enet_interpreter* interp_of(JNIEnv* env, jlong handle) {
@@ -82,22 +192,18 @@ static enet_interpreter* interp_of(JNIEnv* env, jlong handle) {
 
 JNIEXPORT jlong JNICALL Java_org_edgenet_Model_nativeLoadFile(JNIEnv* env, jclass cls, jstring path) {
   (void)cls;
-  if (path == NULL) {
-    throw_message(env, g_illegal_argument, "model path is null");
-    return 0;
-  }
-  const char* cpath = (*env)->GetStringUTFChars(env, path, NULL);
-  if (cpath == NULL) return 0; /* OutOfMemoryError already pending */
+  char* cpath = utf8_of(env, path, "model path");
+  if (cpath == NULL) return 0;
   enet_model* model = NULL;
   enet_status status = enet_model_load_file(cpath, &model);
   char what[512];
   snprintf(what, sizeof what, "Loading model file '%s'", cpath);
-  (*env)->ReleaseStringUTFChars(env, path, cpath);
+  free(cpath);
   if (status != ENET_OK) {
     throw_status(env, status, what);
     return 0;
   }
-  return (jlong)(intptr_t)model;
+  return model_handle(env, model, NULL);
 }
 
 JNIEXPORT jlong JNICALL Java_org_edgenet_Model_nativeLoadDirect(JNIEnv* env, jclass cls,
@@ -118,28 +224,40 @@ JNIEXPORT jlong JNICALL Java_org_edgenet_Model_nativeLoadDirect(JNIEnv* env, jcl
     throw_status(env, status, "Loading model from ByteBuffer");
     return 0;
   }
-  return (jlong)(intptr_t)model;
+  return model_handle(env, model, NULL);
 }
 
+/* The bytes are copied once, without a critical section (the GC runs on during verification),
+ * into memory aligned as the core wants it, which then reads them in place. */
 JNIEXPORT jlong JNICALL Java_org_edgenet_Model_nativeLoadBytes(JNIEnv* env, jclass cls, jbyteArray bytes) {
   (void)cls;
   jsize size = (*env)->GetArrayLength(env, bytes);
-  jbyte* data = (*env)->GetPrimitiveArrayCritical(env, bytes, NULL);
-  if (data == NULL) return 0;
+  enum { ALIGNMENT = 64 }; /* the format's constant-data alignment (ENET_ALIGNMENT in the core) */
+  char* copy = malloc((size_t)size + ALIGNMENT);
+  if (copy == NULL) {
+    throw_message(env, g_out_of_memory, "out of memory copying the model bytes");
+    return 0;
+  }
+  char* aligned = copy + (ALIGNMENT - (uintptr_t)copy % ALIGNMENT);
+  (*env)->GetByteArrayRegion(env, bytes, 0, size, (jbyte*)aligned);
   enet_model* model = NULL;
-  enet_status status = enet_model_load_buffer(data, (size_t)size, /*copy=*/1, &model);
-  (*env)->ReleasePrimitiveArrayCritical(env, bytes, data, JNI_ABORT);
+  enet_status status = enet_model_load_buffer(aligned, (size_t)size, /*copy=*/0, &model);
   if (status != ENET_OK) {
+    free(copy);
     throw_status(env, status, "Loading model from byte[]");
     return 0;
   }
-  return (jlong)(intptr_t)model;
+  return model_handle(env, model, copy);
 }
 
 JNIEXPORT void JNICALL Java_org_edgenet_Model_nativeFree(JNIEnv* env, jclass cls, jlong handle) {
   (void)env;
   (void)cls;
-  enet_model_free((enet_model*)(intptr_t)handle);
+  jni_model* m = (jni_model*)(intptr_t)handle;
+  if (m == NULL) return;
+  enet_model_free(m->model); /* before the bytes it reads */
+  free(m->bytes_copy);
+  free(m);
 }
 
 JNIEXPORT jint JNICALL Java_org_edgenet_Model_nativeNumInputs(JNIEnv* env, jclass cls, jlong handle) {
@@ -159,11 +277,11 @@ JNIEXPORT jstring JNICALL Java_org_edgenet_Model_nativeMetadata(JNIEnv* env, jcl
   (void)cls;
   enet_model* model = model_of(env, handle);
   if (model == NULL) return NULL;
-  const char* ckey = (*env)->GetStringUTFChars(env, key, NULL);
+  char* ckey = utf8_of(env, key, "metadata key");
   if (ckey == NULL) return NULL;
   const char* value = enet_model_metadata(model, ckey);
-  (*env)->ReleaseStringUTFChars(env, key, ckey);
-  return value ? (*env)->NewStringUTF(env, value) : NULL;
+  free(ckey);
+  return value ? new_string(env, value) : NULL;
 }
 
 /* ---- org.edgenet.Interpreter ----------------------------------------------------------------- */
@@ -225,7 +343,7 @@ JNIEXPORT jobject JNICALL Java_org_edgenet_Interpreter_nativeTensor(JNIEnv* env,
   for (int d = 0; d < info.ndim; d++) shape[d] = (jint)info.shape[d];
 
   jobject result = NULL;
-  jstring name = (*env)->NewStringUTF(env, info.name ? info.name : "");
+  jstring name = new_string(env, info.name);
   jintArray jshape = (*env)->NewIntArray(env, info.ndim);
   jfloatArray scales = (*env)->NewFloatArray(env, info.num_quant);
   jlongArray zero_points = (*env)->NewLongArray(env, info.num_quant);
@@ -244,28 +362,6 @@ JNIEXPORT jobject JNICALL Java_org_edgenet_Interpreter_nativeTensor(JNIEnv* env,
   (*env)->DeleteLocalRef(env, scales);
   (*env)->DeleteLocalRef(env, zero_points);
   return result;
-}
-
-static jint tensor_index(JNIEnv* env, jlong handle, jstring name, int input) {
-  enet_interpreter* it = interp_of(env, handle);
-  if (it == NULL || name == NULL) return -1;
-  const char* cname = (*env)->GetStringUTFChars(env, name, NULL);
-  if (cname == NULL) return -1;
-  int index = input ? enet_interpreter_input_index(it, cname) : enet_interpreter_output_index(it, cname);
-  (*env)->ReleaseStringUTFChars(env, name, cname);
-  return index;
-}
-
-JNIEXPORT jint JNICALL Java_org_edgenet_Interpreter_nativeInputIndex(JNIEnv* env, jclass cls, jlong handle,
-                                                                     jstring name) {
-  (void)cls;
-  return tensor_index(env, handle, name, 1);
-}
-
-JNIEXPORT jint JNICALL Java_org_edgenet_Interpreter_nativeOutputIndex(JNIEnv* env, jclass cls, jlong handle,
-                                                                      jstring name) {
-  (void)cls;
-  return tensor_index(env, handle, name, 0);
 }
 
 JNIEXPORT void JNICALL Java_org_edgenet_Interpreter_nativeResizeInput(JNIEnv* env, jclass cls, jlong handle,

@@ -347,23 +347,29 @@ public final class Interpreter implements AutoCloseable {
   }
 
   private static int inputIndex(long h, String name) {
-    int index = name == null ? -1 : nativeInputIndex(h, name);
+    List<String> names = tensorNames(h, true);
+    int index = names.indexOf(name);
     if (index < 0) {
       throw new IllegalArgumentException(
-          "Unknown input '" + name + "'; the model's inputs are " + tensorNames(h, true));
+          "Unknown input '" + name + "'; the model's inputs are " + names);
     }
     return index;
   }
 
   private static int outputIndex(long h, String name) {
-    int index = name == null ? -1 : nativeOutputIndex(h, name);
+    List<String> names = tensorNames(h, false);
+    int index = names.indexOf(name);
     if (index < 0) {
       throw new IllegalArgumentException(
-          "Unknown output '" + name + "'; the model's outputs are " + tensorNames(h, false));
+          "Unknown output '" + name + "'; the model's outputs are " + names);
     }
     return index;
   }
 
+  /**
+   * The names as {@link Tensor#name()} reports them, so a lookup matches what the user saw: bytes
+   * of a name that are not valid UTF-8 read as U+FFFD on both sides.
+   */
   private static List<String> tensorNames(long h, boolean inputs) {
     int n = inputs ? nativeInputCount(h) : nativeOutputCount(h);
     List<String> names = new ArrayList<>();
@@ -500,10 +506,6 @@ public final class Interpreter implements AutoCloseable {
   private static native int nativeOutputCount(long handle);
 
   private static native Tensor nativeTensor(long handle, boolean input, int index);
-
-  private static native int nativeInputIndex(long handle, String name);
-
-  private static native int nativeOutputIndex(long handle, String name);
 
   private static native void nativeResizeInput(long handle, int index, int[] shape);
 

@@ -135,6 +135,40 @@ public class InterpreterErrorsTest {
     }
   }
 
+  /**
+   * Tensor names and metadata holding byte 0xFF (not UTF-8) reach Java with U+FFFD in its place:
+   * never an abort (these tests run under -Xcheck:jni, which aborts the VM when such bytes go
+   * through NewStringUTF). The reported names work for lookups, and core errors quoting a name
+   * carry it the same way. A core that rejected such names at load would have to say so clearly.
+   */
+  @Test
+  public void namesAndMetadataThatAreNotUtf8ReadWithReplacementCharacters() throws Exception {
+    String input = TestData.get("hostile_text.input");
+    String output = TestData.get("hostile_text.output");
+    assertTrue(input.indexOf('\uFFFD') > 0);
+    File file = TestData.dir().resolve(TestData.get("hostile_text.model")).toFile();
+    byte[] bytes = java.nio.file.Files.readAllBytes(file.toPath());
+    ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length);
+    direct.put(bytes).flip();
+    Model[] models = {Model.fromFile(file), Model.fromBytes(bytes), Model.fromBuffer(direct)};
+    for (Model model : models) {
+      try (Interpreter it = new Interpreter(model)) {
+        assertEquals(input, it.getInputTensor(0).name());
+        assertEquals(output, it.getOutputTensor(0).name());
+        assertEquals(TestData.get("hostile_text.metadata.note"), model.getMetadata("note"));
+        assertEquals(0, it.getInputIndex(input));
+        assertEquals(0, it.getOutputIndex(output));
+        Map<String, Object> results = it.run(Collections.singletonMap(input, new float[] {-1f, 0f, 2f}));
+        assertArrayEquals(new float[] {0f, 0f, 2f}, (float[]) results.get(output), 0f); // relu
+        // the core's own message names the input; it goes through the same conversion
+        assertBadArgument(input, () -> it.resizeInput(0, new int[] {2, 3}));
+        assertBadArgument("NUL", () -> model.getMetadata("no\u0000te"));
+      } finally {
+        model.close();
+      }
+    }
+  }
+
   /** Zero-filled inputs of the right size for whatever the (possibly corrupted) model declares. */
   private static Map<String, Object> feeds(Interpreter it) {
     Map<String, Object> feeds = new HashMap<>();
