@@ -2,8 +2,7 @@
  *
  * The reference's formula with exp from f32-exp-avx2.h: within a few float ulps of the
  * double formula (tests: rtol 1e-6, atol 1e-7 relative to it). -inf -> 0 (exp overflows
- * to +inf), +inf -> 1, NaN -> NaN, as in the reference. Below -87 the result is flushed
- * to 0 where the reference gives a value under 1.7e-38.
+ * to +inf), +inf -> 1, NaN -> NaN, as in the reference.
  */
 #if defined(__x86_64__)
 #include <string.h>

@@ -1,8 +1,8 @@
 /* float SILU y = x / (1 + exp(-x)), AVX2 + FMA (see enet_f32_vunary_ukernel).
  *
- * exp from f32-exp-avx2.h (about 1 ulp; 0 below -87, +inf above 88). For x > 87 the
- * result is x; for x < -88, x / inf = -0 (the reference: -0 or a subnormal), and -inf
- * gives NaN like the reference's -inf / inf. One division keeps the whole result within
+ * exp from f32-exp-avx2.h (about 1 ulp, expf's overflow and underflow). For x > 104 the
+ * result is x; for x < -88.72, x / inf = -0 (the reference, in double: a subnormal or -0), and -inf gives NaN
+ * like the reference's -inf / inf. One division keeps the whole result within
  * a few float ulps of the reference's double formula (tests: rtol 1e-6, atol 1e-7).
  * A NaN x stays NaN through the division.
  */

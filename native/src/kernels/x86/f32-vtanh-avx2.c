@@ -16,7 +16,7 @@ __attribute__((target("avx2,fma"))) static inline __m256 tanh8(__m256 x) {
   const __m256 ax = _mm256_andnot_ps(sign, x);
   const __m256 m = enet_expm1_nonpositive_avx2(_mm256_mul_ps(ax, _mm256_set1_ps(-2.0f)));
   const __m256 t = _mm256_div_ps(_mm256_sub_ps(_mm256_setzero_ps(), m), _mm256_add_ps(_mm256_set1_ps(2.0f), m));
-  return _mm256_or_ps(t, _mm256_and_ps(sign, x)); /* t >= 0 (or NaN): copy x's sign onto it */
+  return _mm256_or_ps(_mm256_andnot_ps(sign, t), _mm256_and_ps(sign, x)); /* |t| with x's sign (tanh(+0) = +0) */
 }
 
 __attribute__((target("avx2,fma"))) void enet_f32_vtanh_avx2(size_t n, const float* x, float* y) {
