@@ -414,7 +414,10 @@ def format_startup(results, models):
                 packing.append(f"- {model} {v.precision}: file {v.file_size / 2**20:.1f} MB; loading + verifying it adds "
                                f"{st['model_rss_delta'] / 2**20:.1f} MB, creating the interpreter (packing the "
                                f"weights, planning the arena) {st['pack_rss_delta'] / 2**20:.1f} MB more")
-    return "\n".join(rows) + "\n\nedgenet packing memory (resident, fresh process):\n\n" + "\n".join(packing)
+    packing_header = ("edgenet packing memory (resident, fresh process; the file is memory-mapped, so loading "
+                      "touches little, and packing reads every weight: the file's pages become resident too, "
+                      "besides the packed copy and the arena):")
+    return "\n".join(rows) + "\n\n" + packing_header + "\n\n" + "\n".join(packing)
 
 
 def format_kernels(results, models):
