@@ -48,6 +48,8 @@ class Variant:
     skipped: str = None        # why there is no measurement
     file_size: int = None
     peak_memory: int = None
+    startup: dict = None       # memory_probe.py's create_ms_first / create_ms_median / create_rss_delta (+ edgenet split)
+    kernels: list = None       # edgenet: the kernel variants its ops ran (profiler), 1 thread
     agreement: str = None      # int8: top-1 vs own float; float32: top-1 vs PyTorch
     cosine: float = None       # same pairs, cosine of the centered logits
     times: dict = dataclasses.field(default_factory=dict)  # threads -> list of seconds
@@ -84,15 +86,16 @@ def main():
     for model in models:
         print(f"\n=== {model}", flush=True)
         job = prepare_job(model, args.workdir)
-        variants = build_variants(job, available, args.workdir)
+        variants = build_variants(job, available, versions, args.workdir)
         check_accuracy(job, variants)
         if not args.no_memory:
             measure_memory(job, variants)
+        record_edgenet_kernels(job, variants)
         time_interleaved(job, variants, threads_list, runs, args.warmup, args.pause_ms / 1000)
         results[model] = variants
         print(format_model_table(model, variants, threads_list), flush=True)
 
-    report = format_report(results, threads_list, runs, versions, models)
+    report = format_report(results, threads_list, runs, versions, models, args.note)
     print("\n" + report)
     if not args.no_write:
         with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
@@ -111,6 +114,7 @@ def parse_args():
     parser.add_argument("--threads", default="1,2", help="thread counts to time")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory probes")
     parser.add_argument("--no-write", action="store_true", help="do not write benchmarks/RESULTS.md")
+    parser.add_argument("--note", help="a line for RESULTS.md about the conditions (e.g. a shared machine)")
     parser.add_argument("--workdir", default=os.path.join(HERE, "build"), help="where model files go (wiped)")
     return parser.parse_args()
 
@@ -137,14 +141,14 @@ def prepare_job(model, workdir):
     return job
 
 
-def build_variants(job, available, workdir):
+def build_variants(job, available, versions, workdir):
     variants = []
     for name in runtimes.RUNTIMES:
         for precision in runtimes.PRECISIONS:
             variant = Variant(name, precision)
             variants.append(variant)
             if name not in available:
-                variant.skipped = "not installed"
+                variant.skipped = f"not installed: {versions[name]}"
                 continue
             started = time.perf_counter()
             try:
@@ -196,14 +200,39 @@ def centered_cosine(a, b):
 
 
 def measure_memory(job, variants):
+    """Peak memory and start-up (session creation time and memory) per variant, each in a fresh
+    process (memory_probe.py); for edgenet also what packing the weights adds over the loaded file."""
     shape = ",".join(str(d) for d in job.eval_images[:1].shape)
+    probe_path = os.path.join(HERE, "memory_probe.py")
     for variant in live(variants):
-        probe = subprocess.run([sys.executable, os.path.join(HERE, "memory_probe.py"), variant.runtime, "1",
-                                shape, *variant.files], capture_output=True, text=True)
         try:
-            variant.peak_memory = json.loads(probe.stdout.strip().splitlines()[-1])["peak_rss_delta"]
-        except (IndexError, ValueError, KeyError):
-            print(f"memory probe failed for {variant.label}: {probe.stderr.strip()[-300:]}", flush=True)
+            variant.startup = _probe([sys.executable, probe_path, variant.runtime, "1", shape, *variant.files])
+            variant.peak_memory = variant.startup.pop("peak_rss_delta")
+            if variant.runtime == "edgenet":
+                variant.startup.update(_probe([sys.executable, probe_path, "--edgenet-split", "1", variant.files[0]]))
+        except RuntimeError as error:
+            print(f"memory probe failed for {variant.label}: {error}", flush=True)
+
+
+def _probe(command):
+    probe = subprocess.run(command, capture_output=True, text=True)
+    try:
+        return json.loads(probe.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError) as error:
+        raise RuntimeError(probe.stderr.strip()[-300:]) from error
+
+
+def record_edgenet_kernels(job, variants):
+    """The kernel variants edgenet's ops ran (its profiler's names), so RESULTS.md says which ISA
+    family was measured."""
+    for variant in live(variants):
+        if variant.runtime != "edgenet":
+            continue
+        import edgenet
+
+        interpreter = edgenet.Interpreter(variant.files[0], num_threads=1)
+        profile = interpreter.profile({interpreter.inputs[0].name: job.eval_images[:1]}, runs=1)
+        variant.kernels = sorted({op.kernel for op in profile.ops})
 
 
 def time_interleaved(job, variants, threads_list, runs, warmup, pause):
@@ -232,6 +261,17 @@ def live(variants):
 
 
 # ----------------------------------------------------------------------------- reporting
+
+POOR_INT8_TOP1 = 0.75  # int8 top-1 agreement with its own float model below this: the row is flagged
+
+
+def poor_agreement(variant):
+    """An int8 variant whose top-1 agreement with its own float32 model is below POOR_INT8_TOP1."""
+    if variant.precision != "int8" or not variant.agreement:
+        return False
+    same, total = (int(n) for n in variant.agreement.split("/"))
+    return same < POOR_INT8_TOP1 * total
+
 
 def ms(seconds):
     return "-" if seconds is None else f"{seconds * 1000:.2f}"
@@ -265,7 +305,8 @@ def format_model_table(model, variants, threads_list):
             row += [ms(v.median(t)), ms(min(v.times[t]) if v.times.get(t) else None),
                     "-" if ratio is None or v.runtime == "edgenet" else f"{ratio:.2f}"]
         row += ["-" if v.peak_memory is None else f"{v.peak_memory / 2**20:.1f}",
-                f"{v.file_size / 1024:.0f}", v.agreement or "-", "-" if v.cosine is None else f"{v.cosine:.4f}"]
+                f"{v.file_size / 1024:.0f}", (v.agreement or "-") + (" POOR" if poor_agreement(v) else ""),
+                "-" if v.cosine is None else f"{v.cosine:.4f}"]
         rows.append(row)
     return f"\n### {model}\n\n" + "\n".join("| " + " | ".join(r) + " |" for r in rows) + "\n"
 
@@ -286,8 +327,11 @@ def format_targets(results):
                 best = fastest_peer(variants or [], precision, threads, versus)
                 if ours and ours.median(threads) and best:
                     ratio = ours.median(threads) / best[0]
+                    claim = verdict(ratio <= 1.0)
+                    if poor_agreement(ours):  # a fast int8 model that disagrees with its float model proves nothing
+                        claim = f"not claimed (edgenet int8 top-1 agreement {ours.agreement} is poor)"
                     lines.append(f"- {model} {precision}, {threads} thread: edgenet {ms(ours.median(threads))} ms vs "
-                                 f"{best[1]} {ms(best[0])} ms = {ratio:.2f}x (target <= 1.0): {verdict(ratio <= 1.0)}")
+                                 f"{best[1]} {ms(best[0])} ms = {ratio:.2f}x (target <= 1.0): {claim}")
                 else:
                     lines.append(f"- {model} {precision}, {threads} thread: {verdict(None)}")
     variants = live(results.get("mobilenet_v2") or [])
@@ -338,8 +382,56 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
-def format_report(results, threads_list, runs, versions, models):
+SIMD_FLAGS = ["sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+              "avx_vnni", "avx512_bf16", "amx_int8", "asimd", "asimddp", "i8mm", "sve"]
+
+
+def cpu_flags():
+    """The SIMD flags /proc/cpuinfo lists that edgenet or its peers use: (present, absent)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            line = next((l for l in f if l.startswith(("flags", "Features"))), "")
+    except OSError:
+        line = ""
+    flags = set(line.split(":", 1)[1].split()) if ":" in line else set()
+    return [f for f in SIMD_FLAGS if f in flags], [f for f in SIMD_FLAGS if f not in flags]
+
+
+def format_startup(results, models):
+    """Session creation per runtime (1 thread, fresh process): median ms of 5 (first in the process),
+    resident MB it adds; for edgenet, what loading the file and what packing add."""
+    rows = ["| model | runtime | precision | create ms (median of 5) | first create ms | create adds MB |",
+            "|---|---|---|---|---|---|"]
+    packing = []
+    for model in models:
+        for v in live(results[model]):
+            if not v.startup:
+                continue
+            st = v.startup
+            rows.append(f"| {model} | {v.runtime} | {v.precision} | {st['create_ms_median']:.2f} | "
+                        f"{st['create_ms_first']:.2f} | {st['create_rss_delta'] / 2**20:.1f} |")
+            if "pack_rss_delta" in st:
+                packing.append(f"- {model} {v.precision}: file {v.file_size / 2**20:.1f} MB; loading + verifying it adds "
+                               f"{st['model_rss_delta'] / 2**20:.1f} MB, creating the interpreter (packing the "
+                               f"weights, planning the arena) {st['pack_rss_delta'] / 2**20:.1f} MB more")
+    packing_header = ("edgenet packing memory (resident, fresh process; the file is memory-mapped, so loading "
+                      "touches little, and packing reads every weight: the file's pages become resident too, "
+                      "besides the packed copy and the arena):")
+    return "\n".join(rows) + "\n\n" + packing_header + "\n\n" + "\n".join(packing)
+
+
+def format_kernels(results, models):
+    lines = []
+    for model in models:
+        for v in live(results[model]):
+            if v.kernels:
+                lines.append(f"- {model} {v.precision}: {', '.join(v.kernels)}")
+    return "\n".join(lines) or "- (edgenet did not run)"
+
+
+def format_report(results, threads_list, runs, versions, models, note=None):
     tables = "".join(format_model_table(m, results[m], threads_list) for m in models)
+    present, absent = cpu_flags()
     version_lines = "\n".join(f"- {name}: {version}" for name, version in versions.items())
     return f"""# edgenet benchmark results
 
@@ -347,7 +439,9 @@ Written by `python benchmarks/run.py` on {datetime.date.today().isoformat()}.
 
 - CPU: {cpu_model()}, {os.cpu_count()} logical cores, {platform.system()} {platform.machine()};
   load average at the end of the run {", ".join(f"{x:.1f}" for x in os.getloadavg())} (other work on the
-  machine inflates medians, 2-thread ones most)
+  machine inflates medians, 2-thread ones most){chr(10) + "- " + note if note else ""}
+- SIMD flags (/proc/cpuinfo): {" ".join(present) or "none listed"}; absent: {" ".join(absent)}
+- Timed at {" and ".join(str(t) for t in threads_list)} thread(s); start-up and memory at 1 thread
 - Python {platform.python_version()}, numpy {np.__version__}
 {version_lines}
 - {runs} timed rounds per thread count after warm-up; all models of a table run interleaved in
@@ -357,13 +451,22 @@ Written by `python benchmarks/run.py` on {datetime.date.today().isoformat()}.
   (below 1 means edgenet is faster). "peak MB": resident memory added by loading the model and
   running it 3 times, 1 thread, in a fresh process. "top-1 agree"/"cosine": on {EVAL_IMAGES}
   held-out images, float32 rows vs PyTorch, int8 rows vs the same runtime's float32 model
-  (cosine of the logits with each class's mean over the images removed).
+  (cosine of the logits with each class's mean over the images removed); an int8 row agreeing
+  on fewer than {POOR_INT8_TOP1:.0%} of the images is marked POOR and no target is claimed on it.
 - Models have random weights with BatchNorm statistics from real image batches
   (benchmarks/models.py), so outputs depend on the input and agreement is meaningful.
 
 ## Targets (issue 5)
 
 {format_targets(results)}
+
+## edgenet kernels that ran (profiler names, 1 thread)
+
+{format_kernels(results, models)}
+
+## Start-up: session creation (load + verify + pack for edgenet)
+
+{format_startup(results, models)}
 
 ## Tables
 {tables}"""

@@ -317,3 +317,71 @@ def test_transpose_every_permutation():
             a = rand(rng, *shape)
             got = edgenet.Interpreter(edgenet.convert(g).to_bytes(), num_threads=1).run({"x": a})["y"]
             np.testing.assert_array_equal(got, np.transpose(a, perm), err_msg=f"{shape} {perm}")
+
+
+# ---- float SIGMOID / TANH / HARD_SWISH / SILU / SOFTMAX vector kernels (issue 14, item 3) ------------------
+
+UNARY_FORMULAS = {  # float64 oracles, written from each op's definition
+    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "tanh": np.tanh,
+    "hard_swish": lambda x: x * np.clip(x + 3.0, 0.0, 6.0) / 6.0,
+    "silu": lambda x: x / (1.0 + np.exp(-x)),
+}
+UNARY_SPECIALS = np.array([0.0, -0.0, 1e-30, -1e-30, 1e-7, -3.0, 3.0, 20.0, -20.0, 87.5, -87.5, 88.7, -88.7,
+                           -95.0, 104.0, -800.0, 800.0, np.inf, -np.inf, np.nan], np.float32)
+
+
+@pytest.mark.parametrize("op", sorted(UNARY_FORMULAS))
+@pytest.mark.parametrize("n", [1, 7, 9, 1000, 8192 * 2 + 3])
+def test_float_unary_vector_kernels_match_the_formula(op, n, monkeypatch):
+    """Every family x thread count vs the float64 formula: within rtol 1e-6 + atol 1e-7 (a few
+    float ulps), NaN where the formula is NaN, zeros and infinities with the formula's sign; the
+    kernel the profiler names is the family's vector kernel (or the reference, for families without)."""
+    rng = np.random.default_rng(1400 + n)
+    x = (rng.standard_normal(n) * 6).astype(np.float32)
+    x[:min(n, len(UNARY_SPECIALS))] = UNARY_SPECIALS[:min(n, len(UNARY_SPECIALS))]
+    with np.errstate(over="ignore", invalid="ignore"):
+        want = UNARY_FORMULAS[op](x.astype(np.float64))
+    g = edgenet.Graph(op)
+    g.output(getattr(g, op)(g.input("x", (n,))), "y")
+    model = edgenet.convert(g).to_bytes()
+    short = {"sigmoid": "vsigmoid", "tanh": "vtanh", "hard_swish": "vhswish", "silu": "vsilu"}[op]
+    for family in FAMILIES:
+        first = None
+        for threads in THREADS:
+            got = run_c(model, {"x": x}, family, threads, monkeypatch)["y"].astype(np.float64)
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7, err_msg=f"{family}, {threads} threads")
+            exact = (want == 0) | np.isinf(want)
+            assert np.array_equal(np.signbit(got[exact]), np.signbit(want[exact])), f"{family}: sign of 0 / inf"
+            first = got if first is None else first
+            assert np.array_equal(got, first, equal_nan=True), f"{family}: {threads} threads differ from 1 thread"
+        kernel = edgenet.Interpreter(model).profile({"x": x}, runs=1).ops[0].kernel
+        assert kernel == "reference" if family == "reference" else kernel in ("reference", f"f32-{short}-{family}") \
+            or family == "auto", f"{family}: {kernel}"
+
+
+@pytest.mark.parametrize("shape, axis, beta", [((1, 1000), -1, 1.0), ((3, 7), -1, 1.0), ((2, 5, 33), 2, 0.5),
+                                               ((4, 9), -1, -1.5), ((2, 6, 4), 1, 1.0), ((700, 24), -1, 2.0)])
+def test_float_softmax_vector_kernel_matches_the_formula(shape, axis, beta, monkeypatch):
+    """Softmax (last axis: the vector kernel; other axes: the reference) vs exp(beta (x - max)) / sum
+    in float64, every family x thread count: within rtol 1e-5 + atol 1e-9, a NaN row where the input
+    row holds a NaN, 0 for -inf, and identical results for any thread count."""
+    rng = np.random.default_rng(sum(shape))
+    x = (rng.standard_normal(shape) * 5).astype(np.float32)
+    x.reshape(-1, shape[-1])[0, 0] = -np.inf
+    if x.size > 2 * shape[-1]:
+        x.reshape(-1, shape[-1])[1, -1] = np.nan
+    x64 = x.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        e = np.exp(beta * (x64 - np.nanmax(x64, axis=axis, keepdims=True)))
+        want = e / np.sum(e, axis=axis, keepdims=True)
+    g = edgenet.Graph("softmax")
+    g.output(g.softmax(g.input("x", shape), axis=axis, beta=beta), "y")
+    model = edgenet.convert(g).to_bytes()
+    for family in FAMILIES:
+        first = None
+        for threads in THREADS:
+            got = run_c(model, {"x": x}, family, threads, monkeypatch)["y"].astype(np.float64)
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-9, err_msg=f"{family}, {threads} threads")
+            first = got if first is None else first
+            assert np.array_equal(got, first, equal_nan=True), f"{family}: {threads} threads differ from 1 thread"

@@ -10,6 +10,7 @@
  * Prints each failure and exits 1 if any.
  */
 #define _POSIX_C_SOURCE 200809L /* posix_memalign */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,113 @@ static void test_f32_binary(const enet_f32_kernels* k, enet_threadpool** pools, 
       }
   }
   free(a), free(b), free(want), free(got);
+}
+
+/* ---- float unary ops and softmax vs their double formulas ------------------------------------- */
+
+/* Values where the kernels' special cases live: signed zeros and tiny values, the exp clamps at
+ * -87 / 88 and just past them, overflow, infinities and NaN. */
+static const float unary_specials[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-7f, -1e-7f, 0.3f, -0.3f, 3.0f, -3.0f,
+                                       20.0f, -20.0f, 86.9f, -86.9f, 87.5f, -87.5f, 88.5f, -88.5f, 100.0f, -100.0f,
+                                       88.7f, -88.7f, 95.0f, -95.0f, -103.5f, 103.5f, -800.0f, 800.0f, INFINITY,
+                                       -INFINITY, NAN};
+
+static double unary_formula(enet_unary_op op, double x) { /* SILU passes ENET_UNARY_RELU here */
+  switch (op) {
+    case ENET_UNARY_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case ENET_UNARY_TANH: return tanh(x);
+    case ENET_UNARY_HARD_SWISH: return x * fmin(fmax(x + 3.0, 0.0), 6.0) / 6.0;
+    default: return x / (1.0 + exp(-x)); /* SILU */
+  }
+}
+
+/* Each unary kernel vs its formula in double: |got - want| <= 1e-6 |want| + 1e-7 (a few float
+ * ulps), NaN exactly where the formula is NaN (the reference's NaN / inf results), the same sign
+ * for zeros and infinities; HARD_SWISH also bit-identical to the reference; any thread count
+ * bit-identical to one. */
+static void test_f32_unary(const enet_f32_kernels* k, enet_threadpool** pools, enet_unary_op op) {
+  const char* what = op == ENET_UNARY_SIGMOID ? "f32 sigmoid" : op == ENET_UNARY_TANH ? "f32 tanh"
+                     : op == ENET_UNARY_HARD_SWISH ? "f32 hard swish" : "f32 silu";
+  enet_f32_vunary_ukernel kernel = op == ENET_UNARY_SIGMOID      ? k->vsigmoid
+                                   : op == ENET_UNARY_TANH       ? k->vtanh
+                                   : op == ENET_UNARY_HARD_SWISH ? k->vhswish
+                                                                 : k->vsilu;
+  if (!kernel) return; /* this family keeps the reference */
+  const size_t nspecial = sizeof unary_specials / sizeof unary_specials[0];
+  size_t n = irand(0, 3) ? (size_t)irand(1, 300) : (size_t)irand(9000, 40000); /* tails; several pool chunks */
+  float *x = random_floats(n), *got = malloc(n * sizeof *got), *first = malloc(n * sizeof *first);
+  for (size_t i = 0; i < n; i++) x[i] *= (float)irand(1, 4) * 3.0f; /* [-12, 12): all of each curve */
+  for (size_t i = 0; i < n && i < nspecial; i++) x[(i * 7919) % n] = unary_specials[i];
+  float* ref = NULL;
+  if (op == ENET_UNARY_HARD_SWISH) {
+    ref = malloc(n * sizeof *ref);
+    enet_ref_unary_f32(op, (int64_t)n, x, ref);
+  }
+  for (int t = 0; t < 3; t++) {
+    memset(got, 0, n * sizeof *got);
+    enet_f32_vunary_run(kernel, pools[t], n, x, got);
+    checks++;
+    for (size_t i = 0; i < n; i++) {
+      double want = unary_formula(op, x[i]), err = fabs(got[i] - want);
+      int bad = isnan(want) ? !isnan(got[i])
+                : isinf(want) || want == 0.0 ? got[i] != want || !signbit(got[i]) != !signbit(want)
+                                                : !(err <= 1e-6 * fabs(want) + 1e-7);
+      if (ref && !bad) bad = memcmp(&got[i], &ref[i], sizeof(float)) != 0 && !(isnan(got[i]) && isnan(ref[i]));
+      if (t > 0 && !bad) bad = memcmp(&got[i], &first[i], sizeof(float)) != 0;
+      if (bad) {
+        fprintf(stderr, "FAIL %s [%s] n %zu, %d threads: x[%zu] = %.9g -> %.9g, expected %.9g\n", what,
+                enet_isa_name(k->isa), n, enet_threadpool_size(pools[t]), i, x[i], got[i], want);
+        failures++;
+        break;
+      }
+    }
+    if (t == 0) memcpy(first, got, n * sizeof *got);
+  }
+  free(x), free(got), free(first), free(ref);
+}
+
+/* Softmax rows vs exp(a) / sum in double with the reference's float argument a = beta * (x - max)
+ * (that rounding is the formula's, in any float softmax; with beta = -2 and x - max = -40 it alone
+ * moves exp by 5e-6) and its float overflow (exp(a) > FLT_MAX is inf: inf / inf = NaN, others 0), within 1e-6 relative + 1e-9 absolute, over odd row
+ * lengths, betas, and rows holding -inf, +inf or NaN; any thread count bit-identical to one. */
+static void test_f32_softmax(const enet_f32_kernels* k, enet_threadpool** pools) {
+  if (!k->softmax) return;
+  size_t rows = (size_t)irand(1, 40), n = irand(0, 3) ? (size_t)irand(1, 70) : (size_t)irand(500, 3000);
+  float beta = irand(0, 2) ? 1.0f : frand() * 2.0f; /* |beta (x - max)| < 80: no float sum can overflow */
+  float *x = random_floats(rows * n), *got = malloc(rows * n * sizeof *got), *first = malloc(rows * n * sizeof *got);
+  for (size_t i = 0; i < rows * n; i++) x[i] *= 20.0f;
+  if (rows > 1) x[n + (size_t)irand(0, (int)n - 1)] = -INFINITY;
+  if (rows > 2) x[2 * n + (size_t)irand(0, (int)n - 1)] = INFINITY;
+  if (rows > 3) x[3 * n + (size_t)irand(0, (int)n - 1)] = NAN;
+  double* e = malloc(n * sizeof *e);
+  for (int t = 0; t < 3; t++) {
+    memset(got, 0, rows * n * sizeof *got);
+    enet_f32_softmax_run(k->softmax, pools[t], rows, n, beta, x, got);
+    checks++;
+    int bad = 0;
+    for (size_t r = 0; r < rows && !bad; r++) {
+      const float* xr = x + r * n;
+      float max = -INFINITY;
+      for (size_t i = 0; i < n; i++) max = xr[i] > max ? xr[i] : max; /* the reference's max: NaN skipped */
+      double sum = 0.0;
+      for (size_t i = 0; i < n; i++) {
+        e[i] = exp((double)(beta * (xr[i] - max)));
+        if (e[i] > FLT_MAX) e[i] = INFINITY; /* as expf */
+        sum += e[i];
+      }
+      for (size_t i = 0; i < n && !bad; i++) {
+        double want = e[i] / sum, v = got[r * n + i];
+        bad = isnan(want) ? !isnan(v) : !(fabs(v - want) <= 1e-6 * want + 1e-9);
+        if (t > 0 && !bad) bad = memcmp(&got[r * n + i], &first[r * n + i], sizeof(float)) != 0;
+        if (bad)
+          fprintf(stderr, "FAIL f32 softmax [%s] rows %zu n %zu beta %g, %d threads: y[%zu][%zu] = %.9g, expected %.9g\n",
+                  enet_isa_name(k->isa), rows, n, beta, enet_threadpool_size(pools[t]), r, i, v, want);
+      }
+    }
+    failures += bad;
+    if (t == 0) memcpy(first, got, rows * n * sizeof *got);
+  }
+  free(x), free(got), free(first), free(e);
 }
 
 /* Float max pool vs the reference kernel, bit for bit (NaNs at random places: kept or skipped alike). */
@@ -454,6 +562,14 @@ int main(void) {
     for (int i = 0; i < 10; i++) test_f32_binary(k, pools, ENET_BINARY_ADD);
     for (int i = 0; i < 10; i++) test_f32_binary(k, pools, ENET_BINARY_SUB);
     for (int i = 0; i < 10; i++) test_f32_binary(k, pools, ENET_BINARY_MUL);
+    static const enet_unary_op unary_ops[] = {ENET_UNARY_SIGMOID, ENET_UNARY_TANH, ENET_UNARY_HARD_SWISH,
+                                              ENET_UNARY_RELU /* stands for SILU in test_f32_unary */};
+    for (size_t u = 0; u < sizeof unary_ops / sizeof unary_ops[0]; u++)
+      for (int i = 0; i < 8; i++) test_f32_unary(k, pools, unary_ops[u]);
+    for (int i = 0; i < 20; i++) test_f32_softmax(k, pools);
+    printf("%s: vector unary (silu %s, sigmoid %s, tanh %s, hard swish %s), softmax %s\n", enet_isa_name(k->isa),
+           k->vsilu ? "kernel" : "reference", k->vsigmoid ? "kernel" : "reference", k->vtanh ? "kernel" : "reference",
+           k->vhswish ? "kernel" : "reference", k->softmax ? "kernel" : "reference");
     printf("%s: %s\n", enet_isa_name(k->isa), failures == before ? "float kernels match the reference" : "FAILED");
   }
   int before_pool = failures;

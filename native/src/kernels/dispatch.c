@@ -2,20 +2,39 @@
 #include "optimized.h"
 
 #if defined(__x86_64__)
-/* float: GEMM mr, nr, kernel; depthwise channels per block, kernel; names; add, sub, mul and their name;
- * silu and its name (unset: the reference). */
-static const enet_f32_kernels f32_avx2 = {ENET_ISA_AVX2, 6, 16, enet_f32_gemm_6x16_avx2, 8, enet_f32_dwconv_c8_avx2,
-                                          "f32-gemm-6x16-avx2", "f32-dwconv-c8-avx2",
-                                          enet_f32_vadd_avx2, enet_f32_vsub_avx2, enet_f32_vmul_avx2,
-                                          "f32-vbinary-avx2", enet_f32_vsilu_avx2, "f32-vsilu-avx2"};
-static const enet_f32_kernels f32_sse = {ENET_ISA_SSE41, 4, 8, enet_f32_gemm_4x8_sse, 4, enet_f32_dwconv_c4_sse,
-                                         "f32-gemm-4x8-sse", "f32-dwconv-c4-sse", NULL, NULL, NULL, NULL, NULL, NULL};
+/* float sets; a kernel left NULL runs the reference. */
+static const enet_f32_kernels f32_avx2 = {
+    .isa = ENET_ISA_AVX2, .gemm_mr = 6, .gemm_nr = 16, .gemm = enet_f32_gemm_6x16_avx2,
+    .dwconv_cb = 8, .dwconv = enet_f32_dwconv_c8_avx2,
+    .gemm_name = "f32-gemm-6x16-avx2", .dwconv_name = "f32-dwconv-c8-avx2",
+    .vadd = enet_f32_vadd_avx2, .vsub = enet_f32_vsub_avx2, .vmul = enet_f32_vmul_avx2,
+    .vbinary_name = "f32-vbinary-avx2",
+    .vsilu = enet_f32_vsilu_avx2, .vsigmoid = enet_f32_vsigmoid_avx2, .vtanh = enet_f32_vtanh_avx2,
+    .vhswish = enet_f32_vhswish_avx2,
+    .vsilu_name = "f32-vsilu-avx2", .vsigmoid_name = "f32-vsigmoid-avx2", .vtanh_name = "f32-vtanh-avx2",
+    .vhswish_name = "f32-vhswish-avx2",
+    .softmax = enet_f32_softmax_avx2, .softmax_name = "f32-softmax-avx2"};
+/* SSE4.1: GEMM and depthwise only (the vector ops above need AVX2 + FMA). */
+static const enet_f32_kernels f32_sse = {
+    .isa = ENET_ISA_SSE41, .gemm_mr = 4, .gemm_nr = 8, .gemm = enet_f32_gemm_4x8_sse,
+    .dwconv_cb = 4, .dwconv = enet_f32_dwconv_c4_sse,
+    .gemm_name = "f32-gemm-4x8-sse", .dwconv_name = "f32-dwconv-c4-sse"};
 #endif
 #if defined(__aarch64__) || defined(__ARM_NEON)
-static const enet_f32_kernels f32_neon = {ENET_ISA_NEON, 4, 8, enet_f32_gemm_4x8_neon, 4, enet_f32_dwconv_c4_neon,
-                                          "f32-gemm-4x8-neon", "f32-dwconv-c4-neon",
-                                          enet_f32_vadd_neon, enet_f32_vsub_neon, enet_f32_vmul_neon,
-                                          "f32-vbinary-neon", NULL, NULL}; /* silu: reference */
+static const enet_f32_kernels f32_neon = {
+    .isa = ENET_ISA_NEON, .gemm_mr = 4, .gemm_nr = 8, .gemm = enet_f32_gemm_4x8_neon,
+    .dwconv_cb = 4, .dwconv = enet_f32_dwconv_c4_neon,
+    .gemm_name = "f32-gemm-4x8-neon", .dwconv_name = "f32-dwconv-c4-neon",
+    .vadd = enet_f32_vadd_neon, .vsub = enet_f32_vsub_neon, .vmul = enet_f32_vmul_neon,
+    .vbinary_name = "f32-vbinary-neon",
+#if defined(__aarch64__) /* exp-based and dividing kernels: A64 only (arm/f32-exp-neon.h); ARMv7 the reference */
+    .vsilu = enet_f32_vsilu_neon, .vsigmoid = enet_f32_vsigmoid_neon, .vtanh = enet_f32_vtanh_neon,
+    .vhswish = enet_f32_vhswish_neon,
+    .vsilu_name = "f32-vsilu-neon", .vsigmoid_name = "f32-vsigmoid-neon", .vtanh_name = "f32-vtanh-neon",
+    .vhswish_name = "f32-vhswish-neon",
+    .softmax = enet_f32_softmax_neon, .softmax_name = "f32-softmax-neon",
+#endif
+};
 #endif
 
 /* int8: GEMM mr, nr, kr, weight bytes, kernel, parameter order; depthwise channels per block, weight bytes,

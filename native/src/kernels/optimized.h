@@ -5,7 +5,9 @@
  *   x86/f32-gemm-6x16-avx2.c   x86/f32-gemm-4x8-sse.c   arm/f32-gemm-4x8-neon.c
  *   x86/f32-dwconv-c8-avx2.c   x86/f32-dwconv-c4-sse.c  arm/f32-dwconv-c4-neon.c
  *   x86/f32-vbinary-avx2.c     arm/f32-vbinary-neon.c
- *   x86/f32-vsilu-avx2.c
+ *   x86/f32-vsilu-avx2.c x86/f32-vsigmoid-avx2.c x86/f32-vtanh-avx2.c x86/f32-vhswish-avx2.c x86/f32-softmax-avx2.c
+ *   arm/f32-vsilu-neon.c arm/f32-vsigmoid-neon.c arm/f32-vtanh-neon.c arm/f32-vhswish-neon.c arm/f32-softmax-neon.c
+ *     (A64 only), with the shared exp inlined from x86/f32-exp-avx2.h and arm/f32-exp-neon.h
  *   x86/qs8-gemm-3x8c8-avx2.c  x86/qs8-gemm-6x16c2-avx2.c x86/qs8-gemm-4x8c2-sse41.c arm/qs8-gemm-4x8c2-neon.c
  *   arm/qs8-gemm-4x8c4-neondot.c arm/qs8-gemm-4x8c8-neoni8mm.c
  *   x86/qs8-dwconv-c16-avx2.c  x86/qs8-dwconv-c8-sse41.c arm/qs8-dwconv-c8-neon.c
@@ -91,9 +93,24 @@ void enet_f32_vadd_neon(size_t n, const float* a, const float* b, float* y, floa
 void enet_f32_vsub_neon(size_t n, const float* a, const float* b, float* y, float min, float max);
 void enet_f32_vmul_neon(size_t n, const float* a, const float* b, float* y, float min, float max);
 
-/* Elementwise float unary y[i] = f(x[i]) for i < n (SILU). */
+/* Elementwise float unary y[i] = f(x[i]) for i < n (SILU, SIGMOID, TANH, HARD_SWISH), each
+ * within a few float ulps of the double formula (HARD_SWISH bit-identical to the reference),
+ * with the reference's NaN and infinity results (see each kernel file). */
 typedef void (*enet_f32_vunary_ukernel)(size_t n, const float* x, float* y);
 void enet_f32_vsilu_avx2(size_t n, const float* x, float* y);
+void enet_f32_vsigmoid_avx2(size_t n, const float* x, float* y);
+void enet_f32_vtanh_avx2(size_t n, const float* x, float* y);
+void enet_f32_vhswish_avx2(size_t n, const float* x, float* y);
+void enet_f32_vsilu_neon(size_t n, const float* x, float* y);
+void enet_f32_vsigmoid_neon(size_t n, const float* x, float* y);
+void enet_f32_vtanh_neon(size_t n, const float* x, float* y);
+void enet_f32_vhswish_neon(size_t n, const float* x, float* y);
+
+/* SOFTMAX of one contiguous row of n floats: y[i] = exp(beta * (x[i] - max)) / sum, with the
+ * reference's max (NaN skipped) and per-element operations; the sum is split over vector lanes. */
+typedef void (*enet_f32_softmax_ukernel)(size_t n, const float* x, float* y, float beta);
+void enet_f32_softmax_avx2(size_t n, const float* x, float* y, float beta);
+void enet_f32_softmax_neon(size_t n, const float* x, float* y, float beta);
 
 /* The float microkernels of one ISA family, with their tile sizes and names
  * (XNNPACK style, reported by the profiler). */
@@ -107,8 +124,11 @@ typedef struct enet_f32_kernels {
   const char* dwconv_name; /* e.g. "f32-dwconv-c8-avx2" */
   enet_f32_vbinary_ukernel vadd, vsub, vmul; /* NULL: the reference kernel */
   const char* vbinary_name;
-  enet_f32_vunary_ukernel vsilu; /* NULL: the reference kernel */
-  const char* vsilu_name;
+  /* Unary ops and row softmax; NULL: the reference kernel. */
+  enet_f32_vunary_ukernel vsilu, vsigmoid, vtanh, vhswish;
+  const char *vsilu_name, *vsigmoid_name, *vtanh_name, *vhswish_name;
+  enet_f32_softmax_ukernel softmax;
+  const char* softmax_name;
 } enet_f32_kernels;
 
 /* The set for `isa` (NEONDOT/I8MM use the NEON float set), or NULL when
@@ -150,6 +170,12 @@ int enet_f32_vbinary_run(const enet_f32_kernels* k, enet_binary_op op, enet_thre
 
 /* Elementwise float unary op with `kernel` (e.g. k->vsilu), split over the thread pool in chunks. */
 void enet_f32_vunary_run(enet_f32_vunary_ukernel kernel, enet_threadpool* pool, size_t n, const float* x, float* y);
+
+/* SOFTMAX over the last axis: `rows` contiguous rows of n floats with `kernel` (k->softmax),
+ * rows split over the thread pool (each row computed by one thread: results do not depend on
+ * the thread count). */
+void enet_f32_softmax_run(enet_f32_softmax_ukernel kernel, enet_threadpool* pool, size_t rows, size_t n,
+                          float beta, const float* x, float* y);
 
 /* Float MAX_POOL_2D (NHWC, dilation 1), equal to enet_ref_max_pool2d_f32, split
  * over the thread pool by output rows (f32_maxpool.c). */

@@ -126,6 +126,37 @@ void enet_binary_invoke(const enet_op_context* ctx) {
   enet_ref_binary_f32(binary_op(ctx), y->ndim, y->shape, as, a->data, bs, b->data, y->data);
 }
 
+/* Float SIGMOID, TANH, HARD_SWISH and SILU run through the vector kernels of the selected
+ * family (kernels/f32_elementwise.c), picked once here: the state holds the kernel. */
+static enet_status prepare_vector_unary_f32(enet_op_context* ctx) {
+  const enet_f32_kernels* k = enet_f32_kernels_for(ctx->isa);
+  if (!k) return ENET_OK;
+  enet_f32_vunary_ukernel kernel = NULL;
+  const char* name = NULL;
+  switch (ctx->op->opcode) {
+    case ENET_OpCode_SIGMOID: kernel = k->vsigmoid, name = k->vsigmoid_name; break;
+    case ENET_OpCode_TANH: kernel = k->vtanh, name = k->vtanh_name; break;
+    case ENET_OpCode_HARD_SWISH: kernel = k->vhswish, name = k->vhswish_name; break;
+    case ENET_OpCode_SILU: kernel = k->vsilu, name = k->vsilu_name; break;
+    default: return ENET_OK;
+  }
+  if (!kernel) return ENET_OK;
+  enet_f32_vunary_ukernel* st = enet_alloc_op_state(ctx, sizeof *st);
+  if (!st) return ENET_ERROR_OUT_OF_MEMORY;
+  *st = kernel;
+  ctx->optimized = 1;
+  snprintf(ctx->kernel, sizeof ctx->kernel, "%s", name);
+  return ENET_OK;
+}
+
+int enet_unary_vector_invoke(const enet_op_context* ctx) {
+  if (!ctx->optimized || enet_is_int8_op(ctx)) return 0;
+  const enet_f32_vunary_ukernel* kernel = ctx->state;
+  enet_f32_vunary_run(*kernel, ctx->threadpool, (size_t)enet_tensor_elements(ctx->inputs[0]), ctx->inputs[0]->data,
+                      ctx->outputs[0]->data);
+  return 1;
+}
+
 /* Unary ops and CLIP keep the input shape. */
 enet_status enet_unary_prepare(enet_op_context* ctx) {
   if (enet_is_int8_op(ctx)) return enet_lookup_s8_prepare(ctx); /* int8: a table lookup */
@@ -135,10 +166,11 @@ enet_status enet_unary_prepare(enet_op_context* ctx) {
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "float %s takes one input, got %d",
                           enet_opcode_name(ctx->op->opcode), ctx->num_inputs);
   enet_set_output_shape(ctx->outputs[0], ctx->inputs[0]->ndim, ctx->inputs[0]->shape);
-  return ENET_OK;
+  return prepare_vector_unary_f32(ctx);
 }
 
 void enet_unary_invoke(const enet_op_context* ctx) {
+  if (enet_unary_vector_invoke(ctx)) return; /* float vector kernel, picked at prepare */
   if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
     enet_lookup_s8_invoke(ctx);
     return;

@@ -4,9 +4,6 @@
  *   unary                  SQRT, EXP, LOG, ABS, NEG, ERF, FLOOR, CEIL, RECIPROCAL, SOFTPLUS, SIN,
  *                          COS, SILU, GELU, LEAKY_RELU, ELU, HARD_SIGMOID
  *   WHERE (cond, a, b) and CAST (to the output tensor's dtype). */
-#include <stdio.h>
-
-#include "../kernels/optimized.h" /* vector SILU */
 #include "../kernels/reference/reference.h"
 #include "ops.h"
 #include "ops_s8.h"
@@ -71,25 +68,13 @@ void enet_compare_invoke(const enet_op_context* ctx) {
 
 /* ---- unary ------------------------------------------------------------------ */
 
-/* Same contract as RELU & co. (elementwise.c): int8 is a table lookup. */
-enet_status enet_math_unary_prepare(enet_op_context* ctx) {
-  enet_status s = enet_unary_prepare(ctx);
-  if (s == ENET_OK && !enet_is_int8_op(ctx) && ctx->op->opcode == ENET_OpCode_SILU) { /* float SILU: vector kernel */
-    const enet_f32_kernels* k = enet_f32_kernels_for(ctx->isa);
-    if (k && k->vsilu) snprintf(ctx->kernel, sizeof ctx->kernel, "%s", k->vsilu_name);
-  }
-  return s;
-}
+/* Same contract as RELU & co. (elementwise.c): int8 is a table lookup, float SILU a vector kernel. */
+enet_status enet_math_unary_prepare(enet_op_context* ctx) { return enet_unary_prepare(ctx); }
 
 void enet_math_unary_invoke(const enet_op_context* ctx) {
+  if (enet_unary_vector_invoke(ctx)) return; /* float SILU: picked at prepare (elementwise.c) */
   if (enet_is_int8_op(ctx)) {
     enet_lookup_s8_invoke(ctx);
-    return;
-  }
-  const enet_f32_kernels* k = enet_f32_kernels_for(ctx->isa);
-  if (ctx->op->opcode == ENET_OpCode_SILU && k && k->vsilu) { /* kernels/x86/f32-vsilu-avx2.c */
-    enet_f32_vunary_run(k->vsilu, ctx->threadpool, (size_t)enet_tensor_elements(ctx->inputs[0]), ctx->inputs[0]->data,
-                        ctx->outputs[0]->data);
     return;
   }
   const enet_op_options* o = &ctx->op->options;

@@ -49,6 +49,8 @@ ENET_DECLARE_OP(quantize);
 ENET_DECLARE_OP(math_binary);      /* math.c */
 ENET_DECLARE_OP(compare);          /* math.c */
 ENET_DECLARE_OP(math_unary);       /* math.c */
+/* Float unary ops whose prepare picked a vector kernel: runs it and returns 1; else 0 (elementwise.c). */
+int enet_unary_vector_invoke(const enet_op_context* ctx);
 ENET_DECLARE_OP(where);            /* math.c */
 ENET_DECLARE_OP(cast);             /* math.c */
 ENET_DECLARE_OP(reduce);           /* reduction.c */

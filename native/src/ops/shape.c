@@ -1,5 +1,6 @@
 /* Data movement ops: RESHAPE, TRANSPOSE, CONCAT (any dtype) and PAD (float). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../kernels/optimized.h" /* enet_pad_constant */
@@ -91,6 +92,50 @@ void enet_transpose_invoke(const enet_op_context* ctx) {
                      ctx->outputs[0]->data);
 }
 
+/* int8 CONCAT with the vector table lookup: an input quantized like the output is
+ * copied, any other is requantized through a table of its 256 values (the reference
+ * requantization applied once per value, so the bytes equal enet_concat_s8_invoke's).
+ * The tables depend only on the quantization, so prepare builds them once. */
+typedef struct concat_s8_input {
+  int same; /* quantized like the output: a plain copy */
+  int8_t table[256];
+  uint8_t probe[16][16]; /* the lut kernel's view of the table (enet_qs8_lut_probe) */
+} concat_s8_input;
+typedef struct concat_s8_lut_state {
+  const enet_qs8_kernels* k;
+  concat_s8_input inputs[]; /* one per op input */
+} concat_s8_lut_state;
+
+/* Replaces the int8 state (the requantization of each input) by the tables, when the
+ * selected family has a lut kernel. */
+static enet_status prepare_concat_s8_lut(enet_op_context* ctx) {
+  const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
+  if (!k || !k->lut) return ENET_OK;
+  enet_s8_state* st = ctx->state;
+  ctx->state = NULL;
+  concat_s8_lut_state* lut =
+      enet_alloc_op_state(ctx, sizeof *lut + (size_t)ctx->num_inputs * sizeof(concat_s8_input));
+  if (!lut) {
+    ctx->state = st;
+    return ENET_ERROR_OUT_OF_MEMORY;
+  }
+  lut->k = k;
+  int8_t levels[256];
+  for (int v = 0; v < 256; v++) levels[v] = (int8_t)(v - 128);
+  for (int i = 0; i < ctx->num_inputs; i++) {
+    const enet_tensor_def* def = ctx->inputs[i]->def;
+    concat_s8_input* in = &lut->inputs[i];
+    in->same = def->scale[0] == ctx->outputs[0]->def->scale[0] && def->zero_point[0] == st->out.zero_point;
+    if (in->same) continue;
+    enet_ref_requantize_s8(256, levels, (int32_t)def->zero_point[0], st->requant[i], &st->out, in->table);
+    enet_qs8_lut_probe(k, in->table, in->probe);
+  }
+  free(st);
+  ctx->optimized = 1;
+  snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-concat-lut-%s", enet_isa_name(k->isa));
+  return ENET_OK;
+}
+
 /* CONCAT along ConcatOptions.axis; all other dims must agree. */
 enet_status enet_concat_prepare(enet_op_context* ctx) {
   const enet_rt_tensor* first = ctx->inputs[0];
@@ -120,9 +165,8 @@ enet_status enet_concat_prepare(enet_op_context* ctx) {
   enet_set_output_shape(ctx->outputs[0], first->ndim, shape);
   /* int8 inputs may each have their own scale: ops/shape_s8.c requantizes them. */
   if (!enet_is_int8_op(ctx)) return ENET_OK;
-  const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
-  if (k && k->lut) snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-concat-lut-%s", enet_isa_name(k->isa));
-  return enet_concat_s8_prepare(ctx);
+  s = enet_concat_s8_prepare(ctx);
+  return s == ENET_OK ? prepare_concat_s8_lut(ctx) : s;
 }
 
 void enet_concat_rows(const enet_op_context* ctx, int64_t* outer, int64_t* inner, int64_t* out_row) {
@@ -134,42 +178,30 @@ void enet_concat_rows(const enet_op_context* ctx, int64_t* outer, int64_t* inner
   for (int i = 0; i < ctx->num_inputs; i++) *out_row += ctx->inputs[i]->shape[axis] * *inner;
 }
 
-/* int8 CONCAT with the vector table lookup: an input quantized like the output is
- * copied, any other is requantized through a table of its 256 values (the reference
- * requantization applied once per value, so the bytes equal enet_concat_s8_invoke's). */
-static void concat_s8_lut(const enet_op_context* ctx, const enet_qs8_kernels* k) {
-  const enet_s8_state* st = ctx->state;
+static void concat_s8_lut(const enet_op_context* ctx) {
+  const concat_s8_lut_state* lut = ctx->state;
   int axis = ctx->op->options.concat.axis;
   int64_t outer, inner, out_row, offset = 0;
   enet_concat_rows(ctx, &outer, &inner, &out_row);
-  int8_t levels[256], table[256];
-  uint8_t probe[16][16];
-  for (int v = 0; v < 256; v++) levels[v] = (int8_t)(v - 128);
   for (int i = 0; i < ctx->num_inputs; i++) {
-    const enet_tensor_def* def = ctx->inputs[i]->def;
-    int same = def->scale[0] == ctx->outputs[0]->def->scale[0] && def->zero_point[0] == st->out.zero_point;
+    const concat_s8_input* in = &lut->inputs[i];
     int64_t row = ctx->inputs[i]->shape[axis] * inner;
     const int8_t* src = ctx->inputs[i]->data;
     int8_t* dst = (int8_t*)ctx->outputs[0]->data + offset;
-    if (!same) {
-      enet_ref_requantize_s8(256, levels, (int32_t)def->zero_point[0], st->requant[i], &st->out, table);
-      enet_qs8_lut_probe(k, table, probe);
-    }
     for (int64_t o = 0; o < outer && row; o++) {
-      if (same)
+      if (in->same)
         memcpy(dst + o * out_row, src + o * row, (size_t)row);
       else
-        k->lut((size_t)row, src + o * row, dst + o * out_row, table, (const uint8_t(*)[16])probe);
+        lut->k->lut((size_t)row, src + o * row, dst + o * out_row, in->table, in->probe);
     }
     offset += row;
   }
 }
 
 void enet_concat_invoke(const enet_op_context* ctx) {
-  if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
-    const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
-    if (k && k->lut)
-      concat_s8_lut(ctx, k);
+  if (enet_is_int8_op(ctx)) { /* tables from prepare, or the reference (ops_s8.h) */
+    if (ctx->optimized)
+      concat_s8_lut(ctx);
     else
       enet_concat_s8_invoke(ctx);
     return;
