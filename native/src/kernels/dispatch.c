@@ -3,19 +3,27 @@
 
 #if defined(__x86_64__)
 /* float: GEMM mr, nr, kernel; depthwise channels per block, kernel; names; add, sub, mul and their name;
- * silu and its name (unset: the reference). */
+ * silu and its name (unset: the reference); indirect GEMM and its name; Winograd input and output
+ * transforms and their name (unset: im2col). */
 static const enet_f32_kernels f32_avx2 = {ENET_ISA_AVX2, 6, 16, enet_f32_gemm_6x16_avx2, 8, enet_f32_dwconv_c8_avx2,
                                           "f32-gemm-6x16-avx2", "f32-dwconv-c8-avx2",
                                           enet_f32_vadd_avx2, enet_f32_vsub_avx2, enet_f32_vmul_avx2,
-                                          "f32-vbinary-avx2", enet_f32_vsilu_avx2, "f32-vsilu-avx2"};
+                                          "f32-vbinary-avx2", enet_f32_vsilu_avx2, "f32-vsilu-avx2",
+                                          enet_f32_igemm_6x16_avx2, "f32-igemm-6x16-avx2",
+                                          enet_f32_winograd_input_4x4_3x3_avx2, enet_f32_winograd_output_4x4_3x3_avx2,
+                                          "f32-winograd-4x4-3x3-avx2"};
 static const enet_f32_kernels f32_sse = {ENET_ISA_SSE41, 4, 8, enet_f32_gemm_4x8_sse, 4, enet_f32_dwconv_c4_sse,
-                                         "f32-gemm-4x8-sse", "f32-dwconv-c4-sse", NULL, NULL, NULL, NULL, NULL, NULL};
+                                         "f32-gemm-4x8-sse", "f32-dwconv-c4-sse", NULL, NULL, NULL, NULL, NULL, NULL,
+                                         enet_f32_igemm_4x8_sse, "f32-igemm-4x8-sse", NULL, NULL, NULL};
 #endif
 #if defined(__aarch64__) || defined(__ARM_NEON)
 static const enet_f32_kernels f32_neon = {ENET_ISA_NEON, 4, 8, enet_f32_gemm_4x8_neon, 4, enet_f32_dwconv_c4_neon,
                                           "f32-gemm-4x8-neon", "f32-dwconv-c4-neon",
                                           enet_f32_vadd_neon, enet_f32_vsub_neon, enet_f32_vmul_neon,
-                                          "f32-vbinary-neon", NULL, NULL}; /* silu: reference */
+                                          "f32-vbinary-neon", NULL, NULL, /* silu: reference */
+                                          enet_f32_igemm_4x8_neon, "f32-igemm-4x8-neon",
+                                          enet_f32_winograd_input_4x4_3x3_neon, enet_f32_winograd_output_4x4_3x3_neon,
+                                          "f32-winograd-4x4-3x3-neon"};
 #endif
 
 /* int8: GEMM mr, nr, kr, weight bytes, kernel, parameter order; depthwise channels per block, weight bytes,
