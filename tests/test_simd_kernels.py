@@ -342,8 +342,8 @@ NETWORK_CONVS = [
     ((1, 28, 28, 128), 256, 3, 2, "igemm"),
     ((1, 14, 14, 256), 512, 3, 2, "igemm"),
     ((1, 56, 56, 64), 128, 1, 2, "igemm"),      # 1x1 stride-2 downsample
-    ((1, 224, 224, 3), 64, 7, 2, "im2col"),     # ResNet-18 stem: 3 channels per tap
-    ((1, 224, 224, 3), 32, 3, 2, "im2col"),     # MobileNetV2 stem
+    ((1, 224, 224, 3), 64, 7, 2, "im2col"),     # ResNet-18 stem: 3 channels x 49 taps x 4 panels
+    ((1, 224, 224, 3), 32, 3, 2, "igemm"),      # MobileNetV2 stem: 9 taps x 2 panels of outputs
 ]
 
 
