@@ -3,6 +3,8 @@
  *
  * Microkernels (one per file, XNNPACK-style names: dtype-op-tile-isa):
  *   x86/f32-gemm-6x16-avx2.c   x86/f32-gemm-4x8-sse.c   arm/f32-gemm-4x8-neon.c
+ *   x86/f32-igemm-6x16-avx2.c  x86/f32-igemm-4x8-sse.c  arm/f32-igemm-4x8-neon.c
+ *   x86/f32-winograd-4x4-3x3-avx2.c  arm/f32-winograd-4x4-3x3-neon.c
  *   x86/f32-dwconv-c8-avx2.c   x86/f32-dwconv-c4-sse.c  arm/f32-dwconv-c4-neon.c
  *   x86/f32-vbinary-avx2.c     arm/f32-vbinary-neon.c
  *   x86/f32-vsilu-avx2.c
@@ -19,7 +21,7 @@
  * per-file compiler flags (SwiftPM and the NDK build compile all sources with
  * one set of flags).
  *
- * Drivers (f32_conv_gemm.c, f32_dwconv.c, f32_elementwise.c, f32_maxpool.c, qs8_conv_gemm.c, qs8_dwconv.c,
+ * Drivers (f32_conv_gemm.c, f32_winograd.c, f32_dwconv.c, f32_elementwise.c, f32_maxpool.c, qs8_conv_gemm.c, qs8_dwconv.c,
  * qs8_elementwise.c, qs8_maxpool.c, pad_constant.c; qs8_requant.c packs requantization data): weight packing at prepare time,
  * im2col tiles / indirection rows, and splitting work over the thread pool.
  * An op picks a kernel set once at prepare (enet_f32_kernels_for).
