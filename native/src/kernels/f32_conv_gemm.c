@@ -47,12 +47,19 @@
  * panels: 20%). */
 #define IGEMM_LONG_TAP 16         /* channels per tap that keep the k loop busy */
 #define IGEMM_MAX_SHORT_PASSES 128 /* taps x panels with shorter taps */
+/* The indirection buffer holds a pointer per output pixel and tap, which for a large image with
+ * few channels (a 640x640 detector's stem: 7 MB) outweighs its speed; im2col needs a few KB.
+ * MobileNetV2's 224x224 stem needs 0.9 MB. */
+#define IGEMM_MAX_INDIRECTION_BYTES (2u << 20)
 
 enet_f32_conv_method enet_f32_conv_method_for(const enet_f32_kernels* k, const enet_window* g) {
   if (enet_window_is_pointwise(g)) return ENET_F32_CONV_DIRECT;
   if (enet_f32_winograd_pays(k, g)) return ENET_F32_CONV_WINOGRAD;
-  size_t passes = (size_t)(g->k_h * g->k_w) * enet_div_up((size_t)g->out_c, k->gemm_nr);
-  if (k->igemm && (g->in_c >= IGEMM_LONG_TAP || passes <= IGEMM_MAX_SHORT_PASSES)) return ENET_F32_CONV_IGEMM;
+  size_t taps = (size_t)(g->k_h * g->k_w), passes = taps * enet_div_up((size_t)g->out_c, k->gemm_nr);
+  size_t pointers = (size_t)(g->batch * g->out_h * g->out_w) * taps;
+  if (k->igemm && (g->in_c >= IGEMM_LONG_TAP || passes <= IGEMM_MAX_SHORT_PASSES) &&
+      pointers <= IGEMM_MAX_INDIRECTION_BYTES / sizeof(float*))
+    return ENET_F32_CONV_IGEMM;
   return ENET_F32_CONV_IM2COL;
 }
 
