@@ -65,9 +65,10 @@ enet_f32_conv_method enet_f32_conv_method_for(const enet_f32_kernels* k, const e
 
 /* The plan's geometry without the memory (shared by size and init). */
 static void plan_shape(const enet_f32_kernels* k, const enet_window* g, enet_f32_conv_method method,
-                       enet_f32_conv_plan* p) {
+                       int num_threads, enet_f32_conv_plan* p) {
   memset(p, 0, sizeof *p);
   p->k = k;
+  p->num_threads = num_threads;
   p->g = *g;
   p->method = method;
   p->m = (size_t)(g->batch * g->out_h * g->out_w);
@@ -96,7 +97,7 @@ typedef struct plan_layout {
   size_t packed, scratch, zero, indirection, bias, end;
 } plan_layout;
 
-static plan_layout layout(const enet_f32_conv_plan* p, int num_threads) {
+static plan_layout layout(const enet_f32_conv_plan* p) {
   plan_layout l;
   size_t panels = enet_div_up(p->n, p->k->gemm_nr), sets = p->method == ENET_F32_CONV_WINOGRAD ? 36 : 1;
   size_t scratch_floats = p->method == ENET_F32_CONV_IM2COL     ? p->mc * p->kc
@@ -105,7 +106,7 @@ static plan_layout layout(const enet_f32_conv_plan* p, int num_threads) {
   int padded = p->method == ENET_F32_CONV_IGEMM || p->method == ENET_F32_CONV_WINOGRAD;
   l.packed = enet_align64(sizeof *p);
   l.scratch = l.packed + enet_align64(sets * panels * p->panel_floats * sizeof(float));
-  l.zero = l.scratch + enet_align64((size_t)num_threads * scratch_floats * sizeof(float));
+  l.zero = l.scratch + enet_align64((size_t)p->num_threads * scratch_floats * sizeof(float));
   l.indirection = l.zero + (padded ? enet_align64((size_t)p->g.in_c * sizeof(float)) : 0);
   l.bias = l.indirection +
            (p->method == ENET_F32_CONV_IGEMM ? enet_align64(p->m * (size_t)(p->g.k_h * p->g.k_w) * sizeof(float*)) : 0);
@@ -116,8 +117,8 @@ static plan_layout layout(const enet_f32_conv_plan* p, int num_threads) {
 size_t enet_f32_conv_plan_size_with(const enet_f32_kernels* k, const enet_window* g, int num_threads,
                                     enet_f32_conv_method method) {
   enet_f32_conv_plan p;
-  plan_shape(k, g, method, &p);
-  return layout(&p, num_threads).end;
+  plan_shape(k, g, method, num_threads, &p);
+  return layout(&p).end;
 }
 
 size_t enet_f32_conv_plan_size(const enet_f32_kernels* k, const enet_window* g, int num_threads) {
@@ -148,9 +149,8 @@ enet_f32_conv_plan* enet_f32_conv_plan_init_with(void* memory, const enet_f32_ke
                                                  float min, float max, enet_f32_conv_method method) {
   uint8_t* at = memory; /* 64-byte aligned by the caller */
   enet_f32_conv_plan* p = (enet_f32_conv_plan*)at;
-  plan_shape(k, g, method, p);
-  plan_layout l = layout(p, num_threads);
-  p->num_threads = num_threads;
+  plan_shape(k, g, method, num_threads, p);
+  plan_layout l = layout(p);
   p->min = min, p->max = max;
   p->packed = (float*)(at + l.packed);
   p->scratch = l.zero > l.scratch ? (float*)(at + l.scratch) : NULL;

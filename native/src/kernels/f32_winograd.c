@@ -49,6 +49,13 @@ void enet_f32_winograd_shape(enet_f32_conv_plan* p) {
   if (block > 8 * mr) block = 8 * mr;
   size_t all = enet_div_up(tiles ? tiles : 1, mr) * mr;
   p->tile_block = block < all ? block : all;
+  /* Threads get equal shares: a whole number of equal blocks each (14x14 outputs have 16 tiles:
+   * 3 blocks of 6 would keep one of 2 threads busy twice as long). */
+  if (p->num_threads > 1 && tiles) {
+    size_t threads = (size_t)p->num_threads, blocks = enet_div_up(tiles, p->tile_block);
+    blocks = enet_div_up(blocks, threads) * threads;
+    p->tile_block = enet_div_up(tiles, blocks);
+  }
 }
 
 size_t enet_f32_winograd_scratch_floats(const enet_f32_conv_plan* p) {
