@@ -62,12 +62,12 @@ CONV_CASES = [
     # (input NHWC, out_c, kernel, strides, padding, dilation, activation)
     ((1, 9, 11, 3), 5, 3, 2, "same", 1, "relu6"),     # stem-like, odd sizes
     ((2, 7, 7, 17), 33, 1, 1, "valid", 1, None),      # 1x1 direct GEMM, batch 2
-    ((1, 8, 9, 13), 7, 1, 2, "valid", 1, "relu"),     # 1x1 strided: im2col
+    ((1, 8, 9, 13), 7, 1, 2, "valid", 1, "relu"),     # 1x1 strided: igemm
     ((1, 10, 10, 9), 19, 3, 1, "same", 1, "relu"),    # 3x3
     ((1, 12, 11, 5), 3, 5, 2, "same", 1, None),       # 5x5 stride 2
     ((1, 13, 13, 6), 11, 3, 1, "same", 2, "relu6"),   # dilated
     ((1, 6, 8, 4), 9, (2, 3), (1, 2), ((1, 0), (2, 1)), 1, None),  # asymmetric kernel and padding
-    ((1, 3, 3, 300), 70, 3, 1, "same", 1, None),      # deep K: several im2col tiles of few rows
+    ((1, 3, 3, 300), 70, 3, 1, "same", 1, None),      # deep K: igemm (test_kernels.c forces im2col too)
 ]
 
 

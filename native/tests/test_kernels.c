@@ -102,7 +102,8 @@ static void activation(int a, float* lo, float* hi) {
   *hi = activations_lo_hi[a][1] ? 6.0f : INFINITY;
 }
 
-/* deep: K above 8192, so the GEMM cuts K into blocks (fully connected: direct A; conv: im2col blocks). */
+/* deep: K above 8192 (fully connected: direct A cut into K blocks; conv: the method its shape picks,
+ * igemm; test_conv_methods forces the im2col K blocks). */
 static void test_conv(const enet_f32_kernels* k, enet_threadpool** pools, int depthwise, int fc, int deep) {
   enet_window g;
   if (fc) { /* fully connected = 1x1 conv over rows */
@@ -168,13 +169,23 @@ static void test_conv(const enet_f32_kernels* k, enet_threadpool** pools, int de
 #define WINOGRAD_TOLERANCE 1e-4f
 static float worst_winograd_error = 0.0f; /* largest |error| / magnitude seen (printed) */
 
+/* Shapes for test_conv_methods: any non-pointwise conv; 3x3 stride 1 undilated (Winograd's), any
+ * padding and sizes, channel tails; K above 8192 (im2col cuts it into blocks). */
+enum { ANY_SHAPE, WINOGRAD_SHAPE, DEEP_SHAPE };
+
 /* A float conv through each method its shape allows (im2col, indirect GEMM, Winograd), forced,
  * vs the reference; 1-3 threads bit-identical; an igemm plan run again on another input
- * buffer (so it rebuilds its indirection buffer) still matches the reference there.
- * winograd_shape: 3x3 stride 1 undilated, any padding and sizes, channel tails. */
-static void test_conv_methods(const enet_f32_kernels* k, enet_threadpool** pools, int winograd_shape) {
+ * buffer (so it rebuilds its indirection buffer) still matches the reference there. */
+static void test_conv_methods(const enet_f32_kernels* k, enet_threadpool** pools, int shape) {
   enet_window g;
-  if (winograd_shape) {
+  int winograd_shape = shape == WINOGRAD_SHAPE;
+  if (shape == DEEP_SHAPE) {
+    memset(&g, 0, sizeof g);
+    g.batch = 1, g.in_h = irand(2, 6), g.in_w = irand(2, 6), g.in_c = irand(911, 1300), g.out_c = irand(1, 40);
+    g.k_h = g.k_w = 3, g.stride_h = g.stride_w = irand(1, 2), g.dilation_h = g.dilation_w = 1;
+    g.pad_top = g.pad_left = 1;
+    finish_window(&g, 1, 1);
+  } else if (winograd_shape) {
     do {
       memset(&g, 0, sizeof g);
       g.batch = irand(1, 2), g.in_h = irand(1, 19), g.in_w = irand(1, 19);
@@ -512,8 +523,9 @@ int main(void) {
     for (int i = 0; i < 30; i++) test_conv(k, pools, 0, 1, 0);
     for (int i = 0; i < 4; i++) test_conv(k, pools, 0, 1, 1);
     for (int i = 0; i < 4; i++) test_conv(k, pools, 0, 0, 1);
-    for (int i = 0; i < 40; i++) test_conv_methods(k, pools, 0);
-    for (int i = 0; i < 40; i++) test_conv_methods(k, pools, 1);
+    for (int i = 0; i < 40; i++) test_conv_methods(k, pools, ANY_SHAPE);
+    for (int i = 0; i < 40; i++) test_conv_methods(k, pools, WINOGRAD_SHAPE);
+    for (int i = 0; i < 4; i++) test_conv_methods(k, pools, DEEP_SHAPE);
     for (int i = 0; i < 10; i++) test_f32_binary(k, pools, ENET_BINARY_ADD);
     for (int i = 0; i < 10; i++) test_f32_binary(k, pools, ENET_BINARY_SUB);
     for (int i = 0; i < 10; i++) test_f32_binary(k, pools, ENET_BINARY_MUL);
