@@ -56,12 +56,12 @@ def test_profile_covers_every_op_and_sums_to_invoke(monkeypatch):
     ("reference", {"CONV_2D": "reference", "DEPTHWISE_CONV_2D": "reference", "ADD": "reference",
                    "FULLY_CONNECTED": "reference"}),
 ] + ([
-    ("sse41", {"CONV_2D": "f32-gemm-4x8-sse", "DEPTHWISE_CONV_2D": "f32-dwconv-c4-sse",
+    ("sse41", {"CONV_2D": "f32-gemm-4x8-sse", "CONV_2D_3x3": "f32-igemm-4x8-sse", "DEPTHWISE_CONV_2D": "f32-dwconv-c4-sse",
                "FULLY_CONNECTED": "f32-gemm-4x8-sse"}),
-    ("avx2", {"CONV_2D": "f32-gemm-6x16-avx2", "DEPTHWISE_CONV_2D": "f32-dwconv-c8-avx2",
+    ("avx2", {"CONV_2D": "f32-gemm-6x16-avx2", "CONV_2D_3x3": "f32-igemm-6x16-avx2", "DEPTHWISE_CONV_2D": "f32-dwconv-c8-avx2",
               "ADD": "f32-vbinary-avx2", "FULLY_CONNECTED": "f32-gemm-6x16-avx2"}),
 ] if X86 else [
-    ("neon", {"CONV_2D": "f32-gemm-4x8-neon", "DEPTHWISE_CONV_2D": "f32-dwconv-c4-neon",
+    ("neon", {"CONV_2D": "f32-gemm-4x8-neon", "CONV_2D_3x3": "f32-igemm-4x8-neon", "DEPTHWISE_CONV_2D": "f32-dwconv-c4-neon",
               "ADD": "f32-vbinary-neon", "FULLY_CONNECTED": "f32-gemm-4x8-neon"}),
 ]))
 def test_kernel_names_follow_the_family(family, expect, monkeypatch):
@@ -71,8 +71,9 @@ def test_kernel_names_follow_the_family(family, expect, monkeypatch):
         pytest.skip(f"this CPU has no {family}")
     profile = edgenet.Interpreter(model, num_threads=2).profile(feeds, runs=2)
     by_index = {op.index: op for op in profile.ops}
-    # The first conv gathers im2col tiles (3x3 stride 2); the pointwise one reads its input in place.
-    assert by_index[0].kernel == expect["CONV_2D"] + ("" if family == "reference" else "+im2col")
+    # The first conv (3x3 stride 2) reads its input through an indirection buffer (igemm); the
+    # pointwise one reads it in place.
+    assert by_index[0].kernel == expect.get("CONV_2D_3x3", expect["CONV_2D"])
     assert by_index[2].kernel == expect["CONV_2D"]
     assert by_index[1].kernel == expect["DEPTHWISE_CONV_2D"]
     assert by_index[5].kernel == expect["FULLY_CONNECTED"]

@@ -69,12 +69,12 @@ CONV_CASES = [
     # (input NHWC, out_c, kernel, strides, padding, dilation, activation)
     ((1, 9, 11, 3), 5, 3, 2, "same", 1, "relu6"),     # stem-like, odd sizes
     ((2, 7, 7, 17), 33, 1, 1, "valid", 1, None),      # 1x1 direct GEMM, batch 2
-    ((1, 8, 9, 13), 7, 1, 2, "valid", 1, "relu"),     # 1x1 strided: im2col
+    ((1, 8, 9, 13), 7, 1, 2, "valid", 1, "relu"),     # 1x1 strided: igemm
     ((1, 10, 10, 9), 19, 3, 1, "same", 1, "relu"),    # 3x3
     ((1, 12, 11, 5), 3, 5, 2, "same", 1, None),       # 5x5 stride 2
     ((1, 13, 13, 6), 11, 3, 1, "same", 2, "relu6"),   # dilated
     ((1, 6, 8, 4), 9, (2, 3), (1, 2), ((1, 0), (2, 1)), 1, None),  # asymmetric kernel and padding
-    ((1, 3, 3, 300), 70, 3, 1, "same", 1, None),      # deep K: several im2col tiles of few rows
+    ((1, 3, 3, 300), 70, 3, 1, "same", 1, None),      # deep K: igemm (test_kernels.c forces im2col too)
 ]
 
 
@@ -385,3 +385,73 @@ def test_float_softmax_vector_kernel_matches_the_formula(shape, axis, beta, monk
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-9, err_msg=f"{family}, {threads} threads")
             first = got if first is None else first
             assert np.array_equal(got, first, equal_nan=True), f"{family}: {threads} threads differ from 1 thread"
+
+
+def conv2d_float64(x, w, b, stride, pad):
+    """NHWC x OHWI convolution in float64 (the oracle for the float kernels' rounding), and the
+    same on |x|, |w|, |b|: sum |x * w| + |b|, the scale of any float summation's rounding error."""
+    n, h, wd, _ = x.shape
+    co, kh, kw, _ = w.shape
+    (pt, pb), (pl, pr) = pad
+    oh, ow = (h + pt + pb - kh) // stride + 1, (wd + pl + pr - kw) // stride + 1
+    results = []
+    for xs, ws, bs in ((x, w, b), (np.abs(x), np.abs(w), np.abs(b))):
+        xp = np.pad(xs.astype(np.float64), ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+        y = np.broadcast_to(bs.astype(np.float64), (n, oh, ow, co)).copy()
+        for ky in range(kh):
+            for kx in range(kw):
+                patch = xp[:, ky:ky + stride * (oh - 1) + 1:stride, kx:kx + stride * (ow - 1) + 1:stride, :]
+                y += patch @ ws[:, ky, kx, :].astype(np.float64).T
+        results.append(y)
+    return results
+
+
+# The convolutions of ResNet-18 and MobileNetV2 (224x224 input) that do not run as a plain GEMM
+# over the input: (input NHWC, out_c, kernel, stride, method expected on a SIMD family).
+NETWORK_CONVS = [
+    ((1, 56, 56, 64), 64, 3, 1, "winograd"),    # ResNet-18 layer1
+    ((1, 28, 28, 128), 128, 3, 1, "winograd"),  # layer2
+    ((1, 14, 14, 256), 256, 3, 1, "winograd"),  # layer3
+    ((1, 7, 7, 512), 512, 3, 1, "igemm"),       # layer4: 7x7 outputs, below Winograd's 8x8
+    ((1, 56, 56, 64), 128, 3, 2, "igemm"),      # the stride-2 3x3 convs of layers 2-4
+    ((1, 28, 28, 128), 256, 3, 2, "igemm"),
+    ((1, 14, 14, 256), 512, 3, 2, "igemm"),
+    ((1, 56, 56, 64), 128, 1, 2, "igemm"),      # 1x1 stride-2 downsample
+    ((1, 224, 224, 3), 64, 7, 2, "im2col"),     # ResNet-18 stem: 3 channels x 49 taps x 4 panels
+    ((1, 224, 224, 3), 32, 3, 2, "igemm"),      # MobileNetV2 stem: 9 taps x 2 panels of outputs
+]
+
+
+@pytest.mark.parametrize("case", NETWORK_CONVS, ids=[f"{c[0][1]}x{c[0][3]}-{c[1]}-k{c[2]}s{c[3]}" for c in NETWORK_CONVS])
+def test_network_convs_without_im2col(case, monkeypatch):
+    """Winograd F(4x4, 3x3) and the indirect GEMM on real layer shapes vs a float64 convolution,
+    within 1e-4 of sum |x * w| + |b| (Winograd's transforms amplify rounding ~10x over a direct
+    sum, whose bound here is 1e-5; native/tests/test_kernels.c measures it on random shapes),
+    with "same" padding as torchvision's layers, every SIMD family, 1 and 3 threads bit-identical.
+    The profiler's kernel name shows the method the shape ran."""
+    shape, out_c, k, s, method = case
+    rng = np.random.default_rng(sum(shape) * 31 + out_c + k)
+    pad = ((k // 2, k // 2), (k // 2, k // 2))
+    w = rand(rng, out_c, k, k, shape[3], scale=(2.0 / (k * k * shape[3])) ** 0.5)  # He init: outputs ~ inputs
+    b = rand(rng, out_c, scale=0.1)
+    x = rand(rng, *shape)
+    g = edgenet.Graph("conv")
+    g.output(g.conv2d(g.input("x", shape), w, b, strides=s, padding=pad), "y")
+    model = edgenet.convert(g).to_bytes()
+    want, magnitude = conv2d_float64(x, w, b, s, pad)
+    for family in FAMILIES[1:]:  # the SIMD families (and auto); the reference is checked elsewhere
+        monkeypatch.setenv("EDGENET_KERNELS", family)
+        first = None
+        for threads in (1, 3):
+            interpreter = edgenet.Interpreter(model, num_threads=threads)
+            got = interpreter.run({"x": x})["y"]
+            if first is None:
+                err = np.abs(got - want)
+                assert np.all(err <= 1e-4 * magnitude), (
+                    f"{family}: max error {(err / magnitude).max():.3g} x sum |x * w| + |b|")
+                kernel = interpreter.profile({"x": x}, runs=1, warmup=0).ops[0].kernel
+                expected = method if family != "sse41" or method != "winograd" else "igemm"  # no SSE Winograd
+                assert expected in kernel, f"{family}: ran {kernel}"
+                first = got
+            else:
+                assert np.array_equal(got, first), f"{family}: {threads} threads differ from 1 thread"

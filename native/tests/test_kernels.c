@@ -104,7 +104,8 @@ static void activation(int a, float* lo, float* hi) {
   *hi = activations_lo_hi[a][1] ? 6.0f : INFINITY;
 }
 
-/* deep: K above 8192, so the GEMM cuts K into blocks (fully connected: direct A; conv: im2col blocks). */
+/* deep: K above 8192 (fully connected: direct A cut into K blocks; conv: the method its shape picks,
+ * igemm; test_conv_methods forces the im2col K blocks). */
 static void test_conv(const enet_f32_kernels* k, enet_threadpool** pools, int depthwise, int fc, int deep) {
   enet_window g;
   if (fc) { /* fully connected = 1x1 conv over rows */
@@ -161,6 +162,100 @@ static void test_conv(const enet_f32_kernels* k, enet_threadpool** pools, int de
       same_bits(what, isa, threads, got1, got, ny);
   }
   free(x), free(w), free(b), free(ax), free(aw), free(ab), free(want), free(mag), free(got1), free(got);
+}
+
+/* Winograd F(4x4, 3x3) rounds differently from a direct sum: its transforms scale each tile's
+ * values by up to 10x (B^T rows) and 19x (A^T rows) before the cancellations that give the
+ * result, so its error relative to sum |x * w| + |b| is about that much above the direct sum's.
+ * Measured over these random shapes: below 1e-5 (2e-6 typical); the bound leaves 10x room. */
+#define WINOGRAD_TOLERANCE 1e-4f
+static float worst_winograd_error = 0.0f; /* largest |error| / magnitude seen (printed) */
+
+/* Shapes for test_conv_methods: any non-pointwise conv; 3x3 stride 1 undilated (Winograd's), any
+ * padding and sizes, channel tails; K above 8192 (im2col cuts it into blocks). */
+enum { ANY_SHAPE, WINOGRAD_SHAPE, DEEP_SHAPE };
+
+/* A float conv through each method its shape allows (im2col, indirect GEMM, Winograd), forced,
+ * vs the reference; 1-3 threads bit-identical; an igemm plan run again on another input
+ * buffer (so it rebuilds its indirection buffer) still matches the reference there. */
+static void test_conv_methods(const enet_f32_kernels* k, enet_threadpool** pools, int shape) {
+  enet_window g;
+  int winograd_shape = shape == WINOGRAD_SHAPE;
+  if (shape == DEEP_SHAPE) {
+    memset(&g, 0, sizeof g);
+    g.batch = 1, g.in_h = irand(2, 6), g.in_w = irand(2, 6), g.in_c = irand(911, 1300), g.out_c = irand(1, 40);
+    g.k_h = g.k_w = 3, g.stride_h = g.stride_w = irand(1, 2), g.dilation_h = g.dilation_w = 1;
+    g.pad_top = g.pad_left = 1;
+    finish_window(&g, 1, 1);
+  } else if (winograd_shape) {
+    do {
+      memset(&g, 0, sizeof g);
+      g.batch = irand(1, 2), g.in_h = irand(1, 19), g.in_w = irand(1, 19);
+      g.in_c = irand(1, 41), g.out_c = irand(1, 41);
+      g.k_h = g.k_w = 3, g.stride_h = g.stride_w = g.dilation_h = g.dilation_w = 1;
+      g.pad_top = irand(0, 2), g.pad_left = irand(0, 2);
+    } while (!finish_window(&g, irand(0, 2), irand(0, 2)));
+  } else {
+    do random_window(&g, 0);
+    while (enet_window_is_pointwise(&g));
+  }
+  size_t nx = (size_t)(g.batch * g.in_h * g.in_w * g.in_c), ny = (size_t)(g.batch * g.out_h * g.out_w * g.out_c);
+  size_t nw = (size_t)(g.out_c * g.k_h * g.k_w * g.in_c);
+  float *x = random_floats(nx), *x2 = random_floats(nx), *w = random_floats(nw);
+  float* b = irand(0, 3) ? random_floats((size_t)g.out_c) : NULL;
+  float *ax = abs_copy(x, nx), *aw = abs_copy(w, nw), *ab = b ? abs_copy(b, (size_t)g.out_c) : NULL;
+  float *want = malloc(ny * sizeof(float) + 4), *mag = malloc(ny * sizeof(float) + 4);
+  float *want2 = malloc(ny * sizeof(float) + 4), *mag2 = malloc(ny * sizeof(float) + 4);
+  float *got1 = malloc(ny * sizeof(float) + 4), *got = malloc(ny * sizeof(float) + 4);
+  int act = irand(0, 2);
+  float lo, hi;
+  activation(act, &lo, &hi);
+  enet_ref_conv2d_f32(&g, x, w, b, want);
+  enet_ref_conv2d_f32(&g, ax, aw, ab, mag);
+  for (size_t i = 0; i < nx; i++) ax[i] = fabsf(x2[i]);
+  enet_ref_conv2d_f32(&g, x2, w, b, want2);
+  enet_ref_conv2d_f32(&g, ax, aw, ab, mag2);
+  for (size_t i = 0; i < ny; i++) want[i] = clampf(want[i], lo, hi), want2[i] = clampf(want2[i], lo, hi);
+  const char* isa = enet_isa_name(k->isa);
+  enet_f32_conv_method methods[3] = {ENET_F32_CONV_IM2COL, ENET_F32_CONV_IGEMM, ENET_F32_CONV_WINOGRAD};
+  for (int mi = 0; mi < 3; mi++) {
+    enet_f32_conv_method method = methods[mi];
+    if ((method == ENET_F32_CONV_IGEMM && !k->igemm) || (method == ENET_F32_CONV_WINOGRAD && !winograd_shape) ||
+        (method == ENET_F32_CONV_WINOGRAD && !k->winograd_input))
+      continue;
+    const char* what = method == ENET_F32_CONV_IM2COL ? "f32 conv (im2col)"
+                       : method == ENET_F32_CONV_IGEMM ? "f32 conv (igemm)" : "f32 conv (winograd)";
+    for (int t = 0; t < 3; t++) {
+      int threads = enet_threadpool_size(pools[t]);
+      void* mem = NULL;
+      if (posix_memalign(&mem, 64, enet_f32_conv_plan_size_with(k, &g, threads, method))) abort();
+      enet_f32_conv_plan* p = enet_f32_conv_plan_init_with(mem, k, &g, threads, w, b, lo, hi, method);
+      enet_f32_conv_run(p, pools[t], x, t ? got : got1);
+      if (t == 0 && method == ENET_F32_CONV_WINOGRAD) {
+        int within = 1;
+        for (size_t i = 0; i < ny; i++) {
+          float err = fabsf(got1[i] - want[i]);
+          if (mag[i] > 0 && err / mag[i] > worst_winograd_error) worst_winograd_error = err / mag[i];
+          within &= err <= WINOGRAD_TOLERANCE * mag[i] + 1e-30f;
+        }
+        if (within)
+          checks++;
+        else /* outside the Winograd bound, so outside compare's tighter one: it reports the shape and counts */
+          compare(what, isa, &g, got1, want, mag, ny);
+      } else if (t == 0) {
+        compare(what, isa, &g, got1, want, mag, ny);
+      } else {
+        same_bits(what, isa, threads, got1, got, ny);
+      }
+      if (t == 0 && method == ENET_F32_CONV_IGEMM) { /* another input address: the indirection is rebuilt */
+        enet_f32_conv_run(p, pools[t], x2, got);
+        compare("f32 conv (igemm, second input buffer)", isa, &g, got, want2, mag2, ny);
+      }
+      free(mem);
+    }
+  }
+  free(x), free(x2), free(w), free(b), free(ax), free(aw), free(ab), free(want), free(mag), free(want2), free(mag2);
+  free(got1), free(got);
 }
 
 /* Float ADD / SUB / MUL through the vector kernels vs scalar arithmetic and the reference's
@@ -559,6 +654,9 @@ int main(void) {
     for (int i = 0; i < 30; i++) test_conv(k, pools, 0, 1, 0);
     for (int i = 0; i < 4; i++) test_conv(k, pools, 0, 1, 1);
     for (int i = 0; i < 4; i++) test_conv(k, pools, 0, 0, 1);
+    for (int i = 0; i < 40; i++) test_conv_methods(k, pools, ANY_SHAPE);
+    for (int i = 0; i < 40; i++) test_conv_methods(k, pools, WINOGRAD_SHAPE);
+    for (int i = 0; i < 4; i++) test_conv_methods(k, pools, DEEP_SHAPE);
     for (int i = 0; i < 10; i++) test_f32_binary(k, pools, ENET_BINARY_ADD);
     for (int i = 0; i < 10; i++) test_f32_binary(k, pools, ENET_BINARY_SUB);
     for (int i = 0; i < 10; i++) test_f32_binary(k, pools, ENET_BINARY_MUL);
@@ -572,6 +670,8 @@ int main(void) {
            k->vhswish ? "kernel" : "reference", k->softmax ? "kernel" : "reference");
     printf("%s: %s\n", enet_isa_name(k->isa), failures == before ? "float kernels match the reference" : "FAILED");
   }
+  if (worst_winograd_error > 0)
+    printf("f32 winograd: largest error %.3g x sum |x * w| (bound %g)\n", worst_winograd_error, WINOGRAD_TOLERANCE);
   int before_pool = failures;
   for (int i = 0; i < 60; i++) test_f32_maxpool(pools);
   printf("f32 max pool: %s\n", failures == before_pool ? "equal to the reference" : "FAILED");

@@ -13,12 +13,16 @@ static const enet_f32_kernels f32_avx2 = {
     .vhswish = enet_f32_vhswish_avx2,
     .vsilu_name = "f32-vsilu-avx2", .vsigmoid_name = "f32-vsigmoid-avx2", .vtanh_name = "f32-vtanh-avx2",
     .vhswish_name = "f32-vhswish-avx2",
-    .softmax = enet_f32_softmax_avx2, .softmax_name = "f32-softmax-avx2"};
-/* SSE4.1: GEMM and depthwise only (the vector ops above need AVX2 + FMA). */
+    .softmax = enet_f32_softmax_avx2, .softmax_name = "f32-softmax-avx2",
+    .igemm = enet_f32_igemm_6x16_avx2, .igemm_name = "f32-igemm-6x16-avx2",
+    .winograd_input = enet_f32_winograd_input_4x4_3x3_avx2, .winograd_output = enet_f32_winograd_output_4x4_3x3_avx2,
+    .winograd_name = "f32-winograd-4x4-3x3-avx2"};
+/* SSE4.1: GEMM, indirect GEMM and depthwise only (the vector ops and Winograd transforms need AVX2 + FMA). */
 static const enet_f32_kernels f32_sse = {
     .isa = ENET_ISA_SSE41, .gemm_mr = 4, .gemm_nr = 8, .gemm = enet_f32_gemm_4x8_sse,
     .dwconv_cb = 4, .dwconv = enet_f32_dwconv_c4_sse,
-    .gemm_name = "f32-gemm-4x8-sse", .dwconv_name = "f32-dwconv-c4-sse"};
+    .gemm_name = "f32-gemm-4x8-sse", .dwconv_name = "f32-dwconv-c4-sse",
+    .igemm = enet_f32_igemm_4x8_sse, .igemm_name = "f32-igemm-4x8-sse"};
 #endif
 #if defined(__aarch64__) || defined(__ARM_NEON)
 static const enet_f32_kernels f32_neon = {
@@ -27,6 +31,9 @@ static const enet_f32_kernels f32_neon = {
     .gemm_name = "f32-gemm-4x8-neon", .dwconv_name = "f32-dwconv-c4-neon",
     .vadd = enet_f32_vadd_neon, .vsub = enet_f32_vsub_neon, .vmul = enet_f32_vmul_neon,
     .vbinary_name = "f32-vbinary-neon",
+    .igemm = enet_f32_igemm_4x8_neon, .igemm_name = "f32-igemm-4x8-neon",
+    .winograd_input = enet_f32_winograd_input_4x4_3x3_neon, .winograd_output = enet_f32_winograd_output_4x4_3x3_neon,
+    .winograd_name = "f32-winograd-4x4-3x3-neon",
 #if defined(__aarch64__) /* exp-based and dividing kernels: A64 only (arm/f32-exp-neon.h); ARMv7 the reference */
     .vsilu = enet_f32_vsilu_neon, .vsigmoid = enet_f32_vsigmoid_neon, .vtanh = enet_f32_vtanh_neon,
     .vhswish = enet_f32_vhswish_neon,

@@ -3,6 +3,8 @@
  *
  * Microkernels (one per file, XNNPACK-style names: dtype-op-tile-isa):
  *   x86/f32-gemm-6x16-avx2.c   x86/f32-gemm-4x8-sse.c   arm/f32-gemm-4x8-neon.c
+ *   x86/f32-igemm-6x16-avx2.c  x86/f32-igemm-4x8-sse.c  arm/f32-igemm-4x8-neon.c
+ *   x86/f32-winograd-4x4-3x3-avx2.c  arm/f32-winograd-4x4-3x3-neon.c
  *   x86/f32-dwconv-c8-avx2.c   x86/f32-dwconv-c4-sse.c  arm/f32-dwconv-c4-neon.c
  *   x86/f32-vbinary-avx2.c     arm/f32-vbinary-neon.c
  *   x86/f32-vsilu-avx2.c x86/f32-vsigmoid-avx2.c x86/f32-vtanh-avx2.c x86/f32-vhswish-avx2.c x86/f32-softmax-avx2.c
@@ -21,7 +23,7 @@
  * per-file compiler flags (SwiftPM and the NDK build compile all sources with
  * one set of flags).
  *
- * Drivers (f32_conv_gemm.c, f32_dwconv.c, f32_elementwise.c, f32_maxpool.c, qs8_conv_gemm.c, qs8_dwconv.c,
+ * Drivers (f32_conv_gemm.c, f32_winograd.c, f32_dwconv.c, f32_elementwise.c, f32_maxpool.c, qs8_conv_gemm.c, qs8_dwconv.c,
  * qs8_elementwise.c, qs8_maxpool.c, pad_constant.c; qs8_requant.c packs requantization data): weight packing at prepare time,
  * im2col tiles / indirection rows, and splitting work over the thread pool.
  * An op picks a kernel set once at prepare (enet_f32_kernels_for).
@@ -62,6 +64,24 @@ typedef void (*enet_f32_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const flo
                                       const float* w, const float* bias, float* c, size_t c_stride, float min,
                                       float max);
 
+/* Indirect GEMM tile (XNNPACK's igemm): as enet_f32_gemm_ukernel with bias set, but row i of A is
+ * read through ks pointers a[i * ks + s] (s < ks) to kc floats each (one input pixel's channels,
+ * or a zero row for padding), k = s * kc + c. `w` is ks * kc rows of NR packed weights, so a
+ * conv's OHWI panels serve both kernels. */
+typedef void (*enet_f32_igemm_ukernel)(size_t mr, size_t nc, size_t kc, size_t ks, const float** a,
+                                       const float* w, const float* bias, float* c, size_t c_stride, float min,
+                                       float max);
+
+/* Winograd F(4x4, 3x3) transforms over `channels` channels of one tile (f32_winograd.c):
+ * input:  v[t * v_stride + c] = (B^T d B)[t] for t < 36, where the 6x6 input patch is
+ *         d[r][s] = patch[r * 6 + s][c] (a zero row for padding);
+ * output: y[r * y_row_stride + s * channels + c] = clamp((A^T m A)[r][s] + bias[c], min, max)
+ *         for r < rows, s < cols (<= 4), where m[t] = m[t * m_stride + c]. */
+typedef void (*enet_f32_winograd_input_ukernel)(size_t channels, const float** patch, float* v, size_t v_stride);
+typedef void (*enet_f32_winograd_output_ukernel)(size_t channels, const float* m, size_t m_stride,
+                                                 const float* bias, float* y, size_t y_row_stride, size_t rows,
+                                                 size_t cols, float min, float max);
+
 /* Depthwise row: for output pixels p < out_w and channels ch < channels:
  *   y[p * channels + ch] = clamp(bias[ch] + sum_{t < taps} input[p * taps + t][ch] * w[t][ch], min, max)
  * summing taps in order. `input` holds taps pointers per pixel (a zero row for
@@ -76,6 +96,20 @@ void enet_f32_gemm_4x8_sse(size_t mr, size_t nc, size_t kc, const float* a, size
                            float* c, size_t c_stride, float min, float max);
 void enet_f32_gemm_4x8_neon(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, const float* bias,
                             float* c, size_t c_stride, float min, float max);
+void enet_f32_igemm_6x16_avx2(size_t mr, size_t nc, size_t kc, size_t ks, const float** a, const float* w,
+                              const float* bias, float* c, size_t c_stride, float min, float max);
+void enet_f32_igemm_4x8_sse(size_t mr, size_t nc, size_t kc, size_t ks, const float** a, const float* w,
+                            const float* bias, float* c, size_t c_stride, float min, float max);
+void enet_f32_igemm_4x8_neon(size_t mr, size_t nc, size_t kc, size_t ks, const float** a, const float* w,
+                             const float* bias, float* c, size_t c_stride, float min, float max);
+void enet_f32_winograd_input_4x4_3x3_avx2(size_t channels, const float** patch, float* v, size_t v_stride);
+void enet_f32_winograd_output_4x4_3x3_avx2(size_t channels, const float* m, size_t m_stride, const float* bias,
+                                           float* y, size_t y_row_stride, size_t rows, size_t cols, float min,
+                                           float max);
+void enet_f32_winograd_input_4x4_3x3_neon(size_t channels, const float** patch, float* v, size_t v_stride);
+void enet_f32_winograd_output_4x4_3x3_neon(size_t channels, const float* m, size_t m_stride, const float* bias,
+                                           float* y, size_t y_row_stride, size_t rows, size_t cols, float min,
+                                           float max);
 void enet_f32_dwconv_c8_avx2(size_t channels, size_t out_w, size_t taps, const float** input, const float* w,
                              float* y, float min, float max);
 void enet_f32_dwconv_c4_sse(size_t channels, size_t out_w, size_t taps, const float** input, const float* w,
@@ -129,6 +163,12 @@ typedef struct enet_f32_kernels {
   const char *vsilu_name, *vsigmoid_name, *vtanh_name, *vhswish_name;
   enet_f32_softmax_ukernel softmax;
   const char* softmax_name;
+  /* Convolutions without im2col (f32_conv_gemm.c, f32_winograd.c); NULL: im2col. */
+  enet_f32_igemm_ukernel igemm; /* same tile as gemm */
+  const char* igemm_name;       /* e.g. "f32-igemm-6x16-avx2" */
+  enet_f32_winograd_input_ukernel winograd_input;
+  enet_f32_winograd_output_ukernel winograd_output;
+  const char* winograd_name;    /* e.g. "f32-winograd-4x4-3x3-avx2" */
 } enet_f32_kernels;
 
 /* The set for `isa` (NEONDOT/I8MM use the NEON float set), or NULL when
@@ -137,30 +177,68 @@ const enet_f32_kernels* enet_f32_kernels_for(enet_isa isa);
 
 /* ---- float drivers ------------------------------------------------------- */
 
+/* How a float conv runs (enet_f32_conv_method_for picks one per shape at prepare):
+ *   DIRECT    1x1 stride-1 unpadded convs and fully connected: A is the input itself;
+ *   IM2COL    A gathered in tiles of MC rows into per-thread scratch (few input channels, or no igemm);
+ *   IGEMM     the GEMM reads input pixels through an indirection buffer (no copy);
+ *   WINOGRAD  F(4x4, 3x3) for 3x3 stride-1 convs with enough channels and pixels (f32_winograd.c). */
+typedef enum { ENET_F32_CONV_DIRECT, ENET_F32_CONV_IM2COL, ENET_F32_CONV_IGEMM, ENET_F32_CONV_WINOGRAD } enet_f32_conv_method;
+
 /* GEMM-based convolution (and FULLY_CONNECTED as a 1x1 conv over rows):
- * weights OHWI packed into NR-column panels. 1x1 stride-1 unpadded convs read
- * the input in place; others gather im2col tiles of MC rows into per-thread
- * scratch. Everything lives in one block from enet_f32_conv_plan_size. */
+ * weights OHWI packed into NR-column panels. Everything lives in one block from
+ * enet_f32_conv_plan_size. */
 typedef struct enet_f32_conv_plan {
   const enet_f32_kernels* k;
   enet_window g;
+  enet_f32_conv_method method;
   size_t m, n, kdim;        /* GEMM sizes: output pixels, output channels, KH*KW*Ci */
   size_t mc;                /* rows per block (a multiple of MR) */
   size_t kc;                /* k per block: a block of A (mc x kc) stays in L2, of W (kc x NR) in L1 */
   int direct;               /* 1: A is the input itself (1x1, stride 1, no padding) */
-  size_t panel_floats;      /* NR biases + kdim*NR weights */
-  float* packed;            /* ceil(n / NR) panels */
-  float* scratch;           /* im2col: per thread mc * kc floats */
+  size_t panel_floats;      /* NR biases + kdim*NR weights (WINOGRAD: NR zeros + Ci*NR per transform point) */
+  float* packed;            /* ceil(n / NR) panels (WINOGRAD: 36 sets of them, one per transform point) */
+  float* scratch;           /* IM2COL: per thread mc * kc floats; WINOGRAD: per thread the transformed tiles */
+  float* zero;              /* IGEMM, WINOGRAD: in_c zeros, what padding reads */
+  /* IGEMM: per output pixel its KH*KW input pixels, built for the input at `indirection_x`
+   * (tensor addresses are known only after the arena is planned, so the first run after a
+   * prepare builds it, and a run with another input address rebuilds it). */
+  const float** indirection;
+  const float* indirection_x;
+  size_t tiles_h, tiles_w, tile_block; /* WINOGRAD: 4x4 output tiles, tiles per work unit */
+  float* bias;              /* WINOGRAD: n biases (zeros without bias), added by the output transform */
   int num_threads;
   float min, max;           /* fused activation clamp */
 } enet_f32_conv_plan;
 
+enet_f32_conv_method enet_f32_conv_method_for(const enet_f32_kernels* k, const enet_window* g);
 size_t enet_f32_conv_plan_size(const enet_f32_kernels* k, const enet_window* g, int num_threads);
 /* Lays the plan out in `memory` (plan_size bytes, 64-byte aligned) and packs weights (OHWI) and bias (or NULL). */
 enet_f32_conv_plan* enet_f32_conv_plan_init(void* memory, const enet_f32_kernels* k, const enet_window* g,
                                             int num_threads, const float* weights, const float* bias, float min,
                                             float max);
-void enet_f32_conv_run(const enet_f32_conv_plan* plan, enet_threadpool* pool, const float* x, float* y);
+/* The same with the method forced (tests): it must be DIRECT for pointwise shapes only, IGEMM or
+ * WINOGRAD only when k has those kernels, WINOGRAD only for 3x3 stride-1 undilated convs. */
+size_t enet_f32_conv_plan_size_with(const enet_f32_kernels* k, const enet_window* g, int num_threads,
+                                    enet_f32_conv_method method);
+enet_f32_conv_plan* enet_f32_conv_plan_init_with(void* memory, const enet_f32_kernels* k, const enet_window* g,
+                                                 int num_threads, const float* weights, const float* bias,
+                                                 float min, float max, enet_f32_conv_method method);
+/* The profiler's name of the kernel the plan runs, e.g. "f32-igemm-6x16-avx2". */
+void enet_f32_conv_plan_name(const enet_f32_conv_plan* plan, char* name, size_t size);
+/* Not const: an IGEMM plan (re)builds its indirection buffer for a new input address. */
+void enet_f32_conv_run(enet_f32_conv_plan* plan, enet_threadpool* pool, const float* x, float* y);
+
+/* Packs `n` rows of `kdim` weights (row o: weights[o * kdim ...]) and bias (or NULL: zeros)
+ * into ceil(n / NR) GEMM panels of k->gemm_nr * (1 + kdim) floats (f32_conv_gemm.c). */
+void enet_f32_pack_gemm_panels(const enet_f32_kernels* k, size_t n, size_t kdim, const float* weights,
+                               const float* bias, float* packed);
+
+/* Winograd F(4x4, 3x3) part of the plan (f32_winograd.c), called by f32_conv_gemm.c. */
+int enet_f32_winograd_pays(const enet_f32_kernels* k, const enet_window* g);
+void enet_f32_winograd_shape(enet_f32_conv_plan* p);                    /* tiles, tile_block */
+size_t enet_f32_winograd_scratch_floats(const enet_f32_conv_plan* p);   /* per thread */
+void enet_f32_winograd_pack(enet_f32_conv_plan* p, const float* weights, const float* bias);
+void enet_f32_winograd_run(const enet_f32_conv_plan* p, enet_threadpool* pool, const float* x, float* y);
 
 /* Elementwise float ADD / SUB / MUL of two same-shape tensors with a fused
  * clamp, split over the thread pool in cache-sized chunks. Returns 0 (and

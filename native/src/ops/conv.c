@@ -75,7 +75,7 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, const enet_window* g
   } else {
     const enet_f32_conv_plan* plan =
         enet_f32_conv_plan_init(state, k, g, threads, ctx->inputs[1]->data, bias_data(ctx), lo, hi);
-    snprintf(ctx->kernel, sizeof ctx->kernel, "%s%s", k->gemm_name, plan->direct ? "" : "+im2col");
+    enet_f32_conv_plan_name(plan, ctx->kernel, sizeof ctx->kernel); /* im2col, igemm or Winograd */
   }
   ctx->fused_activation = 1;
   ctx->optimized = 1;

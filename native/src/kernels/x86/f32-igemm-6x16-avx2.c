@@ -1,0 +1,89 @@
+/* f32 indirect GEMM tile 6 rows x 16 columns, AVX2 + FMA (see enet_f32_igemm_ukernel): the
+ * 6x16 GEMM tile reading its rows through an indirection buffer instead of an im2col copy. */
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include "../optimized.h"
+
+/* Lanes j < n set (for masked stores of a partial 8-column half). */
+__attribute__((target("avx2,fma"))) static inline __m256i lane_mask(size_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+__attribute__((target("avx2,fma"))) static inline void store_row(float* c, size_t nc, __m256 lo, __m256 hi) {
+  if (nc == 16) {
+    _mm256_storeu_ps(c, lo);
+    _mm256_storeu_ps(c + 8, hi);
+  } else if (nc > 8) {
+    _mm256_storeu_ps(c, lo);
+    _mm256_maskstore_ps(c + 8, lane_mask(nc - 8), hi);
+  } else {
+    _mm256_maskstore_ps(c, lane_mask(nc), lo);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void enet_f32_igemm_6x16_avx2(size_t mr, size_t nc, size_t kc, size_t ks,
+                                                                   const float** a, const float* w,
+                                                                   const float* bias, float* c, size_t c_stride,
+                                                                   float min, float max) {
+  /* Missing rows alias the row above: they compute the same values, and only rows < mr are stored. */
+  const float** r0 = a;
+  const float** r1 = mr > 1 ? r0 + ks : r0;
+  const float** r2 = mr > 2 ? r1 + ks : r1;
+  const float** r3 = mr > 3 ? r2 + ks : r2;
+  const float** r4 = mr > 4 ? r3 + ks : r3;
+  const float** r5 = mr > 5 ? r4 + ks : r4;
+  float* c0 = c;
+  float* c1 = mr > 1 ? c0 + c_stride : c0;
+  float* c2 = mr > 2 ? c1 + c_stride : c1;
+  float* c3 = mr > 3 ? c2 + c_stride : c2;
+  float* c4 = mr > 4 ? c3 + c_stride : c3;
+  float* c5 = mr > 5 ? c4 + c_stride : c4;
+  __m256 c0l = _mm256_loadu_ps(bias), c0h = _mm256_loadu_ps(bias + 8);
+  __m256 c1l = c0l, c1h = c0h, c2l = c0l, c2h = c0h, c3l = c0l, c3h = c0h, c4l = c0l, c4h = c0h, c5l = c0l,
+         c5h = c0h;
+  for (size_t s = 0; s < ks; s++) {
+    const float *a0 = r0[s], *a1 = r1[s], *a2 = r2[s], *a3 = r3[s], *a4 = r4[s], *a5 = r5[s];
+    if (nc <= 8) { /* the last panel of e.g. 24 channels: half the multiply-adds */
+      for (size_t k = 0; k < kc; k++, w += 16) {
+        const __m256 wl = _mm256_loadu_ps(w);
+        c0l = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + k), wl, c0l);
+        c1l = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + k), wl, c1l);
+        c2l = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + k), wl, c2l);
+        c3l = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + k), wl, c3l);
+        c4l = _mm256_fmadd_ps(_mm256_broadcast_ss(a4 + k), wl, c4l);
+        c5l = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + k), wl, c5l);
+      }
+      continue;
+    }
+    for (size_t k = 0; k < kc; k++, w += 16) {
+      const __m256 wl = _mm256_loadu_ps(w), wh = _mm256_loadu_ps(w + 8);
+      __m256 v = _mm256_broadcast_ss(a0 + k);
+      c0l = _mm256_fmadd_ps(v, wl, c0l), c0h = _mm256_fmadd_ps(v, wh, c0h);
+      v = _mm256_broadcast_ss(a1 + k);
+      c1l = _mm256_fmadd_ps(v, wl, c1l), c1h = _mm256_fmadd_ps(v, wh, c1h);
+      v = _mm256_broadcast_ss(a2 + k);
+      c2l = _mm256_fmadd_ps(v, wl, c2l), c2h = _mm256_fmadd_ps(v, wh, c2h);
+      v = _mm256_broadcast_ss(a3 + k);
+      c3l = _mm256_fmadd_ps(v, wl, c3l), c3h = _mm256_fmadd_ps(v, wh, c3h);
+      v = _mm256_broadcast_ss(a4 + k);
+      c4l = _mm256_fmadd_ps(v, wl, c4l), c4h = _mm256_fmadd_ps(v, wh, c4h);
+      v = _mm256_broadcast_ss(a5 + k);
+      c5l = _mm256_fmadd_ps(v, wl, c5l), c5h = _mm256_fmadd_ps(v, wh, c5h);
+    }
+  }
+  /* Clamp with the accumulator second so a NaN passes through unchanged. */
+  const __m256 lo = _mm256_set1_ps(min), hi = _mm256_set1_ps(max);
+#define CLAMP(x) x = _mm256_min_ps(hi, _mm256_max_ps(lo, x))
+  CLAMP(c0l), CLAMP(c0h), CLAMP(c1l), CLAMP(c1h), CLAMP(c2l), CLAMP(c2h);
+  CLAMP(c3l), CLAMP(c3h), CLAMP(c4l), CLAMP(c4h), CLAMP(c5l), CLAMP(c5h);
+#undef CLAMP
+  /* Highest row first: an aliased missing row then never overwrites a real one. */
+  store_row(c5, nc, c5l, c5h);
+  store_row(c4, nc, c4l, c4h);
+  store_row(c3, nc, c3l, c3h);
+  store_row(c2, nc, c2l, c2h);
+  store_row(c1, nc, c1l, c1h);
+  store_row(c0, nc, c0l, c0h);
+}
+#endif
