@@ -8,7 +8,7 @@ How (two steps, so the int8 rewrite is edgenet's one quantizer, converters/quant
      tensor; a DequantizeLinear of constant int8 weights is folded to float weights (exact:
      w = q * s) and its per-channel scales are recorded. The imported graph is the float model,
      carrying `graph.qdq` (a QDQParams).
-  2. convert (serialize.convert calls quantize_and_serialize here after the optimization passes):
+  2. convert (pipeline.convert calls quantize_and_serialize here after the optimization passes):
      QDQQuantizer is the calibration-based Quantizer with the model's parameters instead of
      calibrated ranges: activations take the recorded (scale, zero point); weights get back their
      exact int8 values and per-channel scales; bias is recomputed as int32 at s_in * s_w (which
@@ -33,9 +33,9 @@ import numpy as np
 from edgenet.graph import QuantParams
 
 from ..model import EnetModel
-from ..quantize import WEIGHT_CHANNEL_AXIS, QuantizationSummary, Quantizer, quantize_bias
-from .handlers import _input, handles
-from .importer import Unsupported
+from ..serialize import to_bytes
+from ..quantize import QuantizationSummary, Quantizer, quantize_bias
+from .registry import Unsupported, handles, input_name
 
 INT8_RANGE = (-128, 127)
 
@@ -64,7 +64,7 @@ class QDQParams:
 
 def _scale_and_zero_point(imp, node):
     scale = imp.require_const(node.input[1], "scale")
-    zp_name = _input(node, 2)
+    zp_name = input_name(node, 2)
     zero_point = imp.require_const(zp_name, "zero_point") if zp_name else np.zeros((), np.uint8)
     return np.asarray(scale), np.asarray(zero_point)
 
@@ -183,7 +183,7 @@ class QDQQuantizer(Quantizer):
 
     def plan(self, node):
         plan = super().plan(node)
-        axis = WEIGHT_CHANNEL_AXIS.get(node.op)
+        axis = node.opdef.weight_axis
         if axis is not None:  # the model's int8 weights and scales instead of edgenet's own
             weights = node.inputs[1]
             values, quant = match_weights(weights.data, axis, self.qdq.weights)
@@ -205,8 +205,6 @@ class QDQQuantizer(Quantizer):
 
 def quantize_and_serialize(float_graph, qdq, metadata):
     """The int8 EnetModel of a prepared (optimized, lowered) QDQ-imported graph."""
-    from ..serialize import to_bytes  # late: serialize.convert calls this function
-
     graph = float_graph.copy()
     summary = QuantizationSummary("onnx-qdq", 0, "float32")
     QDQQuantizer(graph, qdq).run(summary)
