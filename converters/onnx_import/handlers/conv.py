@@ -1,6 +1,8 @@
 """Conv and ConvTranspose (1-D and 2-D, channels-last), and the spatial helpers pooling shares."""
 import numpy as np
 
+from edgenet.ops.base import explicit_padding
+
 from ..registry import Unsupported, channels_last, handles, input_name
 
 
@@ -40,12 +42,8 @@ def window_padding(attrs, in_hw, kernel_hw, strides, dilations, was_1d):
     if auto_pad == "VALID":
         return ((0, 0), (0, 0))
     if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        pads = []
-        for size, k, s, d in zip(in_hw, kernel_hw, strides, dilations):
-            total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
-            small, large = total // 2, total - total // 2
-            pads.append((small, large) if auto_pad == "SAME_UPPER" else (large, small))
-        return tuple(pads)
+        pads = explicit_padding("same", in_hw, kernel_hw, strides, dilations)  # the extra cell at the end
+        return pads if auto_pad == "SAME_UPPER" else tuple((after, before) for before, after in pads)
     pads = attrs.get("pads")
     if pads is None:
         return ((0, 0), (0, 0))
