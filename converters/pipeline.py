@@ -37,7 +37,7 @@ def convert(graph, optimize=True, metadata=None, quantize=None, calibration=None
         padding, drop identity and dead ops). The op counts before and after are stored in the
         metadata as "edgenet.ops_before_optimization" / "edgenet.ops_after_optimization".
     metadata: {key: value} strings stored in the file (labels, normalization, author, ...).
-    quantize: None (float32) or "int8": post-training quantization (converters/quantize.py).
+    quantize: None (float32) or "int8": post-training quantization (converters/quantize/).
         An ONNX model in QDQ form (QuantizeLinear/DequantizeLinear pairs, e.g. from
         onnxruntime.quantization.quantize_static) converts to int8 with its own scales and zero
         points when quantize is None; quantize="int8" recalibrates it instead.

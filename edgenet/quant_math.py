@@ -1,5 +1,5 @@
 """Fixed-point helpers shared by the integer reference (edgenet/ops), the quantizer
-(converters/quantize.py) and, by construction, the C kernels.
+(converters/quantize/) and, by construction, the C kernels.
 
 docs/QUANTIZATION.md is the contract; every function here implements one formula of it,
 bit for bit, so the numpy integer reference can be the oracle of the C core:

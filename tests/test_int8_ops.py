@@ -1,7 +1,7 @@
 """Every int8 kernel of the C core vs the integer numpy reference: EXACTLY equal (0 LSB).
 
 Graphs are built directly in the quantized IR (int8 tensors with `quant`, int8/int32
-constants), the way converters/quantize.py emits them. Each case draws shapes, scales
+constants), the way converters/quantize/ emits them. Each case draws shapes, scales
 (per-channel weight scales spread over three decades), zero points, fused activations
 and output scales at random per seed; small output scales force saturation at
 -128/127, which the saturation test checks actually happens.

@@ -1,4 +1,4 @@
-"""Post-training int8 quantization (converters/quantize.py, converters/calibration.py).
+"""Post-training int8 quantization (converters/quantize/, converters/calibration.py).
 
 Oracles: the float graph on the numpy reference executor (int8 output must stay close to it),
 numpy statistics of the calibration data (ranges), plain numpy re-derivations of the

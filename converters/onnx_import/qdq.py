@@ -2,7 +2,7 @@
 onnxruntime.quantization.quantize_static writes them) become real int8 edgenet models that use
 the ONNX model's own scales and zero points.
 
-How (two steps, so the int8 rewrite is edgenet's one quantizer, converters/quantize.py):
+How (two steps, so the int8 rewrite is edgenet's one quantizer, converters/quantize/):
   1. Import (the handlers below): a QuantizeLinear -> DequantizeLinear pair on a run-time value is
      imported as the float value itself, and its (scale, zero point) are recorded for that edgenet
      tensor; a DequantizeLinear of constant int8 weights is folded to float weights (exact:

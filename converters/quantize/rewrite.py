@@ -154,7 +154,7 @@ class Quantizer:
         elif node.op == "softmax":
             plan.output_quants = [per_tensor(*opdef.output_quant)]
             plan.extra_inputs = [self._constant(f"{node.name}/table", softmax_table(s_in, node.attrs["beta"]), "int32")]
-        elif getattr(opdef, "output_quant", None) is not None:  # sigmoid, tanh
+        elif opdef.output_quant is not None:  # sigmoid, tanh
             plan.output_quants = [per_tensor(*opdef.output_quant)]
             plan.extra_inputs = [self._constant(f"{node.name}/table", opdef.table(s_in, zp_in), "int8")]
         else:
@@ -291,7 +291,7 @@ class Quantizer:
         first, last = chain[0], chain[-1]
         x, out = elementwise_input(first, ()), last.outputs[0]
         in_quant = self.int8_quant(x)
-        fixed = getattr(last.opdef, "output_quant", None)  # sigmoid / tanh: their fixed full-range grid
+        fixed = last.opdef.output_quant  # sigmoid / tanh: their fixed full-range grid
         out_quant = per_tensor(*fixed) if fixed is not None else self.calibrated_quant(out)
         data = lookup_table(chain_function(chain), *scalars(in_quant), *scalars(out_quant))
         table = self._constant(f"{last.name}/table", data, "int8")

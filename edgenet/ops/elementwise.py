@@ -138,7 +138,7 @@ class Table(OpDef):
     """int8 only: y = table[x + 128]. The quantizer's form of a chain of elementwise ops on one int8
     tensor (hard_swish, then * a scalar, then + a scalar; or a lone scalar mul / add): the whole chain
     is one function of the int8 input, so one table computes it with one rounding instead of one per op
-    (converters/quantize.py: table_chains). It has no float form."""
+    (converters/quantize/tables.py: table_chains). It has no float form."""
 
     name = "table"
     opcode = "TABLE"
