@@ -6,9 +6,10 @@ Layers, top to bottom; a module imports only from layers below it (tests/test_im
     pipeline.py     convert(graph) -> EnetModel: import, optimize, quantize, serialize, in order
     accuracy.py     AccuracyTarget / compare / search: task metrics, accuracy-aware mixed precision
     report.py       quantization_report(graph, qmodel, samples): per-layer float-vs-int8 error
+    qdq.py          the int8 model of a pre-quantized (QDQ) ONNX model, with its own parameters
     frontends.py    import_model(.onnx path / ModelProto / torch module) -> Graph
     onnx_import/    the ONNX importer: importer.py (driver), registry.py (op type -> handler),
-                    handlers/<family>.py, qdq.py (pre-quantized QDQ models)
+                    handlers/<family>.py, qdq.py (QDQ parameters recorded at import)
     equalize.py     cross-layer equalization (convert(equalize=True))
     quantize/       quantize_graph(graph, ranges): the float -> int8 rewrite, split by job
                     (params, policy, tables, rewrite)

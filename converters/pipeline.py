@@ -5,7 +5,7 @@ the steps. Everything it calls is a leaf below it and never calls back:
       -> float:  serialize.to_bytes
       -> int8:   [equalize] -> calibration -> quantize -> serialize.to_bytes
                  (accuracy= : accuracy.search builds candidates with quantize_and_serialize)
-      -> QDQ ONNX: onnx_import.qdq.quantize_and_serialize (the model's own int8 parameters)
+      -> QDQ ONNX: qdq.quantize_and_serialize (the model's own int8 parameters)
 """
 from edgenet.graph import Graph
 
@@ -13,10 +13,10 @@ from . import accuracy as accuracy_lib
 from . import calibration as calibration_lib
 from . import equalize as equalize_lib
 from . import passes, serialize
+from . import qdq as qdq_lib
 from . import quantize as quantize_lib
 from .frontends import import_model
 from .model import EnetModel
-from .onnx_import import qdq as qdq_lib
 
 
 def convert(graph, optimize=True, metadata=None, quantize=None, calibration=None, calibration_method="minmax",
