@@ -1,16 +1,28 @@
-"""edgenet's desktop toolchain, importable as `edgenet.converters`.
+"""edgenet's desktop toolchain, importable as `edgenet.converters` (the folder is the top-level
+converters/; docs/ARCHITECTURE.md, "Python packaging", says how the two meet).
 
-    serialize.py  convert(graph) -> EnetModel: Graph -> .enet bytes
-    model.py      EnetModel / load(path_or_bytes): read a .enet file back for inspection
-    passes.py     graph rewrites run by convert (optimization, lowering)
-    calibration.py  collect_ranges(graph, samples, method): activation ranges for int8
-    quantize.py   quantize_graph(graph, ranges): the float -> int8 rewrite (convert(quantize="int8"))
-    report.py     quantization_report(graph, qmodel, samples): per-layer float-vs-int8 error
-    accuracy.py   AccuracyTarget / compare: task metrics, accuracy-aware mixed precision
+Layers, top to bottom; a module imports only from layers below it (tests/test_import_layers.py):
+
+    pipeline.py     convert(graph) -> EnetModel: import, optimize, quantize, serialize, in order
+    accuracy.py     AccuracyTarget / compare / search: task metrics, accuracy-aware mixed precision
+    report.py       quantization_report(graph, qmodel, samples): per-layer float-vs-int8 error
+    qdq.py          the int8 model of a pre-quantized (QDQ) ONNX model, with its own parameters
+    frontends.py    import_model(.onnx path / ModelProto / torch module) -> Graph
+    onnx_import/    the ONNX importer: importer.py (driver), registry.py (op type -> handler),
+                    handlers/<family>.py, qdq.py (QDQ parameters recorded at import)
+    equalize.py     cross-layer equalization (convert(equalize=True))
+    quantize/       quantize_graph(graph, ranges): the float -> int8 rewrite, split by job
+                    (params, policy, tables, rewrite)
+    calibration.py  collect_ranges / calibrate(graph, samples, method): activation ranges for int8
+    passes.py       graph rewrites: optimize, lower_to_file_ops, prepare
+    serialize.py    to_bytes(graph, metadata): Graph -> .enet bytes (only writes bytes)
+    model.py        EnetModel / load(path_or_bytes): a .enet file read back for inspection
 """
 from .accuracy import AccuracyTarget, Comparison, compare
 from .model import EnetModel, OperatorInfo, TensorInfo, load
+from .pipeline import convert
 from .report import QuantizationReport, quantization_report
-from .serialize import FORMAT_VERSION, convert
+from .serialize import FORMAT_VERSION
 
-__all__ = ["AccuracyTarget", "Comparison", "compare", "convert", "quantization_report", "QuantizationReport", "load", "EnetModel", "TensorInfo", "OperatorInfo", "FORMAT_VERSION"]
+__all__ = ["AccuracyTarget", "Comparison", "compare", "convert", "quantization_report", "QuantizationReport", "load",
+           "EnetModel", "TensorInfo", "OperatorInfo", "FORMAT_VERSION"]

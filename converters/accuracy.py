@@ -42,6 +42,7 @@ from edgenet import quant_math, reference
 
 from . import quantize as quantize_lib
 from .model import EnetModel
+from .serialize import to_bytes
 
 log = logging.getLogger("edgenet.accuracy")
 
@@ -231,7 +232,7 @@ def layer_sensitivity(float_graph, qgraph, samples):
     probe.outputs = [t for t in probe.tensors if not t.is_constant]
     float_names = {t.name for t in probe.outputs}
     layers = [n for n in qgraph.nodes if n.outputs[0].dtype == "int8" and n.op not in ("quantize", "dequantize")
-              and n.op not in quantize_lib.PASS_THROUGH_OPS and _float_name(n.outputs[0]) in float_names]
+              and not n.opdef.quant_pass_through and _float_name(n.outputs[0]) in float_names]
     # Tensors whose grid the quantizer narrowed to where their saturating readers still change
     # (quantize.clip_to_consumers): only the error inside the grid counts.
     unbounded = {t.name: (-np.inf, np.inf) for t in float_graph.tensors if not t.is_constant}
@@ -408,7 +409,7 @@ def _float_latency_costs(float_model, int8_model, feeds, runs=5):
     float_ms, int8_ms = times(float_model), times(int8_model)
     return {name: ms - int8_ms[name] for name, ms in float_ms.items() if name in int8_ms}
 
-def search(float_graph, stats, options, target, metadata, verbose=True):
+def search(float_graph, stats, options, target, metadata, verbose=True, *, build_int8):
     """convert(..., accuracy=target): the int8 model with the fewest float layers meeting `target`.
 
     Builds (quantize + serialize + run the samples in the C core) are the cost, so their number is
@@ -416,8 +417,10 @@ def search(float_graph, stats, options, target, metadata, verbose=True):
     the smallest prefix that meets the target (doubling then bisection, a third of max_builds each),
     then pruning the smaller prefix in halving chunks from its end until target.max_builds builds are
     spent. Each build is logged
-    ("edgenet.accuracy" logger, INFO) with the running count."""
-    from .serialize import quantize_and_serialize, to_bytes
+    ("edgenet.accuracy" logger, INFO) with the running count.
+
+    build_int8: quantize_and_serialize(float_graph, stats, options, metadata) -> EnetModel, the int8 build
+    (pipeline.quantize_and_serialize; passed in, since the pipeline sits above this module)."""
 
     for i, feeds in enumerate(target.samples):
         try:
@@ -434,8 +437,8 @@ def search(float_graph, stats, options, target, metadata, verbose=True):
     def build(float_nodes, what):
         nonlocal evaluations
         evaluations += 1
-        model = quantize_and_serialize(float_graph, stats, dict(options, float_nodes=user_float + tuple(float_nodes)),
-                                       metadata)
+        options_k = dict(options, float_nodes=user_float + tuple(float_nodes))
+        model = build_int8(float_graph, stats, options_k, metadata)
         comparison = _evaluate(target, reference_outputs, model)
         log.info("accuracy search: build %d (of at most %d, %.0f s): %s: %s", evaluations, target.max_builds,
                  time.perf_counter() - started, what, comparison)
@@ -456,7 +459,7 @@ def search(float_graph, stats, options, target, metadata, verbose=True):
         # error passes through every later layer; on YOLOv8n and PP-OCRv4 a prefix of the first layers
         # meets targets that need several times more layers from the sensitivity ranking. Each order gets
         # a third of the builds; the one meeting the target with fewer float layers is pruned with the rest.
-        from_input = [n.name for n in float_graph.nodes if n.name in candidates and n.op in quantize_lib.WEIGHT_CHANNEL_AXIS]
+        from_input = [n.name for n in float_graph.nodes if n.name in candidates and n.opdef.weight_axis is not None]
         share = max(2, target.max_builds // 3)
         best = None
         for order, label in ((from_input, "nearest the input first"), (by_sensitivity, "most sensitive first")):

@@ -12,9 +12,6 @@ Pairs joined by relu6 or any other op are left alone (not scale-invariant).
 """
 import numpy as np
 
-from .quantize import WEIGHT_CHANNEL_AXIS
-
-EQUALIZABLE = tuple(WEIGHT_CHANNEL_AXIS)  # conv2d, depthwise_conv2d, fully_connected
 ITERATIONS = 4  # chains (dw -> pw -> dw) settle after a few sweeps
 
 
@@ -22,7 +19,7 @@ def _pairs(graph):
     for second in graph.nodes:
         x = second.inputs[0]
         first = x.producer
-        if second.op not in EQUALIZABLE or first is None or first.op not in EQUALIZABLE:
+        if not _weighted(second) or first is None or not _weighted(first):
             continue
         if first.attrs.get("activation") not in (None, "none", "relu") or x in graph.outputs:
             continue
@@ -33,17 +30,9 @@ def _pairs(graph):
         yield first, second
 
 
-def _input_channel_view(second, weights, channels):
-    """The second layer's weights as (channels, -1): everything that reads input channel c."""
-    if second.op == "conv2d":  # OHWI
-        return np.moveaxis(weights, 3, 0).reshape(channels, -1), lambda v: np.moveaxis(v.reshape(
-            (channels,) + weights.shape[:3]), 0, 3)
-    if second.op == "fully_connected":  # (out, in)
-        return weights.T.copy(), lambda v: v.T
-    multiplier = weights.shape[3] // channels  # depthwise (1, kh, kw, c*m): output k reads input k // m
-    grouped = weights.reshape(weights.shape[:3] + (channels, multiplier))
-    return np.moveaxis(grouped, 3, 0).reshape(channels, -1), lambda v: np.moveaxis(v.reshape(
-        (channels,) + weights.shape[:3] + (multiplier,)), 0, 3).reshape(weights.shape)
+def _weighted(node):
+    """conv2d, depthwise_conv2d, fully_connected (OpDef.weight_axis)."""
+    return node.opdef.weight_axis is not None
 
 
 def _set(t, data):
@@ -57,12 +46,12 @@ def equalize(graph):
     done = []
     for _ in range(ITERATIONS):
         for first, second in _pairs(graph):
-            axis = WEIGHT_CHANNEL_AXIS[first.op]
+            axis = first.opdef.weight_axis
             w1 = np.asarray(first.inputs[1].data, np.float64)
             channels = w1.shape[axis]
             r1 = np.max(np.abs(np.moveaxis(w1, axis, 0).reshape(channels, -1)), axis=1)
             w2 = np.asarray(second.inputs[1].data, np.float64)
-            view, restore = _input_channel_view(second, w2, channels)
+            view, restore = second.opdef.weights_by_input_channel(w2, channels)
             r2 = np.max(np.abs(view), axis=1)
             s = np.where((r1 > 0) & (r2 > 0), np.sqrt(r1 / np.where(r2 > 0, r2, 1.0)), 1.0)
             shape = [1] * w1.ndim

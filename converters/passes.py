@@ -10,8 +10,6 @@ the tensor taking its place is that same output Tensor (or takes over its name).
 """
 import numpy as np
 
-from edgenet.ops.base import explicit_padding
-
 # ---- small helpers shared by the passes ---------------------------------------------------------
 
 
@@ -163,13 +161,8 @@ def remove_identity_ops(graph):
 
 
 def _explicit_pads(node):
-    """A conv's or pool's padding as ((top, bottom), (left, right)), resolving "same"/"valid"."""
-    x = node.inputs[0]
-    if node.op in ("conv2d", "depthwise_conv2d"):
-        kernel, dilation = node.inputs[1].shape[1:3], node.attrs["dilation"]
-    else:
-        kernel, dilation = node.attrs["pool_size"], (1, 1)
-    return explicit_padding(node.attrs["padding"], x.shape[1:3], kernel, node.attrs["strides"], dilation)
+    """A conv's or pool's padding as ((top, bottom), (left, right)) (the op resolves "same"/"valid")."""
+    return node.opdef.explicit_pads(node.inputs, node.attrs)
 
 
 def _pad_matches(node, value):
@@ -208,15 +201,11 @@ def fold_padding(graph):
 
 # ---- batch norm (and per-channel mul / add) folded into weights ---------------------------------
 
-# Axis of the output channels in each weighted op's weights (OHWI conv, (1,KH,KW,C*M) depthwise, (Out,In) FC).
-_CHANNEL_AXIS = {"conv2d": 0, "depthwise_conv2d": 3, "fully_connected": 0}
-
-
 def _foldable_producer(graph, tensor, reader):
     """The conv / depthwise / FC node computing `tensor`, if `reader` may be folded into it: its
     weights (and bias) are constants, it has no fused activation, and `reader` is its only reader."""
     node = tensor.producer
-    if node is None or node.op not in _CHANNEL_AXIS or node.attrs.get("activation") is not None:
+    if node is None or node.opdef.weight_axis is None or node.attrs.get("activation") is not None:
         return None
     weights, bias = node.inputs[1], node.inputs[2]
     if not weights.is_constant or (bias is not None and not bias.is_constant):
@@ -259,7 +248,7 @@ def fold_batch_norm(graph):
             continue
         producer, multiplier, shift = affine
         weights, bias = producer.inputs[1], producer.inputs[2]
-        axis = _CHANNEL_AXIS[producer.op]
+        axis = producer.opdef.weight_axis
         broadcast = [1] * weights.ndim
         broadcast[axis] = weights.shape[axis]
         new_weights = weights.data.astype(np.float64) * multiplier.reshape(broadcast)
@@ -276,22 +265,13 @@ def fold_batch_norm(graph):
 
 
 def _weights_reading_channels(node, channels):
-    """The weights of conv / depthwise / FC `node` as (view, restore): view (channels, -1) holds
-    everything that reads input channel c; restore(view) gives the weights' own layout back."""
-    w = node.inputs[1].data.astype(np.float64)
-    if node.op == "fully_connected":  # (out, in)
-        return w.T, lambda v: v.T
-    if node.op == "conv2d":  # OHWI
-        return np.moveaxis(w, 3, 0).reshape(channels, -1), \
-            lambda v: np.moveaxis(v.reshape((channels,) + w.shape[:3]), 0, 3)
-    multiplier = w.shape[3] // channels  # depthwise (1, kh, kw, c*m): output k reads input k // m
-    grouped = np.moveaxis(w.reshape(w.shape[:3] + (channels, multiplier)), 3, 0)
-    return grouped.reshape(channels, -1), \
-        lambda v: np.moveaxis(v.reshape(grouped.shape), 0, 3).reshape(w.shape)
+    """The weights of weighted `node` as (view, restore): view (channels, -1) holds everything that
+    reads input channel c; restore(view) gives the weights' own layout back (the op knows its layout)."""
+    return node.opdef.weights_by_input_channel(node.inputs[1].data.astype(np.float64), channels)
 
 
 def _unpadded(node):
-    return node.op == "fully_connected" or not any(p for pair in _explicit_pads(node) for p in pair)
+    return not any(p for pair in _explicit_pads(node) for p in pair)
 
 
 def fold_affine_into_next_layer(graph):
@@ -305,7 +285,7 @@ def fold_affine_into_next_layer(graph):
             continue
         y = node.outputs[0]
         reader = _sole_reader(graph, y)
-        if reader is None or reader.op not in _CHANNEL_AXIS or reader.inputs[0] is not y:
+        if reader is None or reader.opdef.weight_axis is None or reader.inputs[0] is not y:
             continue
         if not reader.inputs[1].is_constant or (reader.inputs[2] is not None and not reader.inputs[2].is_constant):
             continue
@@ -321,8 +301,7 @@ def fold_affine_into_next_layer(graph):
             if node.op == "mul":
                 reader.inputs[1] = graph.constant(restore(view * values[:, None]), name=f"{reader.name}/weights")
             else:
-                out_channels = reader.inputs[1].shape[_CHANNEL_AXIS[reader.op]]
-                shift = _bias_shift(reader, view, values, out_channels)
+                shift = _bias_shift(reader, values)
                 old = 0.0 if reader.inputs[2] is None else reader.inputs[2].data.astype(np.float64)
                 reader.inputs[2] = graph.constant(old + shift, name=f"{reader.name}/bias")
             reader.inputs[0] = x
@@ -354,8 +333,7 @@ def _add_as_padding_value(graph, node, reader):
     (top, bottom), (left, right) = _explicit_pads(reader)
     channels = node.outputs[0].shape[-1]
     view, restore = _weights_reading_channels(reader, channels)
-    out_channels = reader.inputs[1].shape[_CHANNEL_AXIS[reader.op]]
-    shift = _bias_shift(reader, view, np.full(channels, b), out_channels)
+    shift = _bias_shift(reader, np.full(channels, b))
     pad = graph.make_node("pad", [x], {"paddings": ((0, 0), (top, bottom), (left, right), (0, 0)),
                                        "constant_value": float(np.float32(-b / c))}, name=f"{node.name}/as_padding")
     old_bias = 0.0 if reader.inputs[2] is None else reader.inputs[2].data.astype(np.float64)
@@ -369,22 +347,12 @@ def _add_as_padding_value(graph, node, reader):
     return True
 
 
-def _bias_shift(reader, view, values, out_channels):
+def _bias_shift(reader, values):
     """What adding `values` (per input channel) to every input of `reader` adds to each output channel."""
-    w = reader.inputs[1].data.astype(np.float64)
-    if reader.op == "fully_connected":
-        return w @ values
-    if reader.op == "conv2d":
-        return np.einsum("ohwi,i->o", w, values)
-    multiplier = out_channels // values.size  # depthwise: output k reads input k // m
-    return w.sum(axis=(0, 1, 2)) * np.repeat(values, multiplier)
+    return reader.opdef.input_offset_effect(reader.inputs[1].data.astype(np.float64), values)
 
 
 # ---- activation fusion --------------------------------------------------------------------------
-
-# Ops with a fused `activation` attribute that the C core applies (schema: Operator.activation).
-_FUSES_ACTIVATION = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "sub")
-
 
 def _as_activation(node):
     """The fused-activation name equal to `node` ("relu" / "relu6"), or None."""
@@ -402,7 +370,7 @@ def fuse_activations(graph):
     for node in list(graph.nodes):
         activation = _as_activation(node)
         producer = node.inputs[0].producer
-        if activation is None or producer is None or producer.op not in _FUSES_ACTIVATION:
+        if activation is None or producer is None or not producer.opdef.fuses_activation:
             continue
         if producer.attrs.get("activation") is not None or _sole_reader(graph, node.inputs[0]) is not node:
             continue
@@ -556,3 +524,16 @@ def count_file_ops(graph):
     lowered = graph.copy()
     lower_to_file_ops(lowered)
     return len(lowered.nodes)
+
+
+def prepare(graph, optimized=True):
+    """The float graph `convert` serializes or quantizes: a copy of `graph`, optimized (unless
+    optimized=False) and lowered to file ops. quantization_report rebuilds it the same way, so its
+    tensors match the quantized model's by name."""
+    if not graph.outputs:
+        raise ValueError(f"graph {graph.name!r} has no outputs; mark them with g.output(tensor, name)")
+    graph = graph.copy()
+    if optimized:
+        optimize(graph)
+    lower_to_file_ops(graph)
+    return graph

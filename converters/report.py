@@ -25,7 +25,7 @@ import numpy as np
 from edgenet import quant_math, reference
 
 from . import calibration
-from .serialize import prepare
+from .passes import prepare
 
 # Rows below this SQNR are flagged in the printed table.
 LOW_SQNR_DB = 20.0
@@ -148,7 +148,7 @@ def quantization_report(graph, qmodel, samples, verbose=True):
                          "...) (it carries the quantized graph); a model loaded from a file does not")
     if callable(samples):
         samples = samples()
-    float_graph = getattr(qmodel, "float_graph", None) or prepare(graph, optimize=summary.optimized)
+    float_graph = getattr(qmodel, "float_graph", None) or prepare(graph, optimized=summary.optimized)
     float_probe, int8_probe = _all_tensors_as_outputs(float_graph), _all_tensors_as_outputs(qgraph)
     float_names = {t.name for t in float_probe.outputs}
     compared = [t for t in int8_probe.outputs if t.name in float_names]

@@ -14,7 +14,6 @@ to `Graph` under the op's name.
     y = g.conv2d(x, w, b, strides=2, padding="same", activation="relu6")
     g.output(g.softmax(g.fully_connected(g.mean(y, axis=(1, 2)), fw, fb)), "probs")
 """
-import dataclasses
 import functools
 import inspect
 import sys
@@ -23,6 +22,7 @@ import numpy as np
 
 from . import ops
 from .ops.base import fmt_shape
+from .quant_math import QuantParams  # noqa: F401  (edgenet.graph.QuantParams: a tensor's quant)
 
 # dtypes a graph input may have in this version (quantized tensors come from converters).
 # Integer and bool inputs carry indices and masks (ONNX models feed them); arithmetic is float32.
@@ -45,15 +45,6 @@ def _user_location():
 
 def _build_error(op_name, message):
     return GraphBuildError(f"{op_name}: {message} (at {_user_location()})")
-
-
-@dataclasses.dataclass
-class QuantParams:
-    """real = scale[c] * (q - zero_point[c]); c indexes `axis` (per-tensor when length 1)."""
-
-    scale: np.ndarray
-    zero_point: np.ndarray
-    axis: int = 0
 
 
 class Tensor:

@@ -1,5 +1,5 @@
 """Fixed-point helpers shared by the integer reference (edgenet/ops), the quantizer
-(converters/quantize.py) and, by construction, the C kernels.
+(converters/quantize/) and, by construction, the C kernels.
 
 docs/QUANTIZATION.md is the contract; every function here implements one formula of it,
 bit for bit, so the numpy integer reference can be the oracle of the C core:
@@ -11,6 +11,7 @@ bit for bit, so the numpy integer reference can be the oracle of the C core:
 Integers are carried as int64 numpy arrays (no overflow for any int8 model), floats as
 float64 unless a formula says float32.
 """
+import dataclasses
 import math
 
 import numpy as np
@@ -20,6 +21,16 @@ INT8_MIN, INT8_MAX = -128, 127
 MIN_SHIFT, MAX_SHIFT = 1, 62
 # add/sub: the per-input multipliers stay below 2^21 so (a - zp) * m fits an int32 sum.
 ADD_MULTIPLIER_LIMIT = 1 << 21
+
+
+@dataclasses.dataclass
+class QuantParams:
+    """real = scale[c] * (q - zero_point[c]); c indexes `axis` (per-tensor when length 1).
+    A tensor's `quant` (edgenet.graph.Tensor); here, below the graph and the ops, so both can use it."""
+
+    scale: np.ndarray
+    zero_point: np.ndarray
+    axis: int = 0
 
 
 def round_half_away(x):
@@ -131,3 +142,13 @@ def quantize_float(x, scale, zero_point):
 def dequantize_int8(q, scale, zero_point):
     """int8 -> float32: (float)(q - zp) * s, in float32."""
     return (np.asarray(q, dtype=np.int64) - int(zero_point)).astype(np.float32) * np.float32(scale)
+
+
+def requantize_mean(acc, count, s_in, s_out, zp_out):
+    """Averages: requantize each sum with M = s_in / (s_out * count) for its own count."""
+    q = np.empty(acc.shape, dtype=np.int64)
+    for n in np.unique(count):
+        multiplier, shift = rescale_multiplier(s_in, s_out, int(n))
+        where = count == n
+        q[where] = requantize(acc[where], multiplier, shift)
+    return np.clip(q + zp_out, INT8_MIN, INT8_MAX)

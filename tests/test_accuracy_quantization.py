@@ -323,7 +323,7 @@ def test_equalization_keeps_the_float_function_and_improves_int8():
     rng = np.random.default_rng(5)
     g = depthwise_separable(rng)
     calib, held_out = feeds(rng, 16, (1, 8, 8, 6)), feeds(rng, 6, (1, 8, 8, 6))
-    equalized = edgenet.converters.serialize.prepare(g)
+    equalized = edgenet.converters.passes.prepare(g)
     pairs = equalize(equalized)
     assert len(pairs) == 1
     for s in held_out:  # same function, up to float rounding
@@ -478,8 +478,8 @@ def test_chain_of_elementwise_ops_is_one_int8_table():
         np.testing.assert_array_equal(interpreter.run(sample)["y"], edgenet.reference.run(model.graph, sample)["y"])
 
     # the same model with one int8 op per elementwise node (each its own table / requantization)
-    stats = calibration.calibrate(edgenet.converters.serialize.prepare(g), calib)
-    separate = edgenet.converters.serialize.prepare(g)
+    stats = calibration.calibrate(edgenet.converters.passes.prepare(g), calib)
+    separate = edgenet.converters.passes.prepare(g)
     summary = quantize.QuantizationSummary("minmax", len(calib), "float32")
     quantizer = quantize.Quantizer(separate, quantize.clip_to_consumers(separate, stats.ranges), "float32")
     quantizer.chains, quantizer.in_chain = {}, set()

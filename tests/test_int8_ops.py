@@ -1,7 +1,7 @@
 """Every int8 kernel of the C core vs the integer numpy reference: EXACTLY equal (0 LSB).
 
 Graphs are built directly in the quantized IR (int8 tensors with `quant`, int8/int32
-constants), the way converters/quantize.py emits them. Each case draws shapes, scales
+constants), the way converters/quantize/ emits them. Each case draws shapes, scales
 (per-channel weight scales spread over three decades), zero points, fused activations
 and output scales at random per seed; small output scales force saturation at
 -128/127, which the saturation test checks actually happens.
@@ -16,6 +16,7 @@ import edgenet
 from edgenet.graph import QuantParams, Tensor
 from edgenet.ops.elementwise import hard_swish_table, sigmoid_table, tanh_table
 from edgenet.ops.normalization import softmax_table
+from op_harness import assert_exact, random_act_quant
 
 SEEDS = range(8)
 
@@ -34,11 +35,6 @@ def constant(g, name, data, q=None):
     data = np.ascontiguousarray(data)
     data.setflags(write=False)
     return Tensor(g, name, data.shape, data.dtype.name, data=data, quant=q)
-
-
-def random_act_quant(rng):
-    """A per-tensor activation (scale, zero point)."""
-    return float(10 ** rng.uniform(-2.5, 0)), int(rng.integers(-128, 128))
 
 
 def int8_input(g, rng, name, shape):
@@ -77,22 +73,6 @@ def calibrate_output(rng, y):
     scale = max(hi - lo, 1e-6) / 255
     zero_point = int(np.clip(np.round(-128 - lo / scale), -128, 127))
     return set_output_quant(y, scale * 10 ** rng.uniform(-0.3, 0.05), zero_point)
-
-
-def assert_exact(g, feeds):
-    """The C core and the integer reference agree bit for bit on every output."""
-    model = edgenet.convert(g, optimize=False)
-    c_out = edgenet.Interpreter(model.to_bytes()).run(feeds)
-    ref_out = edgenet.reference.run(g, feeds)
-    assert set(c_out) == set(ref_out)
-    for name, ref in ref_out.items():
-        if ref.dtype == np.float64:  # dequantize: the reference computes in float32, held as float64
-            ref = ref.astype(np.float32)
-        assert c_out[name].dtype == ref.dtype, name
-        assert c_out[name].shape == ref.shape, name
-        diff = np.abs(c_out[name].astype(np.float64) - ref.astype(np.float64))
-        assert diff.max(initial=0) == 0, f"output {name!r}: {int((diff > 0).sum())} elements differ, max {diff.max()}"
-    return c_out
 
 
 def random_weights(rng, shape, channels, axis):
@@ -324,34 +304,6 @@ def test_reshape_transpose_pad(seed):
     assert_exact(g, {"x": feed})
 
 
-# ---- quantize / dequantize ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_quantize_requantize_dequantize(seed):
-    rng = np.random.default_rng(1000 + seed)
-    g = edgenet.Graph("q")
-    x = g.input("x", (64,))
-    scale, zp = random_act_quant(rng)
-    q = g.quantize(x, scale, zp)
-    r = g.quantize(q, *random_act_quant(rng))  # int8 -> int8
-    g.output(q, "q")
-    g.output(r, "r")
-    g.output(g.dequantize(r), "f")
-    values = (rng.standard_normal(64) * scale * 100).astype(np.float32)
-    values[:6] = [np.inf, -np.inf, np.nan, 0.0, 1e30, -1e30]
-    assert_exact(g, {"x": values})
-
-
-def test_quantize_rounds_ties_away_from_zero():
-    g = edgenet.Graph("ties")
-    x = g.input("x", (6,))
-    g.output(g.quantize(x, 0.5, 0), "q")  # x / 0.5 is exact, so these are true ties
-    feed = np.array([0.25, -0.25, 0.75, -0.75, 1.25, -1.25], np.float32)
-    out = assert_exact(g, {"x": feed})["q"]
-    np.testing.assert_array_equal(out, [1, -1, 2, -2, 3, -3])  # half away from zero, not to even
-
-
 # ---- bad quantized models: clear errors ----------------------------------------------------
 
 
@@ -435,8 +387,11 @@ def test_int8_kernels_under_sanitizers(monkeypatch, tmp_path):
     programs = build_programs.build_programs()
     if not programs["sanitized"]:
         pytest.skip("the C compiler cannot build with AddressSanitizer/UBSan here")
-    monkeypatch.setattr(sys.modules[__name__], "assert_exact",
-                        lambda g, feeds: _run_sanitized(programs["edgenet_run"], g, feeds, tmp_path))
+    from ops import test_quantization  # the quantize / dequantize family (tests/ops/)
+
+    sanitized = lambda g, feeds: _run_sanitized(programs["edgenet_run"], g, feeds, tmp_path)  # noqa: E731
+    for module in (sys.modules[__name__], test_quantization):
+        monkeypatch.setattr(module, "assert_exact", sanitized)
     for seed in range(2):
         test_conv2d(seed)
         test_depthwise_conv2d(seed)
@@ -447,6 +402,6 @@ def test_int8_kernels_under_sanitizers(monkeypatch, tmp_path):
         test_lookup_table_ops(seed)
         test_concat_requantizes_inputs(seed)
         test_reshape_transpose_pad(seed)
-        test_quantize_requantize_dequantize(seed)
+        test_quantization.test_quantize_requantize_dequantize(seed)
         for op in ("add", "sub", "mul"):
             test_binary(op, seed)

@@ -217,7 +217,7 @@ def test_int8_broadcast_binary(case, op, monkeypatch):
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 1000, 8192 * 2 + 3])
 def test_float_silu_matches_the_formula(n, monkeypatch):
     """Vector SILU vs x / (1 + exp(-x)) in float64, within the float unary tolerance of
-    tests/test_ops_vs_reference.py (rtol 1e-6, atol 1e-7); NaN and infinities as the formula gives."""
+    tests/ops/ (rtol 1e-6, atol 1e-7); NaN and infinities as the formula gives."""
     rng = np.random.default_rng(1600 + n)
     x = (rng.standard_normal(n) * 6).astype(np.float32)
     special = np.array([0.0, -0.0, 1e-30, -1e-30, 20.0, -20.0, 87.5, -87.5, 88.5, -88.5, 100.0, -100.0, -800.0,

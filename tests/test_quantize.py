@@ -1,4 +1,4 @@
-"""Post-training int8 quantization (converters/quantize.py, converters/calibration.py).
+"""Post-training int8 quantization (converters/quantize/, converters/calibration.py).
 
 Oracles: the float graph on the numpy reference executor (int8 output must stay close to it),
 numpy statistics of the calibration data (ranges), plain numpy re-derivations of the
@@ -173,7 +173,7 @@ def test_weights_bias_and_activation_parameters_follow_the_scheme():
     assert int(sigmoid.outputs[0].quant.zero_point[0]) == -128
     # its lookup table maps each int8 input to sigmoid of its real value, within half a step
     # (a whole step where sigmoid rounds to 1.0, which int8 cannot hold: 127 is 255/256)
-    table, (s_in, zp_in) = sigmoid.inputs[1].data, quantize._scalars(sigmoid.inputs[0].quant)
+    table, (s_in, zp_in) = sigmoid.inputs[1].data, quantize.scalars(sigmoid.inputs[0].quant)
     real_out = (table.astype(np.float64) + 128) / 256
     real_in = s_in * (np.arange(-128, 128) - zp_in)
     exact = 1 / (1 + np.exp(-real_in))

@@ -17,11 +17,12 @@ How it works (one pass over the ONNX nodes, in their topological order):
     transpose is emitted then, once per value (a transpose that only moves size-1 dims becomes a
     reshape). So an NCHW CNN gets one transpose after each input and one before each output, and
     none in between.
-  * Each ONNX op maps to edgenet ops in handlers.py (one function per op family); larger families
-    have their own module: recurrent.py (RNN / GRU / LSTM, unrolled over the sequence),
-    qdq.py (QuantizeLinear / DequantizeLinear: pre-quantized models become int8 with the model's
-    own parameters), composites.py (ops built from a few edgenet ops: norm reductions,
-    RMSNormalization, Trilu, ...).
+  * Each ONNX op maps to edgenet ops in a handler registered in registry.HANDLERS
+    (`@handles("Conv")`); handlers live in handlers/<family>.py, with the family stems of
+    edgenet/ops (conv, pooling, elementwise, ...), plus handlers/recurrent.py (RNN / GRU / LSTM,
+    unrolled over the sequence) and handlers/composites.py (ops built from a few edgenet ops: norm
+    reductions, RMSNormalization, Trilu, ...). qdq.py handles QuantizeLinear / DequantizeLinear:
+    pre-quantized models become int8 with the model's own parameters.
   * Unsupported ops are collected, and the import fails at the end with one error listing them
     all with their node names (never a partial model).
 

@@ -1,29 +1,19 @@
 """The import driver: loading, values with layouts, constant folding, error collection.
-Per-op translations live in handlers.py."""
+Per-op translations live in handlers/<family>.py, found through registry.HANDLERS."""
 import os
 
 import numpy as np
 
 from edgenet.graph import INPUT_DTYPES, Graph, GraphBuildError, Tensor
 
+from . import handlers, qdq  # noqa: F401  (importing handlers fills HANDLERS)
+from .registry import FOLD_ONLY, HANDLERS, Unsupported, channels_last, inverse
+
 LAYOUTS = ("NCHW", "NHWC")
 
 
 class ONNXImportError(ValueError):
     """The model cannot be imported; the message says which node/op/input and why."""
-
-
-class Unsupported(Exception):
-    """Raised by a handler: this node cannot be imported (reason in the message)."""
-
-
-def channels_last(rank):
-    """The perm that holds an (N, C, spatial...) value as (N, spatial..., C)."""
-    return (0,) + tuple(range(2, rank)) + (1,)
-
-
-def inverse(perm):
-    return tuple(int(i) for i in np.argsort(perm))
 
 
 def _onnx():
@@ -83,11 +73,9 @@ class Importer:
         self.input_shapes = {k: tuple(v) for k, v in (input_shapes or {}).items()}
         # QDQ models (see qdq.py): QuantizeLinear outputs -> (float value name, scale, zero point),
         # id(tensor) -> (tensor, int8 QuantParams) of quantized values, and what graph.qdq will hold.
-        from .qdq import QDQParams
-
         self.quantized = {}
         self.qdq_tensors = {}
-        self.qdq = QDQParams()
+        self.qdq = qdq.QDQParams()
 
     # ---- values ---------------------------------------------------------------------
 
@@ -270,9 +258,6 @@ class Importer:
             self.set_const(name, value)
 
     def run(self):
-        from . import qdq
-        from .handlers import HANDLERS, FOLD_ONLY
-
         onnx_outputs = {o.name for o in self.model.graph.output}
         self.graph._names.update(onnx_outputs)  # reserve the output names (see add_outputs)
         self.add_inputs()

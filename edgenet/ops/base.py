@@ -29,6 +29,22 @@ class OpDef:
     opcode = None
     options_table = None
 
+    # ---- traits: what the converter (quantizer, passes, equalizer) needs to know about the op.
+    # They live here, on the op, so adding an op is editing its family file only.
+    quantizable = None  # the int8 decision, stated by every op: True = an int8 kernel computes it on
+    #                     quantized values (reference_int8 is its integer semantics); False = it stays
+    #                     float32 in an int8 model, with dequantize / quantize around it
+    weight_axis = None  # weighted ops (input 1 = weights, input 2 = bias): the output-channel axis of the
+    #                     weights, one int8 scale per channel along it (conv2d 0, depthwise_conv2d 3, FC 0)
+    fuses_activation = False  # the C core applies its `activation` attr: a following relu / relu6 fuses in
+    quant_pass_through = False  # int8 output keeps its input's scale and zero point (max pool, reshape, ...)
+    moves_data = False  # outputs hold only elements of the inputs, unchanged (reshape, concat, split, ...)
+    saturates_outside = None  # (lo, hi): input range outside which the output no longer changes (relu:
+    #                           (0, inf)); see saturating_input_range for ops whose range is in their attrs
+    output_quant = None  # fixed int8 output (scale, zero point) over the op's whole output range (sigmoid, ...)
+    scalar_operand_table = False  # add / sub / mul: with a scalar constant operand, a function of the other
+    #                               input alone, so int8 may compute it as a lookup table
+
     def build(self, g, *args, **kwargs):
         """The user-facing builder, installed as `Graph.<name>`; returns the output Tensor."""
         raise NotImplementedError
@@ -59,6 +75,10 @@ class OpDef:
     def lower(self, g, node):
         """For ops without an opcode: the replacement nodes (see converters/passes.py)."""
         raise NotImplementedError(f"op {self.name!r} has no opcode and no lowering")
+
+    def saturating_input_range(self, attrs):
+        """(lo, hi) outside which this node's output saturates, or None (see saturates_outside)."""
+        return self.saturates_outside
 
     def evaluate(self, inputs, attrs):
         """Full semantics of a node: reference plus its fused activation, if any."""

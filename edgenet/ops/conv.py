@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import quant_math
-from . import register
+from .registry import register
 from .base import (
     OpDef,
     check_activation,
@@ -46,6 +46,34 @@ def _conv_options(node, depth_multiplier=1):
     }
 
 
+class _WeightedOp(OpDef):
+    """conv2d, depthwise_conv2d, fully_connected: y = x (*) weights + bias[c], c the output channel
+    (`weight_axis` of the weights). What the converter needs to know about the weights' layout is here."""
+
+    input_names = ("x", "weights", "bias")
+    quantizable = True
+    fuses_activation = True
+
+    def weights_by_input_channel(self, w, channels):
+        """(view, restore): view (channels, -1) holds every weight that reads input channel c;
+        restore(view) gives the weights' own layout back."""
+        raise NotImplementedError
+
+    def input_offset_effect(self, w, offsets):
+        """Per output channel: what adding offsets[c] to every element of input channel c adds to
+        the output (sum of the weights reading channel c, times offsets[c]; padding ignored)."""
+        raise NotImplementedError
+
+    def explicit_pads(self, inputs, attrs):
+        """The padding as ((top, bottom), (left, right)), "same" / "valid" resolved."""
+        return ((0, 0), (0, 0))
+
+
+class _SpatialConv(_WeightedOp):
+    def explicit_pads(self, inputs, attrs):
+        return _conv_geometry(inputs[0].shape, inputs[1].shape, attrs)[0]
+
+
 def _check_bias(bias, channels):
     if bias is not None and tuple(bias.shape) != (channels,):
         raise ValueError(f"bias must have shape ({channels},), got {fmt_shape(bias.shape)}")
@@ -82,11 +110,18 @@ def _pad_input(x, pads):
 
 
 @register
-class Conv2D(OpDef):
+class Conv2D(_SpatialConv):
     name = "conv2d"
-    input_names = ("x", "weights", "bias")
     opcode = "CONV_2D"
     options_table = "Conv2DOptions"
+    weight_axis = 0  # OHWI
+
+    def weights_by_input_channel(self, w, channels):
+        return np.moveaxis(w, 3, 0).reshape(channels, -1), \
+            lambda v: np.moveaxis(v.reshape((channels,) + w.shape[:3]), 0, 3)
+
+    def input_offset_effect(self, w, offsets):
+        return np.einsum("ohwi,i->o", w, offsets)
 
     def build(self, g, x, weights, bias=None, strides=1, padding="valid", dilation=1, groups=1, activation=None):
         """2-D convolution. x: (N, H, W, Cin); weights: (Cout, KH, KW, Cin) OHWI; bias: (Cout,).
@@ -129,11 +164,21 @@ class Conv2D(OpDef):
 
 
 @register
-class DepthwiseConv2D(OpDef):
+class DepthwiseConv2D(_SpatialConv):
     name = "depthwise_conv2d"
-    input_names = ("x", "weights", "bias")
     opcode = "DEPTHWISE_CONV_2D"
     options_table = "Conv2DOptions"
+    weight_axis = 3  # (1, KH, KW, C * multiplier)
+
+    def weights_by_input_channel(self, w, channels):
+        multiplier = w.shape[3] // channels  # output k reads input k // multiplier
+        grouped = np.moveaxis(w.reshape(w.shape[:3] + (channels, multiplier)), 3, 0)
+        return grouped.reshape(channels, -1), \
+            lambda v: np.moveaxis(v.reshape(grouped.shape), 0, 3).reshape(w.shape)
+
+    def input_offset_effect(self, w, offsets):
+        multiplier = w.shape[3] // offsets.size  # output k reads input k // multiplier
+        return w.sum(axis=(0, 1, 2)) * np.repeat(offsets, multiplier)
 
     def build(self, g, x, weights, bias=None, strides=1, padding="valid", dilation=1, activation=None):
         """Depthwise 2-D convolution. x: (N, H, W, C); weights: (1, KH, KW, C*M); bias: (C*M,).
@@ -175,10 +220,16 @@ class DepthwiseConv2D(OpDef):
 
 
 @register
-class FullyConnected(OpDef):
+class FullyConnected(_WeightedOp):
     name = "fully_connected"
-    input_names = ("x", "weights", "bias")
     opcode = "FULLY_CONNECTED"
+    weight_axis = 0  # (out, in)
+
+    def weights_by_input_channel(self, w, channels):
+        return w.T, lambda v: v.T
+
+    def input_offset_effect(self, w, offsets):
+        return w @ offsets
 
     def build(self, g, x, weights, bias=None, activation=None):
         """y = x @ weights.T + bias. x: (..., In); weights: (Out, In); bias: (Out,)."""

@@ -2,13 +2,16 @@
 depth_to_space, space_to_depth (the last two NHWC)."""
 import numpy as np
 
-from . import register
+from .registry import register
 from .base import OpDef, check_rank, fmt_shape, normalize_axis
 
 
 class _DataMovement(OpDef):
     """Ops that only move values: an int8 input gives the same movement on the integers
     (output quant == input quant), and integer-typed plain tensors behave the same."""
+    quantizable = True
+    quant_pass_through = True
+    moves_data = True
 
     def reference_int8(self, inputs, attrs, in_quants, out_quants):
         return self.reference(inputs, attrs)
@@ -230,6 +233,7 @@ class BorderPad(_DataMovement):
     name = "border_pad"
     opcode = "PAD"
     options_table = "PadOptions"
+    moves_data = False  # not followed by the quantizer's element tracing (clip_to_consumers)
 
     def build(self, g, x, paddings, mode):
         if mode not in ("reflect", "edge"):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import quant_math
-from . import register
+from .registry import register
 from .base import OpDef, broadcast_shapes, check_activation, check_float32, float_or_int8, per_tensor_quant
 
 
@@ -11,6 +11,8 @@ class _Binary(OpDef):
 
     input_names = ("a", "b")
     numpy_fn = None
+    quantizable = True
+    scalar_operand_table = True
 
     def build(self, g, a, b, activation=None):
         return g.add_node(self.name, [a, b], {"activation": check_activation(activation)})[0]
@@ -45,6 +47,7 @@ class Add(_Binary):
     name = "add"
     opcode = "ADD"
     numpy_fn = np.add
+    fuses_activation = True
 
 
 @register
@@ -54,6 +57,7 @@ class Sub(_Binary):
     name = "sub"
     opcode = "SUB"
     numpy_fn = np.subtract
+    fuses_activation = True
 
 
 @register
@@ -103,7 +107,7 @@ class _TableUnary(_Unary):
     `output_quant` is the fixed output (scale, zero_point), or None when calibration decides."""
 
     input_names = ("x", "table")
-    output_quant = None
+    quantizable = True
 
     def infer(self, inputs, attrs):
         if len(inputs) == 1 and inputs[0].dtype == "int8":
@@ -134,11 +138,12 @@ class Table(OpDef):
     """int8 only: y = table[x + 128]. The quantizer's form of a chain of elementwise ops on one int8
     tensor (hard_swish, then * a scalar, then + a scalar; or a lone scalar mul / add): the whole chain
     is one function of the int8 input, so one table computes it with one rounding instead of one per op
-    (converters/quantize.py: table_chains). It has no float form."""
+    (converters/quantize/tables.py: table_chains). It has no float form."""
 
     name = "table"
     opcode = "TABLE"
     input_names = ("x", "table")
+    quantizable = True
 
     def build(self, g, x, table):
         return g.add_node(self.name, [x, table], {})[0]
@@ -164,6 +169,7 @@ class Table(OpDef):
 class Relu(_TableUnary):
     name = "relu"
     opcode = "RELU"
+    saturates_outside = (0.0, np.inf)
 
     def fn(self, x):
         return np.maximum(x, 0.0)
@@ -173,6 +179,7 @@ class Relu(_TableUnary):
 class Relu6(_TableUnary):
     name = "relu6"
     opcode = "RELU6"
+    saturates_outside = (0.0, 6.0)
 
     def fn(self, x):
         return np.minimum(np.maximum(x, 0.0), 6.0)
@@ -183,6 +190,7 @@ class Sigmoid(_TableUnary):
     name = "sigmoid"
     opcode = "SIGMOID"
     output_quant = (1.0 / 256, -128)
+    saturates_outside = (-6.5, 6.5)  # its int8 end levels (step 1/256) are reached inside
 
     def fn(self, x):
         return 1.0 / (1.0 + np.exp(-x))
@@ -193,6 +201,7 @@ class Tanh(_TableUnary):
     name = "tanh"
     opcode = "TANH"
     output_quant = (1.0 / 128, 0)
+    saturates_outside = (-3.5, 3.5)  # its int8 end levels (step 1/128) are reached inside
 
     def fn(self, x):
         return np.tanh(x)
@@ -202,6 +211,7 @@ class Tanh(_TableUnary):
 class HardSwish(_TableUnary):
     name = "hard_swish"
     opcode = "HARD_SWISH"
+    saturates_outside = (-3.0, np.inf)
 
     def fn(self, x):
         return x * np.minimum(np.maximum(x + 3.0, 0.0), 6.0) / 6.0
@@ -222,6 +232,9 @@ class Clip(_TableUnary):
 
     def reference(self, inputs, attrs):
         return [np.minimum(np.maximum(inputs[0], attrs["min"]), attrs["max"])]
+
+    def saturating_input_range(self, attrs):
+        return attrs["min"], attrs["max"]
 
     def options(self, node):
         return {"min": node.attrs["min"], "max": node.attrs["max"]}

@@ -1,7 +1,7 @@
 """resize (NHWC): nearest and bilinear, with the ONNX Resize coordinate mappings."""
 import numpy as np
 
-from . import register
+from .registry import register
 from .base import OpDef, check_float32, check_rank, fmt_shape
 
 MODES = ("nearest", "linear")
@@ -70,6 +70,7 @@ class Resize(OpDef):
     name = "resize"
     opcode = "RESIZE"
     options_table = "ResizeOptions"
+    quantizable = False
 
     def build(self, g, x, size, mode="nearest", coordinate_mode="half_pixel", nearest_mode="round_prefer_floor",
               scales=None):

@@ -1,7 +1,7 @@
 """matmul (batched, both operands may be activations) and conv2d_transpose (NHWC)."""
 import numpy as np
 
-from . import register
+from .registry import register
 from .base import OpDef, broadcast_shapes, check_float32, check_rank, fmt_shape, int_pair
 
 
@@ -13,6 +13,7 @@ class MatMul(OpDef):
     name = "matmul"
     input_names = ("a", "b")
     opcode = "MATMUL"
+    quantizable = False
 
     def build(self, g, a, b):
         return g.add_node(self.name, [a, b], {})[0]
@@ -60,6 +61,7 @@ class Conv2DTranspose(OpDef):
     input_names = ("x", "weights", "bias")
     opcode = "CONV_2D_TRANSPOSE"
     options_table = "Conv2DTransposeOptions"
+    quantizable = False
 
     def build(self, g, x, weights, bias=None, strides=1, padding=((0, 0), (0, 0)), dilation=1,
               output_padding=(0, 0)):

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from . import register
+from .registry import register
 from .base import OpDef, broadcast_shapes, check_float32, fmt_shape
 from .elementwise import _TableUnary
 
@@ -36,6 +36,7 @@ class _FloatBinary(OpDef):
 
     input_names = ("a", "b")
     out_dtype = "float32"
+    quantizable = False
 
     def build(self, g, a, b):
         return g.add_node(self.name, [a, b], {})[0]
@@ -157,10 +158,10 @@ class _FloatUnary(_TableUnary):
             return [self.fn(inputs[0], attrs)]
 
 
-def _unary(op_name, opcode, fn, doc):
-    """Register a parameterless unary op whose reference is fn(x)."""
+def _unary(op_name, opcode, fn, doc, **traits):
+    """Register a parameterless unary op whose reference is fn(x); traits: OpDef attributes."""
     cls = type(op_name.title().replace("_", ""), (_FloatUnary,), {
-        "name": op_name, "opcode": opcode, "__doc__": doc, "fn": lambda self, x, attrs: fn(x)})
+        "name": op_name, "opcode": opcode, "__doc__": doc, "fn": lambda self, x, attrs: fn(x), **traits})
     register(cls)
     return cls
 
@@ -178,7 +179,9 @@ Softplus = _unary("softplus", "SOFTPLUS", lambda x: np.logaddexp(0.0, x), "log(1
 Sin = _unary("sin", "SIN", np.sin, "sine")
 Cos = _unary("cos", "COS", np.cos, "cosine")
 # x * sigmoid(x) written as x / (1 + e^-x): for x -> -inf that is -0, where x * sigmoid(x) would be -inf * 0.
-Silu = _unary("silu", "SILU", lambda x: x / (1.0 + np.exp(-x)), "x * sigmoid(x) (swish)")
+# silu(x) for x < -8 is within 0.003 of 0.
+Silu = _unary("silu", "SILU", lambda x: x / (1.0 + np.exp(-x)), "x * sigmoid(x) (swish)",
+              saturates_outside=(-8.0, np.inf))
 
 
 @register
@@ -249,6 +252,10 @@ class HardSigmoid(_AlphaBetaUnary):
     def fn(self, x, attrs):
         return np.clip(attrs["alpha"] * x + attrs["beta"], 0.0, 1.0)
 
+    def saturating_input_range(self, attrs):
+        alpha, beta = attrs["alpha"], attrs["beta"]
+        return (-beta / alpha, (1.0 - beta) / alpha) if alpha > 0 else None
+
 
 # ---- others -----------------------------------------------------------------------
 
@@ -260,6 +267,7 @@ class PRelu(OpDef):
     name = "prelu"
     input_names = ("x", "slope")
     opcode = "PRELU"
+    quantizable = False
 
     def build(self, g, x, slope):
         return g.add_node(self.name, [x, slope], {})[0]
@@ -283,6 +291,7 @@ class Where(OpDef):
     name = "where"
     input_names = ("cond", "a", "b")
     opcode = "WHERE"
+    quantizable = False
 
     def build(self, g, cond, a, b):
         return g.add_node(self.name, [cond, a, b], {})[0]
@@ -310,6 +319,7 @@ class Cast(OpDef):
 
     name = "cast"
     opcode = "CAST"
+    quantizable = False  # reference_int8 computes on plain integers (indices), not quantized values
 
     def build(self, g, x, to):
         return g.add_node(self.name, [x], {"to": np.dtype(to).name})[0]

@@ -1,15 +1,15 @@
-"""Pooling (NHWC windows) and the mean reduction (global average pool = mean over axes (1, 2))."""
+"""Pooling over NHWC windows: max_pool2d, avg_pool2d. (Global average pooling is `mean` over axes
+(1, 2), in reduction.py.)"""
 import numpy as np
 
 from .. import quant_math
-from . import register
+from .registry import register
 from .base import (
     OpDef,
     check_rank,
     float_or_int8,
     explicit_padding,
     int_pair,
-    normalize_axis,
     normalize_padding,
     per_tensor_quant,
     spatial_output_size,
@@ -19,6 +19,7 @@ from .base import (
 
 class _Pool2D(OpDef):
     options_table = "Pool2DOptions"
+    quantizable = True
 
     def build(self, g, x, pool_size, strides=None, padding="valid", **extra):
         attrs = {
@@ -35,6 +36,10 @@ class _Pool2D(OpDef):
         in_hw = x_shape[1:3]
         pads = explicit_padding(attrs["padding"], in_hw, attrs["pool_size"], attrs["strides"])
         return pads, spatial_output_size(in_hw, attrs["pool_size"], attrs["strides"], (1, 1), pads)
+
+    def explicit_pads(self, inputs, attrs):
+        """The padding as ((top, bottom), (left, right)), "same" / "valid" resolved."""
+        return self.geometry(inputs[0].shape, attrs)[0]
 
     def infer(self, inputs, attrs):
         x = inputs[0]
@@ -71,6 +76,7 @@ class _Pool2D(OpDef):
 class MaxPool2D(_Pool2D):
     name = "max_pool2d"
     opcode = "MAX_POOL_2D"
+    quant_pass_through = True
 
     def build(self, g, x, pool_size, strides=None, padding="valid"):
         """Max over (pool_size) windows of x (N, H, W, C); padding cells are ignored."""
@@ -115,54 +121,4 @@ class AvgPool2D(_Pool2D):
             count = np.full(acc.shape, attrs["pool_size"][0] * attrs["pool_size"][1], dtype=np.int64)
         else:
             count = np.broadcast_to(sum(m for _, m in windows).astype(np.int64), acc.shape)
-        return [_requantize_mean(acc, count, s_in, s_out, zp_out)]
-
-
-def _requantize_mean(acc, count, s_in, s_out, zp_out):
-    """Averages: requantize each sum with M = s_in / (s_out * count) for its own count."""
-    q = np.empty(acc.shape, dtype=np.int64)
-    for n in np.unique(count):
-        multiplier, shift = quant_math.rescale_multiplier(s_in, s_out, int(n))
-        where = count == n
-        q[where] = quant_math.requantize(acc[where], multiplier, shift)
-    return np.clip(q + zp_out, quant_math.INT8_MIN, quant_math.INT8_MAX)
-
-
-@register
-class Mean(OpDef):
-    name = "mean"
-    opcode = "MEAN"
-    options_table = "ReduceOptions"
-
-    def build(self, g, x, axis, keepdims=False):
-        """Mean over `axis` (int or tuple). g.mean(x, axis=(1, 2)) is global average pooling."""
-        axes = (axis,) if np.isscalar(axis) else tuple(axis)
-        return g.add_node(self.name, [x], {"axes": axes, "keepdims": bool(keepdims)})[0]
-
-    def infer(self, inputs, attrs):
-        x = inputs[0]
-        dtype = float_or_int8(("x", x))
-        rank = len(x.shape)
-        axes = sorted({normalize_axis(a, rank) for a in attrs["axes"]})
-        if len(axes) != len(attrs["axes"]) or not axes:
-            raise ValueError(f"mean axes must be distinct and non-empty, got {attrs['axes']}")
-        attrs["axes"] = tuple(axes)  # stored non-negative and sorted, as the schema asks
-        if attrs["keepdims"]:
-            shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape))
-        else:
-            shape = tuple(n for d, n in enumerate(x.shape) if d not in axes)
-        return [(shape, dtype)]
-
-    def reference(self, inputs, attrs):
-        return [np.mean(inputs[0], axis=attrs["axes"], keepdims=attrs["keepdims"])]
-
-    def reference_int8(self, inputs, attrs, in_quants, out_quants):
-        s_in, zp_in = per_tensor_quant(in_quants[0], "x")
-        s_out, zp_out = per_tensor_quant(out_quants[0], "output")
-        x = inputs[0]
-        acc = np.sum(x - zp_in, axis=attrs["axes"], keepdims=attrs["keepdims"])
-        count = int(np.prod([x.shape[a] for a in attrs["axes"]]))
-        return [_requantize_mean(acc, np.full(acc.shape, count), s_in, s_out, zp_out)]
-
-    def options(self, node):
-        return {"axes": list(node.attrs["axes"]), "keep_dims": node.attrs["keepdims"]}
+        return [quant_math.requantize_mean(acc, count, s_in, s_out, zp_out)]

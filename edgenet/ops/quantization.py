@@ -9,7 +9,8 @@ quantizer); the arithmetic is in docs/QUANTIZATION.md and edgenet/quant_math.py.
 import numpy as np
 
 from .. import quant_math
-from . import register
+from ..quant_math import QuantParams
+from .registry import register
 from .base import OpDef, per_tensor_quant
 
 
@@ -17,12 +18,11 @@ from .base import OpDef, per_tensor_quant
 class Quantize(OpDef):
     name = "quantize"
     opcode = "QUANTIZE"
+    quantizable = True
 
     def build(self, g, x, scale, zero_point=0):
         """float32 -> int8 (q = clamp(round_half_away(x / scale) + zero_point)); on an int8
         input, requantize it to this scale and zero point."""
-        from ..graph import QuantParams  # the graph module imports the op registry
-
         scale = float(np.float32(scale))
         if not (np.isfinite(scale) and scale > 0):
             raise ValueError(f"scale must be positive and finite, got {scale!r}")
@@ -53,6 +53,7 @@ class Quantize(OpDef):
 class Dequantize(OpDef):
     name = "dequantize"
     opcode = "DEQUANTIZE"
+    quantizable = True
 
     def build(self, g, x):
         """int8 -> float32: (q - zero_point) * scale, in float32."""

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import quant_math
-from . import register
+from .registry import register
 from .base import OpDef, fmt_shape, normalize_axis, per_tensor_quant
 
 
@@ -16,6 +16,9 @@ class Reshape(OpDef):
     name = "reshape"
     opcode = "RESHAPE"
     options_table = "ReshapeOptions"
+    quantizable = True
+    quant_pass_through = True
+    moves_data = True
 
     def build(self, g, x, shape):
         """Reshape to `shape`; one entry may be -1 (inferred), e.g. (-1, 128) keeps a dynamic batch."""
@@ -55,6 +58,9 @@ class Transpose(OpDef):
     name = "transpose"
     opcode = "TRANSPOSE"
     options_table = "TransposeOptions"
+    quantizable = True
+    quant_pass_through = True
+    moves_data = True
 
     def build(self, g, x, perm):
         """Permute dimensions: output dim i is input dim perm[i] (numpy.transpose)."""
@@ -82,6 +88,8 @@ class Concat(OpDef):
     input_names = ("input",)  # variadic: constants are named input0, input1, ...
     opcode = "CONCAT"
     options_table = "ConcatOptions"
+    quantizable = True
+    moves_data = True
 
     def build(self, g, tensors, axis=-1):
         """Join tensors along `axis`; all other dims must match."""
@@ -128,6 +136,8 @@ class Pad(OpDef):
     name = "pad"
     opcode = "PAD"
     options_table = "PadOptions"
+    quantizable = True
+    quant_pass_through = True
 
     def build(self, g, x, paddings, constant_value=0.0):
         """Constant padding; paddings is ((before, after), ...) per dim, as in numpy.pad."""

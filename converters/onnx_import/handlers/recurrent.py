@@ -17,8 +17,7 @@ outputs. Refused with a reason: clip, input_forget, other activations, shorter s
 """
 import numpy as np
 
-from .handlers import _input, handles
-from .importer import Unsupported
+from ..registry import Unsupported, handles, input_name
 
 GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}  # gate blocks stacked in W / R (ONNX order)
 DEFAULT_ACTIVATIONS = {"RNN": ["Tanh"], "GRU": ["Sigmoid", "Tanh"], "LSTM": ["Sigmoid", "Tanh", "Tanh"]}
@@ -83,12 +82,12 @@ class _Unroller:
         for what, array in (("W", self.w), ("R", self.r)):
             if array.shape != expected[what]:
                 raise Unsupported(f"{what} has shape {array.shape}, expected {expected[what]}")
-        b = imp.require_const(_input(node, 3), "B")
+        b = imp.require_const(input_name(node, 3), "B")
         self.b = np.zeros((self.directions, 2 * gates * h), np.float32) if b is None else b.astype(np.float32)
-        self._check_sequence_lens(_input(node, 4))
+        self._check_sequence_lens(input_name(node, 4))
         self.peepholes = None
         if self.kind == "LSTM":
-            p = imp.require_const(_input(node, 7), "P")
+            p = imp.require_const(input_name(node, 7), "P")
             self.peepholes = None if p is None or not p.any() else p.astype(np.float32)
         self.act = _activations(node, attrs, self.directions)
 
@@ -105,7 +104,7 @@ class _Unroller:
     def initial_state(self, index, d):
         """Direction d's slice (batch, hidden) of initial_h (index 5) / initial_c (6), or None
         when absent (zero)."""
-        name = _input(self.node, index)
+        name = input_name(self.node, index)
         if not name:
             return None
         axis = 1 if self.layout else 0  # [D, B, H] or [B, D, H]

@@ -4,8 +4,9 @@ ReduceLogSumExp), RMSNormalization, LpNormalization, Mean, Trilu, Softsign, Thre
 Shrink. Each follows the ONNX operator definition literally, on float32 inputs."""
 import numpy as np
 
-from .handlers import _input, _unary_input, handles, reduction_args, set_reduced
-from .importer import Unsupported
+from ..registry import Unsupported, handles, input_name
+from .elementwise import unary_input, variadic
+from .reduction import reduction_args, set_reduced
 
 
 def _float_input(imp, name):
@@ -74,8 +75,6 @@ def lp_norm(imp, node, attrs):
 
 @handles("Mean")
 def mean(imp, node, attrs):
-    from .handlers import variadic
-
     sum_name = node.output[0] + "/sum"
     variadic(imp, type(node)(op_type="Sum", input=list(node.input), output=[sum_name]), attrs)
     v = imp.value(sum_name)
@@ -90,7 +89,7 @@ def trilu(imp, node, attrs):
     v = _float_input(imp, node.input[0])
     if v.rank < 2 or None in v.shape[-2:]:
         raise Unsupported("Trilu needs a rank >= 2 input with static last two dims")
-    k = imp.require_const(_input(node, 1), "k")
+    k = imp.require_const(input_name(node, 1), "k")
     k = 0 if k is None else int(np.asarray(k).reshape(-1)[0])
     rows, cols = v.shape[-2:]
     offset = np.arange(cols)[None, :] - np.arange(rows)[:, None]  # j - i
@@ -101,7 +100,7 @@ def trilu(imp, node, attrs):
 
 @handles("Softsign", "ThresholdedRelu", "Shrink")
 def piecewise(imp, node, attrs):
-    x, perm = _unary_input(imp, node)
+    x, perm = unary_input(imp, node)
     g, op = imp.graph, node.op_type
     zero = np.float32(0)
     if op == "Softsign":  # x / (1 + |x|)
