@@ -1,4 +1,4 @@
-"""native/src/schema_generated.h must match schema/edgenet.fbs.
+"""native/src/schema_generated.h and options_generated.{h,c} must match schema/edgenet.fbs.
 
 Two checks: the checked-in header equals what scripts/gen_c_schema.py makes now
 (so it is regenerated after every schema change), and every number in it (enum
@@ -37,6 +37,29 @@ def test_c_schema_header_is_fresh():
         fresh = gen.generate(f.read())
     with open(HEADER) as f:
         assert f.read() == fresh, "native/src/schema_generated.h is stale; run: python scripts/gen_c_schema.py"
+
+
+def test_c_options_reader_is_fresh():
+    """The generated options structs and readers (options_generated.h / .c), one per options table."""
+    gen = _load_generator()
+    with open(os.path.join(REPO, "schema", "edgenet.fbs")) as f:
+        fresh = gen.outputs(f.read())
+    for path in (gen.OPTIONS_HEADER, gen.OPTIONS_SOURCE):
+        with open(path) as f:
+            assert f.read() == fresh[path], f"{path.name} is stale; run: python scripts/gen_c_schema.py"
+
+
+def test_c_options_reader_covers_every_options_table():
+    # Independent of the generator: flatc's Python output names the union members.
+    with open(FLATC_PY) as f:
+        flatc = f.read()
+    members = re.search(r"^class OperatorOptions\(object\):\n((?:    \w+ = -?\d+\n)+)", flatc, flags=re.M).group(1)
+    tables = [name for name, _ in re.findall(r"    (\w+) = (-?\d+)", members) if name != "NONE"]
+    with open(os.path.join(REPO, "native", "src", "options_generated.c")) as f:
+        source = f.read()
+    for table in tables:
+        assert f"enet_status enet_read_{table}(" in source, f"no generated reader for {table}"
+        assert f"case ENET_OperatorOptions_{table}:" in source, f"{table} missing from enet_read_op_options"
 
 
 def test_c_schema_header_agrees_with_flatc():

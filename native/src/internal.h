@@ -18,6 +18,7 @@
 
 #include "cpu.h"
 #include "edgenet.h"
+#include "options_generated.h"
 #include "schema_generated.h"
 
 /* The model format version this build reads (Model.version). */
@@ -83,90 +84,8 @@ typedef struct enet_tensor_def {
   int quant_axis;
 } enet_tensor_def;
 
-/* Operator options, already decoded, with schema defaults filled in. Which
- * member is valid follows from the opcode (see the op registry). */
-typedef union enet_op_options {
-  struct {
-    int stride_h, stride_w, dilation_h, dilation_w;
-    int pad_top, pad_bottom, pad_left, pad_right;
-    int depth_multiplier;
-  } conv;
-  struct {
-    int filter_h, filter_w, stride_h, stride_w;
-    int pad_top, pad_bottom, pad_left, pad_right;
-    int count_include_pad;
-  } pool;
-  struct {
-    int num_axes;
-    int axes[ENET_MAX_DIMS];
-    int keep_dims;
-  } reduce;
-  struct {
-    int ndim; /* -1: no new_shape given, use the output tensor's declared shape */
-    int64_t shape[ENET_MAX_DIMS];
-  } reshape;
-  struct {
-    int ndim;
-    int perm[ENET_MAX_DIMS];
-  } transpose;
-  struct {
-    int axis;
-  } concat;
-  struct {
-    int num; /* 2 * ndim entries: before, after per dim */
-    int64_t paddings[2 * ENET_MAX_DIMS];
-    float value;
-    int mode; /* ENET_PadMode_* */
-  } pad;
-  struct {
-    int axis;
-    float beta;
-  } softmax;
-  struct {
-    float min, max;
-  } clip;
-  /* ---- options of the ops added for the ONNX importer ---- */
-  struct {
-    int approximate;
-  } gelu;
-  struct {
-    float alpha, beta;
-  } alpha_beta;
-  struct {
-    int axis, keep_dims, select_last_index;
-  } arg;
-  struct {
-    int stride_h, stride_w, dilation_h, dilation_w;
-    int pad_top, pad_bottom, pad_left, pad_right;
-    int output_pad_h, output_pad_w;
-  } conv_transpose;
-  struct {
-    int axis;
-    int num_sizes;
-    int* sizes; /* malloc'ed, one per output; freed with the model */
-  } split;
-  struct {
-    int ndim;
-    int64_t begin[ENET_MAX_DIMS], end[ENET_MAX_DIMS], strides[ENET_MAX_DIMS];
-  } slice;
-  struct {
-    int axis;
-  } gather;
-  struct {
-    int mode, coordinate_mode, nearest_mode; /* ENET_ResizeMode_*, ENET_CoordinateMode_*, ENET_NearestMode_* */
-    float scale_h, scale_w;
-  } resize;
-  struct {
-    int block_size, crd;
-  } depth_space;
-  struct {
-    int axis;
-    float epsilon;
-  } layer_norm;
-  struct {
-    float epsilon;
-  } instance_norm;
-} enet_op_options;
+/* Operator options (enet_op_options, one struct per schema table, defaults filled in) are
+ * decoded by code generated from the schema: options_generated.h. */
 
 typedef struct enet_op_def {
   int opcode;
@@ -260,6 +179,8 @@ typedef struct enet_op_registration {
 
 /* NULL for an opcode this build does not know. (ops/registry.c) */
 const enet_op_registration* enet_op_lookup(int opcode);
+/* The range checks of a decoded options table of type `options_type` (ops/registry.c). */
+enet_status enet_check_op_options(int options_type, const enet_op_options* options);
 
 /* Shared prepare helpers (ops/common.c). They set a message on failure. */
 enet_status enet_check_float(const enet_op_context* ctx);

@@ -8,6 +8,18 @@
 #include "ops.h"
 #include "ops_s8.h"
 
+/* Range checks of the options this family reads; the loader runs them (ops/registry.c). */
+enet_status enet_check_conv2d_options(const enet_op_options* options) {
+  const enet_Conv2DOptions* o = &options->conv2d;
+  if (o->stride_h < 1 || o->stride_w < 1 || o->dilation_h < 1 || o->dilation_w < 1 || o->depth_multiplier < 1)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL,
+                          "Conv2DOptions strides (%d, %d), dilations (%d, %d) and depth_multiplier %d must be >= 1",
+                          o->stride_h, o->stride_w, o->dilation_h, o->dilation_w, o->depth_multiplier);
+  if (o->pad_top < 0 || o->pad_bottom < 0 || o->pad_left < 0 || o->pad_right < 0)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "Conv2DOptions paddings must be >= 0");
+  return ENET_OK;
+}
+
 /* Shared shape checks; fills the window geometry from the tensors. */
 static enet_status conv_geometry(const enet_op_context* ctx, int depthwise, enet_window* g) {
   const enet_rt_tensor *x = ctx->inputs[0], *w = ctx->inputs[1], *bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
@@ -21,16 +33,16 @@ static enet_status conv_geometry(const enet_op_context* ctx, int depthwise, enet
   if (depthwise) {
     int64_t channels; /* in_c * depth_multiplier, which a resized input could make overflow */
     g->out_c = w->shape[3];
-    if (!enet_mul_i64(g->in_c, o->conv.depth_multiplier, &channels))
+    if (!enet_mul_i64(g->in_c, o->conv2d.depth_multiplier, &channels))
       return enet_set_error(ENET_ERROR_INVALID_MODEL, "%lld input channels x depth_multiplier %d overflows",
-                            (long long)g->in_c, o->conv.depth_multiplier);
+                            (long long)g->in_c, o->conv2d.depth_multiplier);
     if (w->shape[0] != 1 || g->out_c != channels)
       return enet_set_error(ENET_ERROR_INVALID_MODEL,
                             "weights shape (%lld, %lld, %lld, %lld) must be (1, KH, KW, %lld) for %lld input channels "
                             "and depth_multiplier %d",
                             (long long)w->shape[0], (long long)w->shape[1], (long long)w->shape[2],
                             (long long)w->shape[3], (long long)channels,
-                            (long long)g->in_c, o->conv.depth_multiplier);
+                            (long long)g->in_c, o->conv2d.depth_multiplier);
   } else {
     g->out_c = w->shape[0];
     if (w->shape[3] != g->in_c)
@@ -39,13 +51,13 @@ static enet_status conv_geometry(const enet_op_context* ctx, int depthwise, enet
   }
   if (bias && (bias->ndim != 1 || bias->shape[0] != g->out_c))
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "bias must have shape (%lld,)", (long long)g->out_c);
-  g->stride_h = o->conv.stride_h, g->stride_w = o->conv.stride_w;
-  g->dilation_h = o->conv.dilation_h, g->dilation_w = o->conv.dilation_w;
-  g->pad_top = o->conv.pad_top, g->pad_left = o->conv.pad_left;
-  if ((s = enet_window_output(g->in_h, o->conv.pad_top, o->conv.pad_bottom, g->k_h, g->dilation_h, g->stride_h,
+  g->stride_h = o->conv2d.stride_h, g->stride_w = o->conv2d.stride_w;
+  g->dilation_h = o->conv2d.dilation_h, g->dilation_w = o->conv2d.dilation_w;
+  g->pad_top = o->conv2d.pad_top, g->pad_left = o->conv2d.pad_left;
+  if ((s = enet_window_output(g->in_h, o->conv2d.pad_top, o->conv2d.pad_bottom, g->k_h, g->dilation_h, g->stride_h,
                               "height", &g->out_h)) != ENET_OK)
     return s;
-  return enet_window_output(g->in_w, o->conv.pad_left, o->conv.pad_right, g->k_w, g->dilation_w, g->stride_w, "width",
+  return enet_window_output(g->in_w, o->conv2d.pad_left, o->conv2d.pad_right, g->k_w, g->dilation_w, g->stride_w, "width",
                             &g->out_w);
 }
 
@@ -61,7 +73,7 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, const enet_window* g
   const enet_f32_kernels* k = enet_f32_kernels_for(ctx->isa);
   const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
   if (!k || !ctx->inputs[1]->def->data || (bias && !bias->def->data)) return ENET_OK;
-  if (depthwise && ctx->op->options.conv.depth_multiplier != 1) return ENET_OK; /* rare: reference */
+  if (depthwise && ctx->op->options.conv2d.depth_multiplier != 1) return ENET_OK; /* rare: reference */
   if (depthwise && g->k_h > 64) return ENET_OK; /* f32_dwconv.c keeps one row pointer per kernel row */
   int threads = enet_threadpool_size(ctx->threadpool);
   float lo, hi;
@@ -114,7 +126,7 @@ static enet_status prepare_packed_s8_dwconv(enet_op_context* ctx, const enet_win
   const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
   const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
   if (!k || !ctx->state || !ctx->inputs[1]->def->data || (bias && !bias->def->data) ||
-      ctx->op->options.conv.depth_multiplier != 1)
+      ctx->op->options.conv2d.depth_multiplier != 1)
     return ENET_OK;
   enet_s8_state* st = ctx->state;
   int threads = enet_threadpool_size(ctx->threadpool);
@@ -187,6 +199,6 @@ void enet_depthwise_conv2d_invoke(const enet_op_context* ctx) {
   }
   enet_window g;
   conv_geometry(ctx, 1, &g);
-  enet_ref_depthwise_conv2d_f32(&g, ctx->op->options.conv.depth_multiplier, ctx->inputs[0]->data,
+  enet_ref_depthwise_conv2d_f32(&g, ctx->op->options.conv2d.depth_multiplier, ctx->inputs[0]->data,
                                 ctx->inputs[1]->data, bias_data(ctx), ctx->outputs[0]->data);
 }

@@ -85,7 +85,7 @@ void enet_conv2d_s8_invoke(const enet_op_context* ctx) {
 
 void enet_depthwise_conv2d_s8_invoke(const enet_op_context* ctx) {
   const enet_s8_state* st = ctx->state;
-  enet_ref_depthwise_conv2d_s8(&st->window, ctx->op->options.conv.depth_multiplier, ctx->inputs[0]->data, st->in_zp,
+  enet_ref_depthwise_conv2d_s8(&st->window, ctx->op->options.conv2d.depth_multiplier, ctx->inputs[0]->data, st->in_zp,
                                ctx->inputs[1]->data, bias_s8(ctx), st->requant, &st->out, ctx->outputs[0]->data);
 }
 

@@ -12,6 +12,41 @@
 #include "ops.h"
 #include "ops_s8.h" /* enet_check_same_quant */
 
+/* Range checks of the options this family reads; the loader runs them (ops/registry.c). */
+enet_status enet_check_split_options(const enet_op_options* options) {
+  const enet_SplitOptions* o = &options->split;
+  if (o->axis < 0 || o->axis >= ENET_MAX_DIMS)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "SplitOptions.axis %d out of range", o->axis);
+  for (int i = 0; i < o->num_sizes; i++)
+    if (enet_options_i32(o->sizes, i) < 0)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "SplitOptions.sizes[%d] = %d is negative", i,
+                            enet_options_i32(o->sizes, i));
+  return ENET_OK;
+}
+
+enet_status enet_check_slice_options(const enet_op_options* options) {
+  const enet_SliceOptions* o = &options->slice;
+  if (o->num_begin != o->num_end || o->num_begin != o->num_strides)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "SliceOptions has %d begins, %d ends and %d strides", o->num_begin,
+                          o->num_end, o->num_strides);
+  for (int i = 0; i < o->num_begin; i++)
+    if (o->strides[i] == 0) return enet_set_error(ENET_ERROR_INVALID_MODEL, "SliceOptions.strides[%d] is 0", i);
+  return ENET_OK;
+}
+
+enet_status enet_check_gather_options(const enet_op_options* options) {
+  if (options->gather.axis < 0 || options->gather.axis >= ENET_MAX_DIMS)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "GatherOptions.axis %d out of range", options->gather.axis);
+  return ENET_OK;
+}
+
+enet_status enet_check_depth_space_options(const enet_op_options* options) {
+  if (options->depth_space.block_size < 1 || options->depth_space.block_size > 4096)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "DepthSpaceOptions.block_size %d must be in 1..4096",
+                          options->depth_space.block_size);
+  return ENET_OK;
+}
+
 /* Every output must have the dtype of input 0 and, when quantized, its quantization too:
  * moving int8 values cannot rescale them. */
 static enet_status check_moves_dtype(const enet_op_context* ctx) {
@@ -42,13 +77,13 @@ enet_status enet_split_prepare(enet_op_context* ctx) {
   if (n != ctx->num_outputs)
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "SplitOptions has %d sizes for %d outputs", n, ctx->num_outputs);
   int64_t total = 0, shape[ENET_MAX_DIMS];
-  for (int i = 0; i < n; i++) total += ctx->op->options.split.sizes[i]; /* each < 2^31, n < 2^20 */
+  for (int i = 0; i < n; i++) total += enet_options_i32(ctx->op->options.split.sizes, i); /* each < 2^31, n < 2^20 */
   if (total != x->shape[axis])
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "split sizes sum to %lld but dim %d of the input is %lld",
                           (long long)total, axis, (long long)x->shape[axis]);
   for (int d = 0; d < x->ndim; d++) shape[d] = x->shape[d];
   for (int i = 0; i < n; i++) {
-    shape[axis] = ctx->op->options.split.sizes[i];
+    shape[axis] = enet_options_i32(ctx->op->options.split.sizes, i);
     enet_set_output_shape(ctx->outputs[i], x->ndim, shape);
   }
   return ENET_OK;
@@ -63,7 +98,7 @@ void enet_split_invoke(const enet_op_context* ctx) {
   size_t elem = elem_size(x), in_row = (size_t)(x->shape[axis] * inner) * elem, offset = 0;
   /* Output i takes a block of sizes[i] * inner elements from every outer row. */
   for (int i = 0; i < ctx->num_outputs; i++) {
-    size_t row = (size_t)(ctx->op->options.split.sizes[i] * inner) * elem;
+    size_t row = (size_t)(enet_options_i32(ctx->op->options.split.sizes, i) * inner) * elem;
     const char* src = (const char*)x->data + offset;
     char* dst = ctx->outputs[i]->data;
     for (int64_t o = 0; o < outer && row; o++) memcpy(dst + (size_t)o * row, src + (size_t)o * in_row, row);
@@ -97,9 +132,9 @@ enet_status enet_slice_prepare(enet_op_context* ctx) {
   const enet_rt_tensor* x = ctx->inputs[0];
   enet_status s = check_moves_dtype(ctx);
   if (s != ENET_OK) return s;
-  if (ctx->op->options.slice.ndim != x->ndim)
+  if (ctx->op->options.slice.num_begin != x->ndim)
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "SliceOptions has %d entries for an input of rank %d",
-                          ctx->op->options.slice.ndim, x->ndim);
+                          ctx->op->options.slice.num_begin, x->ndim);
   int64_t start[ENET_MAX_DIMS], len[ENET_MAX_DIMS];
   slice_geometry(ctx, start, len);
   enet_set_output_shape(ctx->outputs[0], x->ndim, len);
@@ -257,8 +292,8 @@ enet_status enet_border_pad_prepare(enet_op_context* ctx) {
   int reflect = o->pad.mode == ENET_PadMode_REFLECT;
   enet_status s = check_moves_dtype(ctx);
   if (s != ENET_OK) return s;
-  if (o->pad.num != 2 * x->ndim)
-    return enet_set_error(ENET_ERROR_INVALID_MODEL, "paddings has %d entries; an input of rank %d needs %d", o->pad.num,
+  if (o->pad.num_paddings != 2 * x->ndim)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "paddings has %d entries; an input of rank %d needs %d", o->pad.num_paddings,
                           x->ndim, 2 * x->ndim);
   int64_t shape[ENET_MAX_DIMS];
   for (int d = 0; d < x->ndim; d++) {

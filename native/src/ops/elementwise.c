@@ -157,8 +157,21 @@ int enet_unary_vector_invoke(const enet_op_context* ctx) {
   return 1;
 }
 
-/* Unary ops and CLIP keep the input shape. */
-enet_status enet_unary_prepare(enet_op_context* ctx) {
+/* The reference kernel of a float unary op of this family; 0 for another opcode, which
+ * prepare rejects (so a case missing here cannot silently compute another op). */
+static int unary_ref_op(int opcode, enet_unary_op* op) {
+  switch (opcode) {
+    case ENET_OpCode_RELU: *op = ENET_UNARY_RELU; return 1;
+    case ENET_OpCode_RELU6: *op = ENET_UNARY_RELU6; return 1;
+    case ENET_OpCode_SIGMOID: *op = ENET_UNARY_SIGMOID; return 1;
+    case ENET_OpCode_TANH: *op = ENET_UNARY_TANH; return 1;
+    case ENET_OpCode_HARD_SWISH: *op = ENET_UNARY_HARD_SWISH; return 1;
+    default: return 0;
+  }
+}
+
+/* Unary ops (here and in math.c) and CLIP keep the input shape. */
+enet_status enet_unary_shape_prepare(enet_op_context* ctx) {
   if (enet_is_int8_op(ctx)) return enet_lookup_s8_prepare(ctx); /* int8: a table lookup */
   enet_status s = enet_check_float(ctx);
   if (s != ENET_OK) return s;
@@ -169,24 +182,26 @@ enet_status enet_unary_prepare(enet_op_context* ctx) {
   return prepare_vector_unary_f32(ctx);
 }
 
+enet_status enet_unary_prepare(enet_op_context* ctx) {
+  enet_unary_op op;
+  if (!enet_is_int8_op(ctx) && !unary_ref_op(ctx->op->opcode, &op))
+    return enet_set_error(ENET_ERROR_UNSUPPORTED, "%s has no float kernel in ops/elementwise.c",
+                          enet_opcode_name(ctx->op->opcode));
+  return enet_unary_shape_prepare(ctx);
+}
+
 void enet_unary_invoke(const enet_op_context* ctx) {
   if (enet_unary_vector_invoke(ctx)) return; /* float vector kernel, picked at prepare */
   if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
     enet_lookup_s8_invoke(ctx);
     return;
   }
-  enet_unary_op op;
-  switch (ctx->op->opcode) {
-    case ENET_OpCode_RELU: op = ENET_UNARY_RELU; break;
-    case ENET_OpCode_RELU6: op = ENET_UNARY_RELU6; break;
-    case ENET_OpCode_SIGMOID: op = ENET_UNARY_SIGMOID; break;
-    case ENET_OpCode_TANH: op = ENET_UNARY_TANH; break;
-    default: op = ENET_UNARY_HARD_SWISH; break;
-  }
+  enet_unary_op op = ENET_UNARY_RELU;
+  unary_ref_op(ctx->op->opcode, &op); /* known: prepare checked */
   enet_ref_unary_f32(op, enet_tensor_elements(ctx->inputs[0]), ctx->inputs[0]->data, ctx->outputs[0]->data);
 }
 
-enet_status enet_clip_prepare(enet_op_context* ctx) { return enet_unary_prepare(ctx); }
+enet_status enet_clip_prepare(enet_op_context* ctx) { return enet_unary_shape_prepare(ctx); }
 
 void enet_clip_invoke(const enet_op_context* ctx) {
   if (enet_is_int8_op(ctx)) {

@@ -1,7 +1,22 @@
 /* RESIZE (Python side: edgenet/ops/image.py): x (N, H, W, C) -> (N, out_h, out_w, C), with
  * (out_h, out_w) from the output tensor's declared shape and ResizeOptions' ONNX modes. */
+#include <math.h>
+
 #include "../kernels/reference/reference.h"
 #include "ops.h"
+
+/* Range checks of the options this family reads; the loader runs them (ops/registry.c). */
+enet_status enet_check_resize_options(const enet_op_options* options) {
+  const enet_ResizeOptions* o = &options->resize;
+  if (o->mode < 0 || o->mode >= ENET_ResizeMode_COUNT || o->coordinate_mode < 0 ||
+      o->coordinate_mode >= ENET_CoordinateMode_COUNT || o->nearest_mode < 0 || o->nearest_mode >= ENET_NearestMode_COUNT)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "ResizeOptions modes (%d, %d, %d) are unknown", o->mode,
+                          o->coordinate_mode, o->nearest_mode);
+  if (!(o->scale_h > 0.0f) || !(o->scale_w > 0.0f) || isinf(o->scale_h) || isinf(o->scale_w))
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "ResizeOptions scales (%g, %g) must be positive and finite",
+                          o->scale_h, o->scale_w);
+  return ENET_OK;
+}
 
 enet_status enet_resize_prepare(enet_op_context* ctx) {
   const enet_rt_tensor *x = ctx->inputs[0], *y = ctx->outputs[0];

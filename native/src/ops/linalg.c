@@ -4,6 +4,19 @@
 #include "../kernels/reference/reference.h"
 #include "ops.h"
 
+/* Range checks of the options this family reads; the loader runs them (ops/registry.c). */
+enet_status enet_check_conv2d_transpose_options(const enet_op_options* options) {
+  const enet_Conv2DTransposeOptions* o = &options->conv2d_transpose;
+  if (o->stride_h < 1 || o->stride_w < 1 || o->dilation_h < 1 || o->dilation_w < 1)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL,
+                          "Conv2DTransposeOptions strides (%d, %d) and dilations (%d, %d) must be >= 1", o->stride_h,
+                          o->stride_w, o->dilation_h, o->dilation_w);
+  if (o->pad_top < 0 || o->pad_bottom < 0 || o->pad_left < 0 || o->pad_right < 0 || o->output_pad_h < 0 ||
+      o->output_pad_w < 0)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "Conv2DTransposeOptions paddings must be >= 0");
+  return ENET_OK;
+}
+
 /* ---- MATMUL ------------------------------------------------------------------ */
 
 /* The batch dims of a and b, right-aligned to the output's batch rank. */
@@ -78,14 +91,14 @@ static enet_status conv_transpose_geometry(const enet_op_context* ctx, enet_wind
                           (long long)w->shape[3], (long long)g->in_c);
   if (bias && (bias->ndim != 1 || bias->shape[0] != g->out_c))
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "bias must have shape (%lld,)", (long long)g->out_c);
-  g->stride_h = o->conv_transpose.stride_h, g->stride_w = o->conv_transpose.stride_w;
-  g->dilation_h = o->conv_transpose.dilation_h, g->dilation_w = o->conv_transpose.dilation_w;
-  g->pad_top = o->conv_transpose.pad_top, g->pad_left = o->conv_transpose.pad_left;
-  if ((s = transpose_output(g->in_h, g->k_h, g->stride_h, g->dilation_h, o->conv_transpose.output_pad_h,
-                            o->conv_transpose.pad_top, o->conv_transpose.pad_bottom, "height", &g->out_h)) != ENET_OK)
+  g->stride_h = o->conv2d_transpose.stride_h, g->stride_w = o->conv2d_transpose.stride_w;
+  g->dilation_h = o->conv2d_transpose.dilation_h, g->dilation_w = o->conv2d_transpose.dilation_w;
+  g->pad_top = o->conv2d_transpose.pad_top, g->pad_left = o->conv2d_transpose.pad_left;
+  if ((s = transpose_output(g->in_h, g->k_h, g->stride_h, g->dilation_h, o->conv2d_transpose.output_pad_h,
+                            o->conv2d_transpose.pad_top, o->conv2d_transpose.pad_bottom, "height", &g->out_h)) != ENET_OK)
     return s;
-  return transpose_output(g->in_w, g->k_w, g->stride_w, g->dilation_w, o->conv_transpose.output_pad_w,
-                          o->conv_transpose.pad_left, o->conv_transpose.pad_right, "width", &g->out_w);
+  return transpose_output(g->in_w, g->k_w, g->stride_w, g->dilation_w, o->conv2d_transpose.output_pad_w,
+                          o->conv2d_transpose.pad_left, o->conv2d_transpose.pad_right, "width", &g->out_w);
 }
 
 enet_status enet_conv2d_transpose_prepare(enet_op_context* ctx) {

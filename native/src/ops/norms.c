@@ -5,6 +5,21 @@
 #include "../kernels/reference/reference.h"
 #include "ops.h"
 
+/* Range checks of the options this family reads; the loader runs them (ops/registry.c). */
+enet_status enet_check_layer_norm_options(const enet_op_options* options) {
+  if (options->layer_norm.axis < -ENET_MAX_DIMS || options->layer_norm.axis >= ENET_MAX_DIMS)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "LayerNormOptions.axis %d out of range", options->layer_norm.axis);
+  if (!(options->layer_norm.epsilon >= 0.0f))
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "LayerNormOptions.epsilon must be >= 0");
+  return ENET_OK;
+}
+
+enet_status enet_check_instance_norm_options(const enet_op_options* options) {
+  if (!(options->instance_norm.epsilon >= 0.0f))
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "InstanceNormOptions.epsilon must be >= 0");
+  return ENET_OK;
+}
+
 static int normalized_axis(int axis, int ndim) { return axis < 0 ? axis + ndim : axis; }
 
 /* (outer, axis_len, inner) of x around `axis`. */

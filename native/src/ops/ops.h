@@ -49,6 +49,8 @@ ENET_DECLARE_OP(quantize);
 ENET_DECLARE_OP(math_binary);      /* math.c */
 ENET_DECLARE_OP(compare);          /* math.c */
 ENET_DECLARE_OP(math_unary);       /* math.c */
+/* The shared prepare of unary ops and CLIP (elementwise.c): int8 lookup or float, same shape. */
+enet_status enet_unary_shape_prepare(enet_op_context* ctx);
 /* Float unary ops whose prepare picked a vector kernel: runs it and returns 1; else 0 (elementwise.c). */
 int enet_unary_vector_invoke(const enet_op_context* ctx);
 ENET_DECLARE_OP(where);            /* math.c */
@@ -67,6 +69,27 @@ ENET_DECLARE_OP(broadcast_to);     /* data.c */
 ENET_DECLARE_OP(depth_space);      /* data.c */
 ENET_DECLARE_OP(border_pad);       /* data.c: PAD with PadOptions.mode REFLECT / EDGE */
 ENET_DECLARE_OP(resize);           /* image.c */
+
+/* Range checks of a decoded options table (generated reader: options_generated.h), in the
+ * family file of the ops that read it; the loader runs them through the registry. */
+typedef enet_status (*enet_options_check)(const enet_op_options* options);
+enet_status enet_check_conv2d_options(const enet_op_options* options);           /* conv.c */
+enet_status enet_check_pool2d_options(const enet_op_options* options);           /* pool.c */
+enet_status enet_check_reduce_options(const enet_op_options* options);           /* reduce.c */
+enet_status enet_check_reshape_options(const enet_op_options* options);          /* shape.c */
+enet_status enet_check_transpose_options(const enet_op_options* options);        /* shape.c */
+enet_status enet_check_concat_options(const enet_op_options* options);           /* shape.c */
+enet_status enet_check_pad_options(const enet_op_options* options);              /* shape.c */
+enet_status enet_check_softmax_options(const enet_op_options* options);          /* softmax.c */
+enet_status enet_check_arg_options(const enet_op_options* options);              /* reduction.c */
+enet_status enet_check_conv2d_transpose_options(const enet_op_options* options); /* linalg.c */
+enet_status enet_check_split_options(const enet_op_options* options);            /* data.c */
+enet_status enet_check_slice_options(const enet_op_options* options);            /* data.c */
+enet_status enet_check_gather_options(const enet_op_options* options);           /* data.c */
+enet_status enet_check_depth_space_options(const enet_op_options* options);      /* data.c */
+enet_status enet_check_resize_options(const enet_op_options* options);           /* image.c */
+enet_status enet_check_layer_norm_options(const enet_op_options* options);       /* norms.c */
+enet_status enet_check_instance_norm_options(const enet_op_options* options);    /* norms.c */
 
 /* Elements of a prepared tensor (its byte size was overflow-checked). */
 int64_t enet_tensor_elements(const enet_rt_tensor* t);

@@ -6,16 +6,27 @@
 #include "ops.h"
 #include "ops_s8.h"
 
+/* Range checks of the options this family reads; the loader runs them (ops/registry.c). */
+enet_status enet_check_pool2d_options(const enet_op_options* options) {
+  const enet_Pool2DOptions* o = &options->pool2d;
+  if (o->filter_h < 1 || o->filter_w < 1 || o->stride_h < 1 || o->stride_w < 1)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "Pool2DOptions filter (%d, %d) and strides (%d, %d) must be >= 1",
+                          o->filter_h, o->filter_w, o->stride_h, o->stride_w);
+  if (o->pad_top < 0 || o->pad_bottom < 0 || o->pad_left < 0 || o->pad_right < 0)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "Pool2DOptions paddings must be >= 0");
+  return ENET_OK;
+}
+
 static enet_status pool_geometry(const enet_op_context* ctx, enet_window* g) {
   const enet_rt_tensor* x = ctx->inputs[0];
   const enet_op_options* o = &ctx->op->options;
   enet_status s = enet_check_rank(ctx, 0, 4, "input (N, H, W, C)");
   if (s != ENET_OK) return s;
   /* A window made only of padding would have nothing to pool. */
-  if (o->pool.pad_top >= o->pool.filter_h || o->pool.pad_bottom >= o->pool.filter_h ||
-      o->pool.pad_left >= o->pool.filter_w || o->pool.pad_right >= o->pool.filter_w)
+  if (o->pool2d.pad_top >= o->pool2d.filter_h || o->pool2d.pad_bottom >= o->pool2d.filter_h ||
+      o->pool2d.pad_left >= o->pool2d.filter_w || o->pool2d.pad_right >= o->pool2d.filter_w)
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "paddings must be smaller than the filter (%d, %d)",
-                          o->pool.filter_h, o->pool.filter_w);
+                          o->pool2d.filter_h, o->pool2d.filter_w);
   /* With H or W = 0 the paddings alone make windows; nothing would be pooled (and int8
    * average pooling has no multiplier for a count of 0). */
   if (x->shape[1] == 0 || x->shape[2] == 0) {
@@ -25,14 +36,14 @@ static enet_status pool_geometry(const enet_op_context* ctx, enet_window* g) {
   }
   g->batch = x->shape[0], g->in_h = x->shape[1], g->in_w = x->shape[2], g->in_c = x->shape[3];
   g->out_c = g->in_c;
-  g->k_h = o->pool.filter_h, g->k_w = o->pool.filter_w;
-  g->stride_h = o->pool.stride_h, g->stride_w = o->pool.stride_w;
+  g->k_h = o->pool2d.filter_h, g->k_w = o->pool2d.filter_w;
+  g->stride_h = o->pool2d.stride_h, g->stride_w = o->pool2d.stride_w;
   g->dilation_h = g->dilation_w = 1;
-  g->pad_top = o->pool.pad_top, g->pad_left = o->pool.pad_left;
-  if ((s = enet_window_output(g->in_h, o->pool.pad_top, o->pool.pad_bottom, g->k_h, 1, g->stride_h, "height",
+  g->pad_top = o->pool2d.pad_top, g->pad_left = o->pool2d.pad_left;
+  if ((s = enet_window_output(g->in_h, o->pool2d.pad_top, o->pool2d.pad_bottom, g->k_h, 1, g->stride_h, "height",
                               &g->out_h)) != ENET_OK)
     return s;
-  return enet_window_output(g->in_w, o->pool.pad_left, o->pool.pad_right, g->k_w, 1, g->stride_w, "width", &g->out_w);
+  return enet_window_output(g->in_w, o->pool2d.pad_left, o->pool2d.pad_right, g->k_w, 1, g->stride_w, "width", &g->out_w);
 }
 
 enet_status enet_pool2d_prepare(enet_op_context* ctx) {
@@ -65,5 +76,5 @@ void enet_pool2d_invoke(const enet_op_context* ctx) {
   else if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D)
     enet_ref_max_pool2d_f32(&g, ctx->inputs[0]->data, ctx->outputs[0]->data);
   else
-    enet_ref_avg_pool2d_f32(&g, ctx->op->options.pool.count_include_pad, ctx->inputs[0]->data, ctx->outputs[0]->data);
+    enet_ref_avg_pool2d_f32(&g, ctx->op->options.pool2d.count_include_pad, ctx->inputs[0]->data, ctx->outputs[0]->data);
 }

@@ -62,7 +62,7 @@ void enet_pool2d_s8_invoke(const enet_op_context* ctx) {
     enet_qs8_global_mean((size_t)g->batch, (size_t)(g->in_h * g->in_w), (size_t)g->in_c, ctx->inputs[0]->data,
                          st->in_zp, st->requant[g->k_h * g->k_w - 1], &st->out, ctx->outputs[0]->data);
   else
-    enet_ref_avg_pool2d_s8(g, ctx->op->options.pool.count_include_pad, ctx->inputs[0]->data, st->in_zp, st->requant,
+    enet_ref_avg_pool2d_s8(g, ctx->op->options.pool2d.count_include_pad, ctx->inputs[0]->data, st->in_zp, st->requant,
                            &st->out, ctx->outputs[0]->data);
 }
 

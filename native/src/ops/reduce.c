@@ -3,6 +3,16 @@
 #include "ops.h"
 #include "ops_s8.h"
 
+/* Range checks of the options this family reads; the loader runs them (ops/registry.c). */
+enet_status enet_check_reduce_options(const enet_op_options* options) {
+  const enet_ReduceOptions* o = &options->reduce;
+  for (int i = 0; i < o->num_axes; i++)
+    if (o->axes[i] < 0 || o->axes[i] >= ENET_MAX_DIMS)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "ReduceOptions.axes[%d] = %lld out of range", i,
+                            (long long)o->axes[i]);
+  return ENET_OK;
+}
+
 enet_status enet_reduced_dims(const enet_op_context* ctx, uint8_t* reduce) {
   const enet_rt_tensor* x = ctx->inputs[0];
   for (int d = 0; d < ENET_MAX_DIMS; d++) reduce[d] = 0;

@@ -4,6 +4,13 @@
 #include "../kernels/reference/reference.h"
 #include "ops.h"
 
+/* Range checks of the options this family reads; the loader runs them (ops/registry.c). */
+enet_status enet_check_arg_options(const enet_op_options* options) {
+  if (options->arg.axis < 0 || options->arg.axis >= ENET_MAX_DIMS)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "ArgOptions.axis %d out of range", options->arg.axis);
+  return ENET_OK;
+}
+
 enet_status enet_reduce_prepare(enet_op_context* ctx) {
   const enet_rt_tensor* x = ctx->inputs[0];
   uint8_t reduce[ENET_MAX_DIMS];

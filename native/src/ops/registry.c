@@ -113,6 +113,39 @@ static const enet_op_registration registry[ENET_OpCode_COUNT] = {
     [ENET_OpCode_RESIZE] = OP(1, 1, 0, OPT(ResizeOptions), resize),
 };
 
+/* The range checks of each options table (tflite-micro's ParseXxx), run by the loader right
+ * after the generated reader decoded the table. NULL: any value the schema's type holds is
+ * valid (ClipOptions, GeluOptions, AlphaBetaOptions). */
+static const enet_options_check options_checks[ENET_OperatorOptions_COUNT] = {
+    [OPT(NONE)] = NULL,
+    [OPT(Conv2DOptions)] = enet_check_conv2d_options,
+    [OPT(Pool2DOptions)] = enet_check_pool2d_options,
+    [OPT(ReduceOptions)] = enet_check_reduce_options,
+    [OPT(ReshapeOptions)] = enet_check_reshape_options,
+    [OPT(TransposeOptions)] = enet_check_transpose_options,
+    [OPT(ConcatOptions)] = enet_check_concat_options,
+    [OPT(PadOptions)] = enet_check_pad_options,
+    [OPT(SoftmaxOptions)] = enet_check_softmax_options,
+    [OPT(ClipOptions)] = NULL,
+    [OPT(GeluOptions)] = NULL,
+    [OPT(AlphaBetaOptions)] = NULL,
+    [OPT(ArgOptions)] = enet_check_arg_options,
+    [OPT(Conv2DTransposeOptions)] = enet_check_conv2d_transpose_options,
+    [OPT(SplitOptions)] = enet_check_split_options,
+    [OPT(SliceOptions)] = enet_check_slice_options,
+    [OPT(GatherOptions)] = enet_check_gather_options,
+    [OPT(DepthSpaceOptions)] = enet_check_depth_space_options,
+    [OPT(ResizeOptions)] = enet_check_resize_options,
+    [OPT(LayerNormOptions)] = enet_check_layer_norm_options,
+    [OPT(InstanceNormOptions)] = enet_check_instance_norm_options,
+};
+
+enet_status enet_check_op_options(int options_type, const enet_op_options* options) {
+  if (options_type < 0 || options_type >= ENET_OperatorOptions_COUNT)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "unknown options type %d", options_type);
+  return options_checks[options_type] ? options_checks[options_type](options) : ENET_OK;
+}
+
 const enet_op_registration* enet_op_lookup(int opcode) {
   if (opcode < 0 || opcode >= ENET_OpCode_COUNT || !registry[opcode].prepare) return NULL;
   return &registry[opcode];

@@ -8,6 +8,52 @@
 #include "ops.h"
 #include "ops_s8.h"
 
+/* Range checks of the options this family reads; the loader runs them (ops/registry.c). */
+enet_status enet_check_reshape_options(const enet_op_options* options) {
+  const enet_ReshapeOptions* o = &options->reshape;
+  int dynamic = 0;
+  for (int i = 0; i < o->num_new_shape; i++) {
+    if (o->new_shape[i] < -1)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "ReshapeOptions.new_shape[%d] = %lld", i,
+                            (long long)o->new_shape[i]);
+    dynamic += o->new_shape[i] == -1;
+  }
+  if (dynamic > 1) return enet_set_error(ENET_ERROR_INVALID_MODEL, "ReshapeOptions.new_shape has more than one -1");
+  return ENET_OK;
+}
+
+enet_status enet_check_transpose_options(const enet_op_options* options) {
+  const enet_TransposeOptions* o = &options->transpose;
+  for (int i = 0; i < o->num_perm; i++)
+    if (o->perm[i] < 0 || o->perm[i] >= o->num_perm)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "TransposeOptions.perm[%d] = %lld out of range", i,
+                            (long long)o->perm[i]);
+  return ENET_OK;
+}
+
+enet_status enet_check_concat_options(const enet_op_options* options) {
+  if (options->concat.axis < 0 || options->concat.axis >= ENET_MAX_DIMS)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "ConcatOptions.axis %d out of range", options->concat.axis);
+  return ENET_OK;
+}
+
+enet_status enet_check_pad_options(const enet_op_options* options) {
+  const enet_PadOptions* o = &options->pad;
+  switch (o->mode) {
+    case ENET_PadMode_CONSTANT:
+    case ENET_PadMode_REFLECT:
+    case ENET_PadMode_EDGE:
+      break;
+    default:
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "PadOptions.mode %d is unknown", o->mode);
+  }
+  for (int i = 0; i < o->num_paddings; i++)
+    if (o->paddings[i] < 0)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "PadOptions.paddings[%d] = %lld is negative", i,
+                            (long long)o->paddings[i]);
+  return ENET_OK;
+}
+
 /* Data movement keeps the dtype: every input must match the output's. */
 static enet_status check_same_dtype(const enet_op_context* ctx) {
   int dtype = ctx->outputs[0]->def->dtype;
@@ -26,8 +72,9 @@ enet_status enet_reshape_prepare(enet_op_context* ctx) {
   enet_status s = check_same_dtype(ctx);
   if (s == ENET_OK && enet_is_int8_op(ctx)) s = enet_check_same_quant(ctx);
   if (s != ENET_OK) return s;
-  int ndim = o->reshape.ndim >= 0 ? o->reshape.ndim : ctx->outputs[0]->def->ndim;
-  const int64_t* target = o->reshape.ndim >= 0 ? o->reshape.shape : ctx->outputs[0]->def->shape;
+  /* No new_shape in the file: the output tensor's declared shape. */
+  int ndim = o->reshape.has_new_shape ? o->reshape.num_new_shape : ctx->outputs[0]->def->ndim;
+  const int64_t* target = o->reshape.has_new_shape ? o->reshape.new_shape : ctx->outputs[0]->def->shape;
   int64_t shape[ENET_MAX_DIMS], known = 1;
   int dynamic = -1;
   for (int d = 0; d < ndim; d++) {
@@ -62,7 +109,7 @@ void enet_reshape_invoke(const enet_op_context* ctx) {
 static void transpose_perm(const enet_op_context* ctx, int* perm) {
   int ndim = ctx->inputs[0]->ndim;
   for (int d = 0; d < ndim; d++)
-    perm[d] = ctx->op->options.transpose.ndim ? ctx->op->options.transpose.perm[d] : ndim - 1 - d;
+    perm[d] = ctx->op->options.transpose.num_perm ? ctx->op->options.transpose.perm[d] : ndim - 1 - d;
 }
 
 enet_status enet_transpose_prepare(enet_op_context* ctx) {
@@ -70,7 +117,7 @@ enet_status enet_transpose_prepare(enet_op_context* ctx) {
   enet_status s = check_same_dtype(ctx);
   if (s == ENET_OK && enet_is_int8_op(ctx)) s = enet_check_same_quant(ctx);
   if (s != ENET_OK) return s;
-  int n = ctx->op->options.transpose.ndim;
+  int n = ctx->op->options.transpose.num_perm;
   if (n != 0 && n != x->ndim)
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "perm has %d entries for an input of rank %d", n, x->ndim);
   int perm[ENET_MAX_DIMS], seen[ENET_MAX_DIMS] = {0};
@@ -230,8 +277,8 @@ enet_status enet_pad_prepare(enet_op_context* ctx) {
   int int8 = enet_is_int8_op(ctx); /* int8 kernel: ops/shape_s8.c */
   enet_status s = int8 ? ENET_OK : enet_check_float(ctx);
   if (s != ENET_OK) return s;
-  if (o->pad.num != 2 * x->ndim)
-    return enet_set_error(ENET_ERROR_INVALID_MODEL, "paddings has %d entries; an input of rank %d needs %d", o->pad.num,
+  if (o->pad.num_paddings != 2 * x->ndim)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "paddings has %d entries; an input of rank %d needs %d", o->pad.num_paddings,
                           x->ndim, 2 * x->ndim);
   int64_t shape[ENET_MAX_DIMS];
   for (int d = 0; d < x->ndim; d++) shape[d] = x->shape[d] + o->pad.paddings[2 * d] + o->pad.paddings[2 * d + 1];
@@ -252,13 +299,13 @@ void enet_pad_invoke(const enet_op_context* ctx) {
     if (enet_is_int8_op(ctx))
       enet_pad_s8_invoke(ctx);
     else
-      enet_ref_pad_f32(x->ndim, x->shape, ctx->op->options.pad.paddings, ctx->op->options.pad.value, x->data,
+      enet_ref_pad_f32(x->ndim, x->shape, ctx->op->options.pad.paddings, ctx->op->options.pad.constant_value, x->data,
                        ctx->outputs[0]->data);
   } else if (enet_is_int8_op(ctx)) {
     enet_pad_constant(x->ndim, x->shape, ctx->op->options.pad.paddings, 1,
                       &((const enet_s8_state*)ctx->state)->pad_value, x->data, ctx->outputs[0]->data);
   } else {
-    enet_pad_constant(x->ndim, x->shape, ctx->op->options.pad.paddings, sizeof(float), &ctx->op->options.pad.value,
+    enet_pad_constant(x->ndim, x->shape, ctx->op->options.pad.paddings, sizeof(float), &ctx->op->options.pad.constant_value,
                       x->data, ctx->outputs[0]->data);
   }
 }

@@ -61,7 +61,7 @@ enet_status enet_pad_s8_prepare(enet_op_context* ctx) {
   if (s == ENET_OK) s = enet_check_same_quant(ctx);
   if (s == ENET_OK) s = enet_s8_state_alloc(ctx, 0, &st);
   if (s != ENET_OK) return s;
-  enet_ref_quantize_f32_s8(1, &ctx->op->options.pad.value, scale, zp, &st->pad_value);
+  enet_ref_quantize_f32_s8(1, &ctx->op->options.pad.constant_value, scale, zp, &st->pad_value);
   return ENET_OK;
 }
 

@@ -6,6 +6,13 @@
 #include "ops.h"
 #include "ops_s8.h"
 
+/* Range checks of the options this family reads; the loader runs them (ops/registry.c). */
+enet_status enet_check_softmax_options(const enet_op_options* options) {
+  if (options->softmax.axis < -ENET_MAX_DIMS || options->softmax.axis >= ENET_MAX_DIMS)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "SoftmaxOptions.axis %d out of range", options->softmax.axis);
+  return ENET_OK;
+}
+
 static int softmax_axis(const enet_op_context* ctx) {
   int axis = ctx->op->options.softmax.axis;
   return axis < 0 ? axis + ctx->inputs[0]->ndim : axis;
