@@ -94,7 +94,7 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, const enet_window* g
   return ENET_OK;
 }
 
-/* int8 fast path for CONV_2D and FULLY_CONNECTED (shared with fully_connected.c):
+/* int8 fast path for CONV_2D and FULLY_CONNECTED (shared with conv_fc.c):
  * after the int8 prepare (ops/conv_s8.c) has checked the quantization and put
  * the multipliers in its enet_s8_state, pack the constant weights for the qs8
  * GEMM microkernels and replace that state with the plan. Bit-exact with the

@@ -1,23 +1,22 @@
 /*
- * ops.h — prepare/invoke of every op, one file per op family:
- *   conv.c             CONV_2D, DEPTHWISE_CONV_2D
- *   fully_connected.c  FULLY_CONNECTED
- *   elementwise.c      ADD, SUB, MUL, RELU, RELU6, SIGMOID, TANH, HARD_SWISH, CLIP
- *   pool.c             MAX_POOL_2D, AVG_POOL_2D
- *   reduce.c           MEAN
- *   softmax.c          SOFTMAX
- *   shape.c            RESHAPE, TRANSPOSE, CONCAT, PAD
- *   quantize.c         QUANTIZE, DEQUANTIZE
- * Added for the ONNX importer (Python definitions in the edgenet/ops file of the same name):
+ * ops.h — prepare/invoke of every op, one file per op family, named like the Python
+ * family (edgenet/ops/<family>.py) and the tests (tests/ops/test_<family>.py):
+ *   conv.c, conv_fc.c  CONV_2D, DEPTHWISE_CONV_2D; FULLY_CONNECTED
+ *   elementwise.c      ADD, SUB, MUL, RELU, RELU6, SIGMOID, TANH, HARD_SWISH, CLIP, TABLE (int8)
  *   math.c             DIV, POW, MINIMUM, MAXIMUM, PRELU, EQUAL, LESS, GREATER, LESS_EQUAL,
  *                      GREATER_EQUAL, SQRT, EXP, LOG, ABS, NEG, ERF, FLOOR, CEIL, RECIPROCAL,
  *                      SOFTPLUS, SIN, COS, SILU, GELU, LEAKY_RELU, ELU, HARD_SIGMOID, WHERE, CAST
- *   reduction.c        REDUCE_SUM, REDUCE_MAX, REDUCE_MIN, ARG_MAX, ARG_MIN
- *   linalg.c           MATMUL, CONV_2D_TRANSPOSE
- *   norms.c            LOG_SOFTMAX, LAYER_NORM, INSTANCE_NORM
+ *   pooling.c          MAX_POOL_2D, AVG_POOL_2D
+ *   reduction.c        MEAN, REDUCE_SUM, REDUCE_MAX, REDUCE_MIN, ARG_MAX, ARG_MIN
+ *   normalization.c    SOFTMAX, LOG_SOFTMAX, LAYER_NORM, INSTANCE_NORM
+ *   shape.c            RESHAPE, TRANSPOSE, CONCAT, PAD
  *   data.c             SPLIT, SLICE, GATHER, BROADCAST_TO, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
  *                      PAD in REFLECT / EDGE mode
+ *   quantization.c     QUANTIZE, DEQUANTIZE
+ *   linalg.c           MATMUL, CONV_2D_TRANSPOSE
  *   image.c            RESIZE
+ * Each family file also holds the range checks of the options tables its ops read
+ * (enet_check_*_options, run by the loader through registry.c).
  * The int8 side of each op lives in *_s8.c files (see ops_s8.h).
  * registry.c maps op codes to these functions and states each op's input,
  * output and options contract, which the loader verifies.
@@ -59,9 +58,9 @@ ENET_DECLARE_OP(reduce);           /* reduction.c */
 ENET_DECLARE_OP(arg_reduce);       /* reduction.c */
 ENET_DECLARE_OP(matmul);           /* linalg.c */
 ENET_DECLARE_OP(conv2d_transpose); /* linalg.c */
-ENET_DECLARE_OP(log_softmax);      /* norms.c */
-ENET_DECLARE_OP(layer_norm);       /* norms.c */
-ENET_DECLARE_OP(instance_norm);    /* norms.c */
+ENET_DECLARE_OP(log_softmax);      /* normalization.c */
+ENET_DECLARE_OP(layer_norm);       /* normalization.c */
+ENET_DECLARE_OP(instance_norm);    /* normalization.c */
 ENET_DECLARE_OP(split);            /* data.c */
 ENET_DECLARE_OP(slice);            /* data.c */
 ENET_DECLARE_OP(gather);           /* data.c */
@@ -74,13 +73,13 @@ ENET_DECLARE_OP(resize);           /* image.c */
  * family file of the ops that read it; the loader runs them through the registry. */
 typedef enet_status (*enet_options_check)(const enet_op_options* options);
 enet_status enet_check_conv2d_options(const enet_op_options* options);           /* conv.c */
-enet_status enet_check_pool2d_options(const enet_op_options* options);           /* pool.c */
-enet_status enet_check_reduce_options(const enet_op_options* options);           /* reduce.c */
+enet_status enet_check_pool2d_options(const enet_op_options* options);           /* pooling.c */
+enet_status enet_check_reduce_options(const enet_op_options* options);           /* reduction.c */
 enet_status enet_check_reshape_options(const enet_op_options* options);          /* shape.c */
 enet_status enet_check_transpose_options(const enet_op_options* options);        /* shape.c */
 enet_status enet_check_concat_options(const enet_op_options* options);           /* shape.c */
 enet_status enet_check_pad_options(const enet_op_options* options);              /* shape.c */
-enet_status enet_check_softmax_options(const enet_op_options* options);          /* softmax.c */
+enet_status enet_check_softmax_options(const enet_op_options* options);          /* normalization.c */
 enet_status enet_check_arg_options(const enet_op_options* options);              /* reduction.c */
 enet_status enet_check_conv2d_transpose_options(const enet_op_options* options); /* linalg.c */
 enet_status enet_check_split_options(const enet_op_options* options);            /* data.c */
@@ -88,8 +87,8 @@ enet_status enet_check_slice_options(const enet_op_options* options);           
 enet_status enet_check_gather_options(const enet_op_options* options);           /* data.c */
 enet_status enet_check_depth_space_options(const enet_op_options* options);      /* data.c */
 enet_status enet_check_resize_options(const enet_op_options* options);           /* image.c */
-enet_status enet_check_layer_norm_options(const enet_op_options* options);       /* norms.c */
-enet_status enet_check_instance_norm_options(const enet_op_options* options);    /* norms.c */
+enet_status enet_check_layer_norm_options(const enet_op_options* options);       /* normalization.c */
+enet_status enet_check_instance_norm_options(const enet_op_options* options);    /* normalization.c */
 
 /* Elements of a prepared tensor (its byte size was overflow-checked). */
 int64_t enet_tensor_elements(const enet_rt_tensor* t);
@@ -112,7 +111,7 @@ struct enet_window;
 enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const struct enet_window* g);
 
 /* Marks the dims ReduceOptions.axes reduces (reduce[d] = 1); fails on an axis out of range or
- * listed twice. (ops/reduce.c, shared by MEAN and the REDUCE_* ops) */
+ * listed twice. (ops/reduction.c, shared by MEAN and the REDUCE_* ops) */
 enet_status enet_reduced_dims(const enet_op_context* ctx, uint8_t* reduce);
 /* Right-aligns t's shape into `ndim` dims, padding with leading 1s (for broadcasting). */
 void enet_aligned_shape(const enet_rt_tensor* t, int ndim, int64_t* out);

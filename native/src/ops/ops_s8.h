@@ -3,10 +3,10 @@
  * int8 node (input 0 or output 0 is INT8) to the *_s8 functions declared here:
  *   conv_s8.c         CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED
  *   elementwise_s8.c  ADD, SUB, MUL, SIGMOID/TANH/HARD_SWISH (table lookup)
- *   pool_s8.c         MAX_POOL_2D, AVG_POOL_2D, MEAN
- *   softmax_s8.c      SOFTMAX
+ *   pooling_s8.c      MAX_POOL_2D, AVG_POOL_2D, MEAN
+ *   normalization_s8.c SOFTMAX
  *   shape_s8.c        CONCAT, PAD, and the same-quantization check of RESHAPE/TRANSPOSE
- *   quantize.c        QUANTIZE, DEQUANTIZE
+ *   quantization.c    QUANTIZE, DEQUANTIZE
  * quant_common.c holds the prepare-time helpers: quantization parameters read and
  * checked, real multipliers turned into fixed point (docs/QUANTIZATION.md).
  */

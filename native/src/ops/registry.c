@@ -98,7 +98,7 @@ static const enet_op_registration registry[ENET_OpCode_COUNT] = {
     /* ops/linalg.c */
     [ENET_OpCode_MATMUL] = OP(2, 2, 0, OPT(NONE), matmul),
     [ENET_OpCode_CONV_2D_TRANSPOSE] = OP(2, 3, BIAS, OPT(Conv2DTransposeOptions), conv2d_transpose),
-    /* ops/norms.c */
+    /* ops/normalization.c */
     [ENET_OpCode_LOG_SOFTMAX] = OP(1, 1, 0, OPT(SoftmaxOptions), log_softmax),
     [ENET_OpCode_LAYER_NORM] = OP(2, 3, BIAS, OPT(LayerNormOptions), layer_norm),
     [ENET_OpCode_INSTANCE_NORM] = OP(3, 3, 0, OPT(InstanceNormOptions), instance_norm),

@@ -135,13 +135,13 @@ void enet_ref_where(int ndim, const int64_t* out_shape, const int64_t* cond_shap
                     const int64_t* a_shape, const void* a, const int64_t* b_shape, const void* b, size_t elem_size,
                     void* y);
 
-/* matmul_f32.c: y[p] = a[p] @ b[p] (+ bias over columns, or NULL) for every batch index p of
+/* linalg_f32.c: y[p] = a[p] @ b[p] (+ bias over columns, or NULL) for every batch index p of
  * the broadcast batch dims; a's matrices are (m, k), b's (k, n). */
 void enet_ref_matmul_f32(int batch_ndim, const int64_t* batch_shape, const int64_t* a_batch_shape,
                          const int64_t* b_batch_shape, int64_t m, int64_t k, int64_t n, const float* a, const float* b,
                          const float* bias, float* y);
 
-/* conv_transpose_f32.c: x (N, H, W, Ci), w (Co, KH, KW, Ci/groups), bias (Co) or NULL. The
+/* linalg_f32.c: x (N, H, W, Ci), w (Co, KH, KW, Ci/groups), bias (Co) or NULL. The
  * window geometry reads as for conv2d with input and output swapped (out_h/out_w are the
  * transposed conv's output size; pad_top/pad_left crop it). */
 void enet_ref_conv2d_transpose_f32(const enet_window* g, int64_t groups, const float* x, const float* w,
@@ -157,7 +157,7 @@ void enet_ref_instance_norm_f32(int64_t batch, int64_t spatial, int64_t channels
 /* x - max - log(sum(exp(x - max))) over the middle dim of (outer, axis_len, inner). */
 void enet_ref_log_softmax_f32(int64_t outer, int64_t axis_len, int64_t inner, const float* x, float* y);
 
-/* reduce_f32.c: over dims with reduce[d] != 0, like enet_ref_mean_f32. */
+/* reduction_f32.c: over dims with reduce[d] != 0, like enet_ref_mean_f32. */
 typedef enum enet_reduce_op { ENET_REDUCE_SUM, ENET_REDUCE_MAX, ENET_REDUCE_MIN } enet_reduce_op;
 void enet_ref_reduce_f32(enet_reduce_op op, int ndim, const int64_t* shape, const uint8_t* reduce, const float* x,
                          float* y);
@@ -166,7 +166,7 @@ void enet_ref_reduce_f32(enet_reduce_op op, int ndim, const int64_t* shape, cons
 void enet_ref_arg_reduce_f32(int is_max, int select_last, int64_t outer, int64_t axis_len, int64_t inner,
                              const float* x, int64_t* y);
 
-/* indexing.c: data movement for any dtype of `elem_size` bytes. */
+/* data_f32.c: data movement for any dtype of `elem_size` bytes. */
 /* Output index i reads input start[d] + i[d] * step[d] along every dim (step may be negative). */
 void enet_ref_slice(int ndim, const int64_t* in_shape, const int64_t* start, const int64_t* step,
                     const int64_t* out_shape, size_t elem_size, const void* x, void* y);
@@ -187,7 +187,7 @@ void enet_ref_pad_mode(enet_pad_mode mode, int ndim, const int64_t* in_shape, co
  * saturates; anything -> bool is != 0. */
 void enet_ref_cast(int in_dtype, int out_dtype, int64_t n, const void* x, void* y);
 
-/* resize_f32.c: resize H and W of NHWC tensors with ONNX Resize semantics (nearest or
+/* image_f32.c: resize H and W of NHWC tensors with ONNX Resize semantics (nearest or
  * bilinear; out-of-range taps clamp to the edge). scale_* = output / input size as the
  * model states it (it may differ from the ratio of the rounded sizes). */
 typedef enum enet_resize_coordinates {

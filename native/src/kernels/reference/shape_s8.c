@@ -1,4 +1,4 @@
-/* Reference int8 constant padding (transpose is dtype-generic, in data_movement.c). */
+/* Reference int8 constant padding (transpose is dtype-generic, in shape_f32.c). */
 #include <string.h>
 
 #include "edgenet.h" /* ENET_MAX_DIMS */

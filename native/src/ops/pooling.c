@@ -48,7 +48,7 @@ static enet_status pool_geometry(const enet_op_context* ctx, enet_window* g) {
 
 enet_status enet_pool2d_prepare(enet_op_context* ctx) {
   enet_window g;
-  int int8 = enet_is_int8_op(ctx); /* int8 kernels: ops/pool_s8.c */
+  int int8 = enet_is_int8_op(ctx); /* int8 kernels: ops/pooling_s8.c */
   enet_status s = int8 ? ENET_OK : enet_check_float(ctx);
   if (s == ENET_OK) s = pool_geometry(ctx, &g);
   if (s != ENET_OK) return s;
