@@ -5,7 +5,7 @@
  * prepare (on create and after every resize_input):
  *   1. run each op's prepare in order: checks shapes/dtypes, infers outputs;
  *   2. check the inferred shapes against those the file declares;
- *   3. plan one arena for every non-constant tensor by lifetime.
+ *   3. plan one arena for every non-constant tensor by lifetime (placement: planner.c).
  * invoke then only runs kernels (and the fused activation) in order.
  */
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "planner.h"
 #include "kernels/reference/reference.h"
 #include "threadpool.h"
 #include "cpu.h"
@@ -36,7 +37,6 @@ struct enet_interpreter {
   uint64_t profiled_invokes;
 };
 
-static int64_t align_up(int64_t x) { return (x + ENET_ALIGNMENT - 1) / ENET_ALIGNMENT * ENET_ALIGNMENT; }
 
 static int has_unresolved_dims(const enet_rt_tensor* t) {
   for (int d = 0; d < t->ndim; d++)
@@ -55,33 +55,15 @@ static int shape_matches_declared(const enet_rt_tensor* t) {
 
 /* ---- memory planning ------------------------------------------------------ */
 
-typedef struct plan_item {
-  int tensor;
-  int64_t first, last; /* op indices during which the tensor must stay alive */
-  int64_t size, offset;
-} plan_item;
-
-static int by_size_desc(const void* a, const void* b) {
-  const plan_item *x = a, *y = b;
-  if (x->size != y->size) return x->size > y->size ? -1 : 1;
-  return x->tensor - y->tensor; /* deterministic */
-}
-
-static int by_offset(const void* a, const void* b) {
-  const plan_item *x = *(const plan_item* const*)a, *y = *(const plan_item* const*)b;
-  return x->offset < y->offset ? -1 : x->offset > y->offset;
-}
-
-/* Greedy by size: place the largest tensors first, each into the smallest gap
- * between already placed tensors whose lifetimes overlap it (else at the end). */
+/* Lifetimes of the non-constant tensors, placed by the planner (planner.c), then the
+ * arena (kept across re-prepares while it is large enough). */
 static enet_status plan_memory(enet_interpreter* it) {
   const enet_subgraph_def* g = it->graph;
   int n = 0;
-  plan_item* items = calloc((size_t)g->num_tensors + 1, sizeof *items);
-  plan_item** live = calloc((size_t)g->num_tensors + 1, sizeof *live);
+  enet_plan_tensor* items = calloc((size_t)g->num_tensors + 1, sizeof *items);
   int* item_of = malloc(((size_t)g->num_tensors + 1) * sizeof *item_of);
-  if (!items || !live || !item_of) {
-    free(items), free(live), free(item_of);
+  if (!items || !item_of) {
+    free(items), free(item_of);
     return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory planning the arena");
   }
   for (int t = 0; t < g->num_tensors; t++) item_of[t] = -1;
@@ -89,7 +71,7 @@ static enet_status plan_memory(enet_interpreter* it) {
    * until their last reader, graph outputs until the end. */
   for (int i = 0; i < g->num_inputs; i++) {
     int t = g->inputs[i];
-    items[n] = (plan_item){t, 0, 0, (int64_t)it->tensors[t].bytes, 0};
+    items[n] = (enet_plan_tensor){t, 0, 0, (int64_t)it->tensors[t].bytes, 0};
     item_of[t] = n++;
   }
   for (int o = 0; o < g->num_ops; o++) {
@@ -98,7 +80,7 @@ static enet_status plan_memory(enet_interpreter* it) {
       if (op->inputs[i] >= 0 && item_of[op->inputs[i]] >= 0) items[item_of[op->inputs[i]]].last = o;
     for (int i = 0; i < op->num_outputs; i++) {
       int t = op->outputs[i];
-      items[n] = (plan_item){t, o, o, (int64_t)it->tensors[t].bytes, 0};
+      items[n] = (enet_plan_tensor){t, o, o, (int64_t)it->tensors[t].bytes, 0};
       item_of[t] = n++;
     }
   }
@@ -108,26 +90,12 @@ static enet_status plan_memory(enet_interpreter* it) {
   for (int i = 0; i < g->num_outputs; i++)
     if (item_of[g->outputs[i]] >= 0) items[item_of[g->outputs[i]]].last = g->num_ops;
 
-  qsort(items, (size_t)n, sizeof *items, by_size_desc);
   int64_t arena_size = 0;
-  for (int i = 0; i < n; i++) {
-    plan_item* item = &items[i];
-    int num_live = 0;
-    for (int j = 0; j < i; j++)
-      if (items[j].first <= item->last && item->first <= items[j].last) live[num_live++] = &items[j];
-    qsort(live, (size_t)num_live, sizeof *live, by_offset);
-    int64_t best = -1, best_gap = INT64_MAX, end = 0;
-    for (int j = 0; j < num_live; j++) {
-      int64_t gap = live[j]->offset - end;
-      if (gap >= item->size && gap < best_gap) best = end, best_gap = gap;
-      int64_t live_end = align_up(live[j]->offset + live[j]->size);
-      if (live_end > end) end = live_end;
-    }
-    item->offset = best >= 0 ? best : end;
-    if (item->offset + item->size > arena_size) arena_size = item->offset + item->size;
+  enet_status planned = enet_plan_arena(items, n, &arena_size);
+  if (planned != ENET_OK) {
+    free(items), free(item_of);
+    return planned;
   }
-  arena_size = align_up(arena_size);
-
   enet_status s = ENET_OK;
   if ((uint64_t)arena_size > (uint64_t)SIZE_MAX - ENET_ALIGNMENT) {
     s = enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "arena of %lld bytes is too large", (long long)arena_size);
@@ -146,9 +114,9 @@ static enet_status plan_memory(enet_interpreter* it) {
   }
   if (s == ENET_OK) {
     it->arena_size = (size_t)arena_size;
-    for (int i = 0; i < n; i++) it->tensors[items[i].tensor].data = it->arena + items[i].offset;
+    for (int i = 0; i < n; i++) it->tensors[items[i].id].data = it->arena + items[i].offset;
   }
-  free(items), free(live), free(item_of);
+  free(items), free(item_of);
   return s;
 }
 
