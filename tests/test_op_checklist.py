@@ -90,6 +90,62 @@ def test_op_has_a_test_in_its_family_file(name):
     assert used, f"{name}: {path.relative_to(ROOT)} builds no {name} (g.{name}(...) or \"{name}\")"
 
 
+def _c_row_functions():
+    """{OPCODE: fn} from the C registry rows: the row's prepare / invoke are enet_<fn>_prepare /
+    enet_<fn>_invoke. The row macros all take the options as OPT(...) followed by fn."""
+    source = (ROOT / "native" / "src" / "ops" / "registry.c").read_text()
+    rows = {}
+    for opcode, args in re.findall(r"\[ENET_OpCode_([A-Z0-9_]+)\]\s*=\s*OP\w*\((.*?)\),\n", source):
+        parts = [p.strip() for p in re.sub(r"OPT\((\w+)\)", r"OPT_\1", args).split(",")]
+        fn = parts[next(i for i, p in enumerate(parts) if p.startswith("OPT_")) + 1]
+        rows[opcode] = fn
+    return rows
+
+
+def _c_definitions():
+    """{function name: family stem} for every function defined in native/src/ops/*.c; the stem
+    is the file's name without the _s8 (int8 side) / _fc (fully connected) suffix."""
+    defined = {}
+    for path in (ROOT / "native" / "src" / "ops").glob("*.c"):
+        stem = re.sub(r"_(s8|fc)$", "", path.stem)
+        for name in re.findall(r"^(?:enet_status|void) (enet_\w+)\(", path.read_text(), flags=re.M):
+            defined[name] = stem
+    return defined
+
+
+@pytest.mark.parametrize("name", [n for n in OPS if ops.get(n).opcode is not None])
+def test_op_c_side_lives_in_its_family_file(name):
+    """native/src/ops/<family>.c holds the op's prepare and invoke, <family> as in edgenet/ops.
+    An op that shares its opcode with another (border_pad: PAD in REFLECT / EDGE mode) has its
+    own enet_<name>_prepare / _invoke, which the shared row's prepare hands it over to."""
+    opcode = ops.get(name).opcode
+    fn = _c_row_functions().get(opcode)
+    assert fn, f"{name}: no row for ENET_OpCode_{opcode} in native/src/ops/registry.c"
+    defined = _c_definitions()
+    if f"enet_{name}_prepare" in defined:
+        fn = name
+    for part in ("prepare", "invoke"):
+        where = defined.get(f"enet_{fn}_{part}")
+        assert where is not None, f"{name}: enet_{fn}_{part} is defined in no native/src/ops/*.c"
+        assert where == _family(name), (
+            f"{name}: enet_{fn}_{part} is in native/src/ops/{where}*.c, not in the family file "
+            f"native/src/ops/{_family(name)}.c (Python: edgenet/ops/{_family(name)}.py)")
+
+
+def test_every_options_table_has_its_range_check_entry():
+    """Each options table of the schema has an entry (a check or NULL, stated) in registry.c's
+    options_checks, and each named check is defined in a family file."""
+    source = (ROOT / "native" / "src" / "ops" / "registry.c").read_text()
+    entries = dict(re.findall(r"\[OPT\((\w+)\)\]\s*=\s*(\w+),", source))
+    tables = {k for k, v in vars(S.OperatorOptions).items() if not k.startswith("_")}
+    assert tables == set(entries), f"options_checks in registry.c lists {sorted(entries)}, the schema {sorted(tables)}"
+    defined = _c_definitions()
+    for table, check in entries.items():
+        assert check == "NULL" or check in defined, f"{table}: {check} is not defined in native/src/ops/*.c"
+
+
 def test_the_c_registry_parse_sees_the_rows():
     rows = _c_registry_rows()
     assert {"CONV_2D", "SOFTMAX", "TABLE", "GATHER"} <= rows
+    functions = _c_row_functions()
+    assert set(functions) == rows - {"COUNT"} and functions["CONV_2D"] == "conv2d" and functions["TABLE"] == "lookup_s8"
