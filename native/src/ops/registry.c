@@ -1,6 +1,8 @@
 /* The op registry: for each op code, its input/output/options contract (the
  * loader verifies files against it) and its prepare/invoke functions.
- * Adding an op: a row here, its prepare/invoke in ops/, its kernel in kernels/. */
+ * Adding an op: a row here, its prepare/invoke in ops/<family>.c, its kernel in
+ * kernels/reference/<family>_f32.c; a new options table also gets its entry in
+ * options_checks below (the checklist: docs/ARCHITECTURE.md, "Adding an op"). */
 #include "ops.h"
 #include "ops_s8.h" /* enet_lookup_s8_* (TABLE) */
 
