@@ -44,9 +44,7 @@ static const enet_f32_kernels f32_neon = {
 };
 #endif
 
-/* int8: GEMM mr, nr, kr, weight bytes, kernel, parameter order; depthwise channels per block, weight bytes,
- * tap pairs, parameter order, kernel; add; mul; table lookup; running max; float -> int8 quantize;
- * GEMM input bytes, alternative GEMM. */
+/* int8 sets (fields: enet_qs8_kernels in optimized.h); a kernel left NULL runs the reference. */
 #if defined(__x86_64__)
 /* Channel order of the AVX2 kernels' accumulator registers (see enet_qs8_reorder_params). */
 static const uint8_t hadd_order[8] = {0, 2, 4, 6, 1, 3, 5, 7};                                    /* vphaddd */
@@ -59,13 +57,17 @@ static const uint8_t channel_order[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 
 static const enet_qs8_kernels qs8_avx2_c2 = {.isa = ENET_ISA_AVX2, .mr = 6, .nr = 16, .kr = 2, .weight_bytes = 2,
                                              .gemm = enet_qs8_gemm_6x16c2_avx2, .gemm_param_order = channel_order,
                                              .a_bytes = 2};
-static const enet_qs8_kernels qs8_avx2 = {ENET_ISA_AVX2,      3, 8, 8, 2, enet_qs8_gemm_3x8c8_avx2, hadd_order,
-                                          16, 2, 1, tap_pair_order, enet_qs8_dwconv_c16_avx2,
-                                          enet_qs8_vadd_avx2, enet_qs8_vmul_avx2, enet_qs8_lut_avx2,
-                                          enet_qs8_vmax_avx2, enet_f32_qs8_vcvt_avx2, 1, &qs8_avx2_c2};
-static const enet_qs8_kernels qs8_sse41 = {ENET_ISA_SSE41, 4, 8, 2, 2, enet_qs8_gemm_4x8c2_sse41, NULL,
-                                           8, 2, 0, NULL, enet_qs8_dwconv_c8_sse41, NULL, NULL, NULL, NULL, NULL,
-                                           1, NULL}; /* add/mul/lut/max/quantize: reference */
+static const enet_qs8_kernels qs8_avx2 = {
+    .isa = ENET_ISA_AVX2, .mr = 3, .nr = 8, .kr = 8, .weight_bytes = 2, .gemm = enet_qs8_gemm_3x8c8_avx2,
+    .gemm_param_order = hadd_order, .a_bytes = 1, .alt_gemm = &qs8_avx2_c2,
+    .dwconv_cb = 16, .dwconv_weight_bytes = 2, .dwconv_tap_pairs = 1, .dwconv_param_order = tap_pair_order,
+    .dwconv = enet_qs8_dwconv_c16_avx2,
+    .vadd = enet_qs8_vadd_avx2, .vmul = enet_qs8_vmul_avx2, .lut = enet_qs8_lut_avx2, .vmax = enet_qs8_vmax_avx2,
+    .f32_to_qs8 = enet_f32_qs8_vcvt_avx2};
+/* SSE4.1: GEMM and depthwise; add/mul/lut/max/quantize run the reference. */
+static const enet_qs8_kernels qs8_sse41 = {
+    .isa = ENET_ISA_SSE41, .mr = 4, .nr = 8, .kr = 2, .weight_bytes = 2, .gemm = enet_qs8_gemm_4x8c2_sse41,
+    .a_bytes = 1, .dwconv_cb = 8, .dwconv_weight_bytes = 2, .dwconv = enet_qs8_dwconv_c8_sse41};
 #endif
 #if defined(__aarch64__)
 #define NEON_LUT enet_qs8_lut_neon /* tbl over 64 bytes is A64-only */
@@ -75,17 +77,19 @@ static const enet_qs8_kernels qs8_sse41 = {ENET_ISA_SSE41, 4, 8, 2, 2, enet_qs8_
 #define NEON_VCVT NULL
 #endif
 #if defined(__aarch64__) || defined(__ARM_NEON)
-static const enet_qs8_kernels qs8_neon = {ENET_ISA_NEON, 4, 8, 2, 2, enet_qs8_gemm_4x8c2_neon, NULL,
-                                          8, 1, 0, NULL, enet_qs8_dwconv_c8_neon, enet_qs8_vadd_neon, enet_qs8_vmul_neon,
-                                          NEON_LUT, enet_qs8_vmax_neon, NEON_VCVT, 1, NULL};
+/* The NEON sets share everything but the GEMM. */
+#define QS8_NEON_COMMON                                                                                      \
+  .mr = 4, .nr = 8, .a_bytes = 1, .dwconv_cb = 8, .dwconv_weight_bytes = 1, .dwconv = enet_qs8_dwconv_c8_neon, \
+  .vadd = enet_qs8_vadd_neon, .vmul = enet_qs8_vmul_neon, .lut = NEON_LUT, .vmax = enet_qs8_vmax_neon,          \
+  .f32_to_qs8 = NEON_VCVT
+static const enet_qs8_kernels qs8_neon = {.isa = ENET_ISA_NEON, .kr = 2, .weight_bytes = 2,
+                                          .gemm = enet_qs8_gemm_4x8c2_neon, QS8_NEON_COMMON};
 #endif
 #if defined(__aarch64__)
-static const enet_qs8_kernels qs8_neondot = {ENET_ISA_NEONDOT, 4, 8, 4, 1, enet_qs8_gemm_4x8c4_neondot, NULL,
-                                             8, 1, 0, NULL, enet_qs8_dwconv_c8_neon, enet_qs8_vadd_neon, enet_qs8_vmul_neon,
-                                             NEON_LUT, enet_qs8_vmax_neon, NEON_VCVT, 1, NULL};
-static const enet_qs8_kernels qs8_i8mm = {ENET_ISA_I8MM, 4, 8, 8, 1, enet_qs8_gemm_4x8c8_neoni8mm, NULL,
-                                          8, 1, 0, NULL, enet_qs8_dwconv_c8_neon, enet_qs8_vadd_neon, enet_qs8_vmul_neon,
-                                          NEON_LUT, enet_qs8_vmax_neon, NEON_VCVT, 1, NULL};
+static const enet_qs8_kernels qs8_neondot = {.isa = ENET_ISA_NEONDOT, .kr = 4, .weight_bytes = 1,
+                                             .gemm = enet_qs8_gemm_4x8c4_neondot, QS8_NEON_COMMON};
+static const enet_qs8_kernels qs8_i8mm = {.isa = ENET_ISA_I8MM, .kr = 8, .weight_bytes = 1,
+                                          .gemm = enet_qs8_gemm_4x8c8_neoni8mm, QS8_NEON_COMMON};
 #endif
 
 const enet_qs8_kernels* enet_qs8_kernels_for(enet_isa isa) {
