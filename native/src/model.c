@@ -8,7 +8,6 @@
  * returns ENET_ERROR_INVALID_MODEL (or UNSUPPORTED) with a message naming the
  * offending tensor / op / buffer.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
