@@ -421,6 +421,11 @@ static void apply_activation(int activation, enet_rt_tensor* out) {
 }
 
 static void run_op(const enet_op_context* ctx) {
+  /* Outputs with no elements: nothing to compute. Kernels would still loop over the other
+   * dims, which a hostile file can make huge around a 0 dim (hours, or an int64 overflow). */
+  size_t out_bytes = 0;
+  for (int i = 0; i < ctx->num_outputs; i++) out_bytes |= ctx->outputs[i]->bytes;
+  if (out_bytes == 0) return;
   enet_op_lookup(ctx->op->opcode)->invoke(ctx);
   if (ctx->op->activation != ENET_Activation_NONE && !ctx->fused_activation) apply_activation(ctx->op->activation, ctx->outputs[0]);
 }
