@@ -57,6 +57,17 @@ if ! build "$ASAN_DIR" address,undefined -DEDGENET_BUILD_FUZZERS=ON; then
   echo "FAIL ASan + UBSan build"; exit 1
 fi
 run "C tests (ctest) under ASan + UBSan" ctest --test-dir "$ASAN_DIR" --output-on-failure
+# Known findings first: while one still crashes, the generator steps around those
+# patterns (ENET_FUZZ_SKIP_KNOWN, native/fuzz/model_gen.c) so the seed corpora test the rest.
+for known in "$REPO"/native/fuzz/known-findings/*.enet; do
+  [ -e "$known" ] || continue
+  if "$ASAN_DIR/fuzz/fuzz_raw" "$known" >/dev/null 2>&1; then
+    echo "NOTE known finding $(basename "$known") no longer crashes: move it to native/fuzz/regressions/"
+  else
+    echo "KNOWN $(basename "$known") still crashes (fixed on branch hardening; not counted as a failure)"
+    export ENET_FUZZ_SKIP_KNOWN=1
+  fi
+done
 SEEDS="$BUILD/seeds"
 rm -rf "$SEEDS" && mkdir -p "$SEEDS/structured" "$SEEDS/raw"
 "$ASAN_DIR/fuzz/gen_seeds" "$SEEDS/structured" "$SEEDS/raw" 4 >/dev/null
@@ -66,15 +77,6 @@ run "fuzz regression corpus (native/fuzz/regressions) through fuzz_raw" \
   replay "$ASAN_DIR/fuzz/fuzz_raw" "$REPO/native/fuzz/regressions"
 run "fuzz seed corpus through fuzz_raw" replay "$ASAN_DIR/fuzz/fuzz_raw" "$SEEDS/raw"
 run "fuzz seed corpus through fuzz_structured" replay "$ASAN_DIR/fuzz/fuzz_structured" "$SEEDS/structured"
-for known in "$REPO"/native/fuzz/known-findings/*.enet; do
-  [ -e "$known" ] || continue
-  if "$ASAN_DIR/fuzz/fuzz_raw" "$known" >/dev/null 2>&1; then
-    echo "NOTE known finding $(basename "$known") no longer crashes: move it to native/fuzz/regressions/"
-  else
-    echo "KNOWN $(basename "$known") still crashes (fixed on branch hardening; not counted as a failure)"
-  fi
-done
-
 # ---- 2. Python tests against an ASan + UBSan extension ----------------------------------
 PY_SLICE=(tests/test_corrupt_models.py tests/test_interpreter.py tests/test_runtime_index_errors.py
           tests/test_invoke_repeat.py tests/test_int8_ops.py)

@@ -97,16 +97,19 @@ typedef struct gen_subgraph {
   int last_value; /* the most recent non-constant tensor: the next op's default input */
 } gen_subgraph;
 
-/* ENET_FUZZ_SKIP_KNOWN=1 in the environment: do not generate the two known findings
- * another branch is fixing (int8 CONV/DEPTHWISE/FC with a non-constant bias; int8
- * AVG_POOL_2D windows made only of padding), so a campaign runs past them. */
-static int skip_known(void) {
-  static int value = -1;
-  if (value < 0) {
+/* ENET_FUZZ_SKIP_KNOWN in the environment: do not generate the known findings another
+ * branch is fixing, so a campaign runs past them: "bias" = int8 CONV/DEPTHWISE/FC with a
+ * non-constant bias, "pool" = int8 AVG_POOL_2D windows made only of padding, "1" = both. */
+enum { KNOWN_BIAS = 1, KNOWN_POOL = 2 };
+static int skip_known(int which) {
+  static int mask = -1;
+  if (mask < 0) {
     const char* v = getenv("ENET_FUZZ_SKIP_KNOWN");
-    value = v && v[0] == '1';
+    mask = 0;
+    if (v && (strcmp(v, "1") == 0 || strstr(v, "bias"))) mask |= KNOWN_BIAS;
+    if (v && (strcmp(v, "1") == 0 || strstr(v, "pool"))) mask |= KNOWN_POOL;
   }
-  return value;
+  return (mask & which) != 0;
 }
 
 typedef struct gen_model {
@@ -406,7 +409,7 @@ static void gen_options(choices* c, gen_op* op, const gen_tensor* x, int64_t* ou
       break;
     }
     case ENET_OperatorOptions_Pool2DOptions: {
-      int no_padding = skip_known() && op->opcode == ENET_OpCode_AVG_POOL_2D && x && x->dtype == ENET_DataType_INT8;
+      int no_padding = skip_known(KNOWN_POOL) && op->opcode == ENET_OpCode_AVG_POOL_2D && x && x->dtype == ENET_DataType_INT8;
       field_i32(op, 0, pick_int(c, 1, 3)), field_i32(op, 1, pick_int(c, 1, 3));
       field_i32(op, 2, pick_int(c, 1, 2)), field_i32(op, 3, pick_int(c, 1, 2));
       for (int slot = 4; slot < 8; slot++) field_i32(op, slot, no_padding ? 0 : pick_int(c, 0, 2));
@@ -545,7 +548,7 @@ static void gen_options(choices* c, gen_op* op, const gen_tensor* x, int64_t* ou
   if (rarely(c)) op->options_type = (int)pick(c, ENET_OperatorOptions_COUNT + 2); /* mismatching options */
 }
 
-/* skip_known(): a bias that is not a constant becomes absent. */
+/* skip_known(KNOWN_BIAS): a bias that is not a constant becomes absent. */
 static int32_t constant_or_absent(const gen_subgraph* g, int32_t t) {
   return t >= 0 && t < g->num_tensors && g->tensors[t].buffer >= 0 ? t : -1;
 }
@@ -649,7 +652,7 @@ static void gen_op_into(choices* c, gen_model* m, gen_subgraph* g, int opcode) {
       dims[0] = cout;
       if (op->num_inputs > 2)
         in[2] = parameter(c, m, g, maybe_other_dtype(c, bias_dtype), 1, dims, DATA_DEFAULT, 0, 1, int8 ? 0 : -1);
-      if (op->num_inputs > 2 && int8 && skip_known()) in[2] = constant_or_absent(g, in[2]);
+      if (op->num_inputs > 2 && int8 && skip_known(KNOWN_BIAS)) in[2] = constant_or_absent(g, in[2]);
       out_rank = 4;
       if (rank == 4) {
         if (op->opcode == ENET_OpCode_CONV_2D_TRANSPOSE) {
@@ -669,7 +672,7 @@ static void gen_op_into(choices* c, gen_model* m, gen_subgraph* g, int opcode) {
         in[1] = parameter(c, m, g, maybe_other_dtype(c, weight_dtype), 2, dims, DATA_DEFAULT, 0, 1, int8 ? 0 : -1);
       if (op->num_inputs > 2)
         in[2] = parameter(c, m, g, maybe_other_dtype(c, bias_dtype), 1, dims, DATA_DEFAULT, 0, 1, int8 ? 0 : -1);
-      if (op->num_inputs > 2 && int8 && skip_known()) in[2] = constant_or_absent(g, in[2]);
+      if (op->num_inputs > 2 && int8 && skip_known(KNOWN_BIAS)) in[2] = constant_or_absent(g, in[2]);
       if (rank > 0) out_guess[rank - 1] = cout;
       break;
     case ENET_OpCode_MATMUL:
