@@ -9,13 +9,13 @@
 
 /* Runs with larger tensors are skipped, not invoked: a big but valid model that is
  * merely slow is not a finding, and each run must stay well under the timeout. */
-#define MAX_RUN_BYTES ((size_t)8 << 20)
+#define MAX_RUN_BYTES ((size_t)1 << 20)
 
 /* Under AddressSanitizer an allocation the machine cannot give returns NULL (as malloc
  * does without it) instead of aborting, so a file declaring a huge tensor exercises the
  * core's out-of-memory errors rather than ending the run. */
 const char* __asan_default_options(void);
-const char* __asan_default_options(void) { return "allocator_may_return_null=1:max_allocation_size_mb=1024"; }
+const char* __asan_default_options(void) { return "allocator_may_return_null=1:max_allocation_size_mb=256"; }
 
 static uint32_t next_random(uint32_t* state) {
   uint32_t x = *state ? *state : 0x2545f491u;
