@@ -120,7 +120,12 @@ void enet_fuzz_run_model(const uint8_t* data, size_t size, uint32_t seed) {
     return;
   }
   enet_model_metadata(model, "fuzz");
-  enet_options options = {1}; /* one thread: fast, and one worker per campaign */
+  /* Vary what the CPU would pick: the portable reference kernels and the SSE4.1 ones run
+   * too, not only the best ISA (src/cpu.c reads EDGENET_KERNELS). Mostly one thread (fast,
+   * and the machine is shared); now and then a 2-thread pool so its split paths run. */
+  static const char* const kernels[] = {"auto", "reference", "sse41", "auto"};
+  setenv("EDGENET_KERNELS", kernels[(seed >> 4) % 4], 1);
+  enet_options options = {seed % 16 == 5 ? 2 : 1};
   enet_interpreter* it = NULL;
   if (enet_interpreter_create(model, &options, &it) == ENET_OK) {
     uint32_t rng = seed;
