@@ -87,6 +87,7 @@ static void feed_invoke_read(enet_interpreter* it, uint32_t* rng, int profile) {
     enet_interpreter_set_input(it, i, buf, info.bytes);
     free(buf);
     if (enet_interpreter_input_index(it, info.name) < 0) abort(); /* every input is found by its own name */
+    if (info.bytes && !enet_interpreter_input_data(it, i)) abort();
   }
   if (profile) enet_interpreter_set_profiling(it, 1);
   enet_status s = enet_interpreter_invoke(it);
@@ -98,6 +99,7 @@ static void feed_invoke_read(enet_interpreter* it, uint32_t* rng, int profile) {
     if (!buf) return;
     enet_interpreter_get_output(it, o, buf, info.bytes);
     free(buf);
+    if (enet_interpreter_output_index(it, info.name) < 0 || (info.bytes && !enet_interpreter_output_data(it, o))) abort();
   }
   if (profile) {
     enet_op_profile p;
@@ -120,6 +122,7 @@ void enet_fuzz_run_model(const uint8_t* data, size_t size, uint32_t seed) {
     return;
   }
   enet_model_metadata(model, "fuzz");
+  if (enet_model_num_inputs(model) < 0 || enet_model_num_outputs(model) < 0) abort();
   /* Vary what the CPU would pick: the portable reference kernels and the SSE4.1 ones run
    * too, not only the best ISA (src/cpu.c reads EDGENET_KERNELS). Mostly one thread (fast,
    * and the machine is shared); now and then a 2-thread pool so its split paths run. */
@@ -130,6 +133,7 @@ void enet_fuzz_run_model(const uint8_t* data, size_t size, uint32_t seed) {
   if (enet_interpreter_create(model, &options, &it) == ENET_OK) {
     uint32_t rng = seed;
     int dynamic = 0;
+    if (seed % 8 == 3) enet_interpreter_invoke(it); /* before any resize: refused while dims are -1 */
     if (resize_dynamic_inputs(it, &rng, &dynamic)) {
       feed_invoke_read(it, &rng, 0);
       if (seed % 4 == 0) feed_invoke_read(it, &rng, 1); /* now and then: a repeat invoke, profiled */
