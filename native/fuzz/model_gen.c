@@ -688,7 +688,7 @@ static void gen_op_into(choices* c, gen_model* m, gen_subgraph* g, int opcode) {
       break;
     case ENET_OpCode_LAYER_NORM:
     case ENET_OpCode_INSTANCE_NORM: {
-      int from = op->opcode == ENET_OpCode_INSTANCE_NORM ? (rank > 0 ? rank - 1 : 0) : (rank > 0 ? rank - 1 : 0);
+      int from = rank > 0 ? rank - 1 : 0; /* scale and bias cover dims from..rank-1 */
       for (int i = 0; i < op->num_fields; i++)
         if (op->options_type == ENET_OperatorOptions_LayerNormOptions && op->fields[i].slot == 0 &&
             op->fields[i].i >= 0 && op->fields[i].i < rank)
