@@ -108,6 +108,15 @@ static enet_status plan_memory(enet_interpreter* it) {
   for (int i = 0; i < g->num_outputs; i++)
     if (item_of[g->outputs[i]] >= 0) items[item_of[g->outputs[i]]].last = g->num_ops;
 
+  /* Offsets below are sums of sizes in int64: with every tensor under 2^38 bytes (more than
+   * any device allocates) and at most 2^24 tensors (the loader's limit), none can overflow. */
+  for (int i = 0; i < n; i++)
+    if (items[i].size > ((int64_t)1 << 38)) {
+      enet_status s = enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "tensor '%s' needs %lld bytes, more than can be allocated",
+                                     g->tensors[items[i].tensor].name, (long long)items[i].size);
+      free(items), free(live), free(item_of);
+      return s;
+    }
   qsort(items, (size_t)n, sizeof *items, by_size_desc);
   int64_t arena_size = 0;
   for (int i = 0; i < n; i++) {
