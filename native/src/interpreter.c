@@ -90,6 +90,15 @@ static enet_status plan_memory(enet_interpreter* it) {
   for (int i = 0; i < g->num_outputs; i++)
     if (item_of[g->outputs[i]] >= 0) items[item_of[g->outputs[i]]].last = g->num_ops;
 
+  /* The planner's offsets are sums of sizes in int64: with every tensor under 2^38 bytes (more
+   * than any device allocates) and at most 2^24 tensors (the loader's limit), none can overflow. */
+  for (int i = 0; i < n; i++)
+    if (items[i].size > ((int64_t)1 << 38)) {
+      enet_status s = enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "tensor '%s' needs %lld bytes, more than can be allocated",
+                                     g->tensors[items[i].id].name, (long long)items[i].size);
+      free(items), free(item_of);
+      return s;
+    }
   int64_t arena_size = 0;
   enet_status planned = enet_plan_arena(items, n, &arena_size);
   if (planned != ENET_OK) {
@@ -389,6 +398,11 @@ static void apply_activation(int activation, enet_rt_tensor* out) {
 }
 
 static void run_op(const enet_op_context* ctx) {
+  /* Outputs with no elements: nothing to compute. Kernels would still loop over the other
+   * dims, which a hostile file can make huge around a 0 dim (hours, or an int64 overflow). */
+  size_t out_bytes = 0;
+  for (int i = 0; i < ctx->num_outputs; i++) out_bytes |= ctx->outputs[i]->bytes;
+  if (out_bytes == 0) return;
   enet_op_lookup(ctx->op->opcode)->invoke(ctx);
   if (ctx->op->activation != ENET_Activation_NONE && !ctx->fused_activation) apply_activation(ctx->op->activation, ctx->outputs[0]);
 }

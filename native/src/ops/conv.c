@@ -151,6 +151,10 @@ static enet_status prepare(enet_op_context* ctx, int depthwise) {
   if (s == ENET_OK) s = conv_geometry(ctx, depthwise, &g);
   if (s != ENET_OK) return s;
   int64_t shape[4] = {g.batch, g.out_h, g.out_w, g.out_c};
+  size_t bytes; /* huge paddings or dilations: checked before the kernel plans multiply these dims */
+  if (!enet_shape_bytes(4, shape, ctx->outputs[0]->def->dtype, &bytes))
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "output shape (%lld, %lld, %lld, %lld) is too large",
+                          (long long)g.batch, (long long)g.out_h, (long long)g.out_w, (long long)g.out_c);
   enet_set_output_shape(ctx->outputs[0], 4, shape);
   if (int8 && depthwise) {
     s = enet_depthwise_conv2d_s8_prepare(ctx, &g);
