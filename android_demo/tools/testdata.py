@@ -156,6 +156,8 @@ def hostile_text_case(out, manifest):
         if text not in data:
             raise RuntimeError(f"hostile_text: {text!r} not found in the serialized model")
         data = data.replace(text, text.replace(b"#", b"\xff"))
+    from edgenet import integrity
+    data = integrity.append_checksum(data[:-8])  # a checksum over the patched bytes: the names must reach Java
     path = out / "hostile_text.enet"
     path.write_bytes(data)
     manifest.put("hostile_text.model", path.name)
