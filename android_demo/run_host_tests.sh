@@ -89,6 +89,7 @@ TEST_CLASSES=(
   org.edgenet.InterpreterErrorsTest
   org.edgenet.InterpreterThreadsAndMemoryTest
   org.edgenet.ModelSignatureTest
+  org.edgenet.StreamingStateTest
   org.edgenet.demo.logic.DigitPreprocessorTest
   org.edgenet.demo.logic.TopKLabelsBenchmarkTest
 )

@@ -15,7 +15,9 @@ With --edgenet-split it prints model_rss_delta (the file loaded and verified) an
 (what creating the interpreter, which packs the weights, adds on top), in a process of its own
 (memory freed by an earlier session would be reused and hide the growth).
 The peak covers only the session, not the imports: the kernel's peak-RSS counter is reset
-(`/proc/self/clear_refs`, value 5) after them. run.py starts one probe per runtime/model/precision.
+(`/proc/self/clear_refs`, value 5) after them, and the heap the imports freed is first given back
+to the system (glibc malloc_trim), or the session would reuse those resident pages and hide its
+growth (importing edgenet left 32 MB of free heap: its packing then read as 0 MB). run.py starts one probe per runtime/model/precision.
 """
 import importlib
 import json
@@ -33,6 +35,16 @@ import runtimes  # noqa: E402
 MORE_CREATIONS = 5
 
 
+def _release_free_heap():
+    """Returns the heap's free pages to the system (glibc), so later allocations show in VmRSS."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to release this way
+        pass
+
+
 def _status_kib(field):
     with open("/proc/self/status") as f:
         for line in f:
@@ -46,6 +58,7 @@ def _edgenet_split(path, threads):
     from edgenet import _native
 
     np.zeros(1)  # numpy initialized before the first reading
+    _release_free_heap()
     before = _status_kib("VmRSS")
     model = _native.Model.from_file(path)
     loaded = _status_kib("VmRSS")
@@ -64,6 +77,7 @@ def main(argv):
     adapter = runtimes.RUNTIMES[runtime_name]
     importlib.import_module(adapter.module)  # the runtime's own import cost is not the model's
     x = np.random.default_rng(0).standard_normal([int(d) for d in shape.split(",")]).astype(np.float32)
+    _release_free_heap()
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # reset VmHWM (peak RSS) to the current RSS
     baseline = _status_kib("VmRSS")

@@ -8,12 +8,23 @@ ResNet-18, MobileNetV3-small). They are written out here because the torchvision
 on PyPI is a CUDA build whose C extension does not load next to the CPU-only torch, and
 because no pretrained weights can be downloaded here anyway.
 
-Why BatchNorm statistics matter: with random weights a network's output barely depends
-on its input (activations drift to a constant), so "int8 agrees with float" would be
-meaningless. `build_model` therefore runs the network in train mode over batches of
-structured images (crops of scikit-learn's sample photos) so every BatchNorm layer holds
-the mean/variance of real activations, then switches to eval mode. The classifier is
-still random, but its logits now vary with the image.
+How random weights are made to behave like a trained network's, so that "int8 agrees with
+float" means something (benchmarks/run.py flags int8 rows that disagree):
+- BatchNorm statistics come from real images: `build_model` runs the network in train mode over
+  crops of scikit-learn's sample photos, so every BatchNorm holds the mean/variance of real
+  activations (with random statistics the output barely depends on the input).
+- Residual branches are scaled down (RESIDUAL_BRANCH_SCALE, the gain of each branch's last
+  BatchNorm), as in trained residual networks, where the identity path dominates. With unit
+  branches a random MobileNetV2 is chaotic: every rounding error grows block after block, and
+  int8 pooled features were as much noise as signal (centered cosine 0.7 with float).
+- The classifier is a prototype head: the pooled features of PROTOTYPE_IMAGES training crops
+  (seeds of their own, apart from calibration and evaluation) are clustered with k-means into
+  PROTOTYPE_CLASSES classes, and each logit is the similarity to one cluster (`set_prototype_head`),
+  so the top-1 class is the nearest cluster and the top-1 margins are real differences between
+  image clusters, not the near-ties of a random 1000-way classifier (whose int8 top-1 agreement
+  was noise). The Linear keeps its 1000 outputs (its size and
+  cost are those of the real network): row k >= PROTOTYPE_CLASSES repeats row
+  k % PROTOTYPE_CLASSES with its bias lowered, so it never ranks first (small_cnn has 10 classes).
 """
 import numpy as np
 import torch
@@ -168,45 +179,95 @@ MODELS = {
 }
 
 
+RESIDUAL_BRANCH_SCALE = 0.1   # gain of a residual branch's last BatchNorm (a trained network's branches are small)
+BATCHNORM_IMAGES = 64
+PROTOTYPE_IMAGES = 256       # training crops clustered into the classifier's classes
+PROTOTYPE_CLASSES = 16
+
+
+def image_seeds(seed=0):
+    """The sample_images seeds of a model built with `seed`, by use. Evaluation and calibration
+    (benchmarks/run.py) and the two set-up uses never share a crop."""
+    return {"calibration": 1, "evaluation": 2, "batchnorm": 1000 + seed, "prototypes": 2000 + seed}
+
+
 def build_model(name, seed=0):
-    """The eval-mode torch module for `name`, random weights, BatchNorm statistics from images."""
+    """The eval-mode torch module for `name`: random convolutions, BatchNorm statistics from
+    images, scaled-down residual branches and a prototype classifier (module docstring)."""
     constructor, size = MODELS[name]
     torch.manual_seed(seed)
     model = constructor()
-    for module in model.modules():
-        if isinstance(module, nn.BatchNorm2d):
-            module.momentum = None  # a plain average over all batches seen
-    images = torch.from_numpy(sample_images(64, size, seed=1000 + seed))
-    model.train()
+    seeds = image_seeds(seed)
     with torch.no_grad():
-        for batch in images.split(16):
+        for module in model.modules():
+            if isinstance(module, (InvertedResidual, BasicBlock)):
+                branch_norm = module.block[-1][1] if isinstance(module, InvertedResidual) else module.conv2[1]
+                if isinstance(module, BasicBlock) or module.residual:
+                    branch_norm.weight.fill_(RESIDUAL_BRANCH_SCALE)
+            if isinstance(module, nn.BatchNorm2d):
+                module.momentum = None  # a plain average over all batches seen
+        model.train()
+        for batch in torch.from_numpy(sample_images(BATCHNORM_IMAGES, size, seeds["batchnorm"])).split(16):
             model(batch)
     model.eval()
-    _standardize_classifier_input(model, images)
+    features = classifier_inputs(model, sample_images(PROTOTYPE_IMAGES, size, seeds["prototypes"]))
+    set_prototype_head(model, features, min(PROTOTYPE_CLASSES, classifier(model).out_features), seed)
     return model
 
 
-def _standardize_classifier_input(model, images):
-    """Folds a per-feature standardization (mean/std over `images`) into the first Linear layer.
+def classifier(model):
+    """The network's last Linear layer (the one that outputs the logits)."""
+    return [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
 
-    Why: after global average pooling, random-weight features vary little from image to image
-    compared with their common offset, so a random classifier picks nearly the same class for
-    every image and int8 "top-1 agreement" would be either trivial or pure noise. A trained
-    classifier responds to how features vary; standardizing its input gives this random one the
-    same property (as a BatchNorm1d before it would)."""
-    linear = next(m for m in model.modules() if isinstance(m, nn.Linear))
+
+def classifier_inputs(model, images, batch=32):
+    """(N, features) float64: what the last Linear layer receives for each of `images`."""
     captured = []
-    handle = linear.register_forward_hook(lambda module, inputs, output: captured.append(inputs[0]))
+    handle = classifier(model).register_forward_hook(lambda module, inputs, output: captured.append(inputs[0]))
+    try:
+        with torch.no_grad():
+            for chunk in torch.from_numpy(images).split(batch):
+                model(chunk)
+    finally:
+        handle.remove()
+    return torch.cat(captured).double().numpy()
+
+
+def prototypes(features, classes, seed=0):
+    """(mean feature, unit class directions (classes, features)): k-means, deterministic for a
+    seed, of the directions in which `features` differ from their mean (spherical k-means)."""
+    from sklearn.cluster import KMeans
+
+    mean = features.mean(0)
+    directions = _unit(features - mean)
+    return mean, _unit(KMeans(classes, n_init=4, random_state=seed).fit(directions).cluster_centers_)
+
+
+def _unit(rows):
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def set_prototype_head(model, features, classes, seed=0):
+    """Sets the last Linear layer to a cosine prototype classifier ("imprinted" weights) over
+    `classes` clusters of `features`: logit k = d_k . (f - m) = |f - m| cos(f - m, d_k) for the
+    mean feature m and class direction d_k (`prototypes`), so the top-1 class is the prototype
+    whose direction is closest to the image's. Rows past `classes` repeat rows 0.. with a lower
+    bias, so they never rank first.
+
+    Why cosine rather than Euclidean distance: distance logits add -|c_k - m|^2 / 2 per class,
+    which spreads the logits of far clusters over a range many times the top-1 margins, and an
+    int8 output quantized over that range rounds the margins away."""
+    linear = classifier(model)
+    mean, weight = prototypes(features, classes, seed)
+    bias = -weight @ mean
+    # A repeat sits one logit standard deviation (over `features`) below its original: never first,
+    # and inside the range the real logits span, so it does not widen an int8 output's range.
+    gap = (features @ weight.T + bias).std()
+    rows = np.arange(linear.out_features)
+    weight, bias = weight[rows % classes], bias[rows % classes] - gap * (rows >= classes)
     with torch.no_grad():
-        model(images)
-    handle.remove()
-    features = torch.cat(captured)
-    # Floor at the median std so nearly constant features are not blown up into pure noise.
-    mean, std = features.mean(0), features.std(0)
-    std = torch.maximum(std, std.median())
-    with torch.no_grad():
-        linear.bias -= (linear.weight * (mean / std)).sum(1)
-        linear.weight /= std
+        linear.weight.copy_(torch.from_numpy(weight))
+        linear.bias.copy_(torch.from_numpy(bias))
 
 
 def export_onnx(model, size, path, opset=17):

@@ -34,7 +34,7 @@ sys.path.insert(0, HERE)
 import runtimes  # noqa: E402
 
 CALIBRATION_IMAGES = 32
-EVAL_IMAGES = 32
+EVAL_IMAGES = 64
 QUICK_MODELS = ["small_cnn", "mobilenet_v2"]
 
 
@@ -131,9 +131,10 @@ def prepare_job(model, workdir):
     module = models.build_model(model)
     onnx_path = os.path.join(out, f"{model}.onnx")
     models.export_onnx(module, size, onnx_path)
-    # Seeds differ from the BatchNorm images' (1000+) so nothing is evaluated on what set it up.
-    job = runtimes.BuildJob(model, onnx_path, module, models.sample_images(CALIBRATION_IMAGES, size, seed=1))
-    job.eval_images = models.sample_images(EVAL_IMAGES, size, seed=2)
+    # Each use has its own crops (models.image_seeds): nothing is evaluated on what set the model up.
+    seeds = models.image_seeds()
+    job = runtimes.BuildJob(model, onnx_path, module, models.sample_images(CALIBRATION_IMAGES, size, seeds["calibration"]))
+    job.eval_images = models.sample_images(EVAL_IMAGES, size, seeds["evaluation"])
     import torch
     with torch.no_grad():
         job.torch_logits = module(torch.from_numpy(job.eval_images)).numpy()
@@ -143,7 +144,7 @@ def prepare_job(model, workdir):
 
 def build_variants(job, available, versions, workdir):
     variants = []
-    for name in runtimes.RUNTIMES:
+    for name in versions:  # the runtimes asked for (--runtimes), installed or not
         for precision in runtimes.PRECISIONS:
             variant = Variant(name, precision)
             variants.append(variant)
@@ -388,12 +389,7 @@ SIMD_FLAGS = ["sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx5
 
 def cpu_flags():
     """The SIMD flags /proc/cpuinfo lists that edgenet or its peers use: (present, absent)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            line = next((l for l in f if l.startswith(("flags", "Features"))), "")
-    except OSError:
-        line = ""
-    flags = set(line.split(":", 1)[1].split()) if ":" in line else set()
+    flags = runtimes.cpu_flags()
     return [f for f in SIMD_FLAGS if f in flags], [f for f in SIMD_FLAGS if f not in flags]
 
 
@@ -430,6 +426,8 @@ def format_kernels(results, models):
 
 
 def format_report(results, threads_list, runs, versions, models, note=None):
+    import models as models_module
+
     tables = "".join(format_model_table(m, results[m], threads_list) for m in models)
     present, absent = cpu_flags()
     version_lines = "\n".join(f"- {name}: {version}" for name, version in versions.items())
@@ -453,8 +451,13 @@ Written by `python benchmarks/run.py` on {datetime.date.today().isoformat()}.
   held-out images, float32 rows vs PyTorch, int8 rows vs the same runtime's float32 model
   (cosine of the logits with each class's mean over the images removed); an int8 row agreeing
   on fewer than {POOR_INT8_TOP1:.0%} of the images is marked POOR and no target is claimed on it.
-- Models have random weights with BatchNorm statistics from real image batches
-  (benchmarks/models.py), so outputs depend on the input and agreement is meaningful.
+- Models (benchmarks/models.py): random convolutions with BatchNorm statistics from real image
+  crops and scaled-down residual branches; the classifier is a prototype head (logit = similarity
+  to one of {models_module.PROTOTYPE_CLASSES} k-means clusters of training crops' features; the 1000 outputs keep
+  the real layer's size, rows past the clusters never rank first), so top-1 margins are real and
+  int8 agreement is meaningful. Calibration ({CALIBRATION_IMAGES}), evaluation and set-up crops
+  are disjoint. onnxruntime int8 uses reduce_range (7-bit weights) on x86 without VNNI, as its
+  documentation advises.
 
 ## Targets (issue 5)
 

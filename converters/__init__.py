@@ -7,13 +7,16 @@ Layers, top to bottom; a module imports only from layers below it (tests/test_im
     accuracy.py     AccuracyTarget / compare / search: task metrics, accuracy-aware mixed precision
     report.py       quantization_report(graph, qmodel, samples): per-layer float-vs-int8 error
     qdq.py          the int8 model of a pre-quantized (QDQ) ONNX model, with its own parameters
-    frontends.py    import_model(.onnx path / ModelProto / torch module) -> Graph
+    frontends.py    import_model(.onnx path / ModelProto / .tflite path or bytes / torch module) -> Graph
+    tflite_import/  the TFLite importer: reader.py (FlatBuffer + checks), importer.py, registry.py,
+                    handlers/<family>.py; int8 models recorded like QDQ ONNX models (onnx_import/qdq.py)
     onnx_import/    the ONNX importer: importer.py (driver), registry.py (op type -> handler),
                     handlers/<family>.py, qdq.py (QDQ parameters recorded at import)
     equalize.py     cross-layer equalization (convert(equalize=True))
     quantize/       quantize_graph(graph, ranges): the float -> int8 rewrite, split by job
                     (params, policy, tables, rewrite)
     calibration.py  collect_ranges / calibrate(graph, samples, method): activation ranges for int8
+    progress.py     Progress / track: the progress of long phases (calibration, accuracy search, report)
     passes.py       graph rewrites: optimize, lower_to_file_ops, prepare
     serialize.py    to_bytes(graph, metadata): Graph -> .enet bytes (only writes bytes)
     model.py        EnetModel / load(path_or_bytes): a .enet file read back for inspection

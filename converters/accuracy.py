@@ -42,6 +42,7 @@ from edgenet import quant_math, reference
 
 from . import quantize as quantize_lib
 from .model import EnetModel
+from .progress import Progress, track
 from .serialize import to_bytes
 
 log = logging.getLogger("edgenet.accuracy")
@@ -225,7 +226,7 @@ def compare(model_a, model_b, samples, metric="cosine", tolerance=None, k=1):
 # ---- sensitivity ----------------------------------------------------------------------------
 
 
-def layer_sensitivity(float_graph, qgraph, samples):
+def layer_sensitivity(float_graph, qgraph, samples, verbose=False, progress=None):
     """[(node name, SQNR dB)] for each int8 layer of `qgraph`, lowest (most sensitive) first: the
     error int8 adds inside that layer alone, with its inputs the float values quantized."""
     probe = float_graph.copy()
@@ -235,12 +236,10 @@ def layer_sensitivity(float_graph, qgraph, samples):
               and not n.opdef.quant_pass_through and _float_name(n.outputs[0]) in float_names]
     # Tensors whose grid the quantizer narrowed to where their saturating readers still change
     # (quantize.clip_to_consumers): only the error inside the grid counts.
-    unbounded = {t.name: (-np.inf, np.inf) for t in float_graph.tensors if not t.is_constant}
-    saturated = {name for name, bounds in quantize_lib.clip_to_consumers(float_graph, unbounded).items()
-                 if bounds != (-np.inf, np.inf)}
+    saturated = quantize_lib.saturated_tensors(float_graph)
     signal = {n.name: 0.0 for n in layers}
     noise = dict(signal)
-    for feeds in samples:
+    for feeds in track(samples, "accuracy search: layer sensitivity", None, verbose, progress):
         values = reference.run(probe, feeds)
         for node in layers:
             inputs, quants = [], []
@@ -259,19 +258,13 @@ def layer_sensitivity(float_graph, qgraph, samples):
             q = node.opdef.reference_int8(inputs, node.attrs, quants, [t.quant for t in node.outputs])[0]
             f = values[_float_name(out)]
             if _float_name(out) in saturated:  # values beyond the int8 grid change nothing downstream
-                f = np.clip(f, *_grid_ends(out.quant))
+                f = np.clip(f, *quantize_lib.grid_ends(out.quant))
             q = quant_math.dequantize_int8(q, *_scalars(out.quant)).astype(np.float64)
             signal[node.name] += float(np.sum(f * f))
             noise[node.name] += float(np.sum((f - q) ** 2))
     ranked = [(name, math.inf if noise[name] == 0 else 10 * math.log10(max(signal[name], 1e-300) / noise[name]))
               for name in signal]
     return sorted(ranked, key=lambda item: item[1])
-
-
-def _grid_ends(quant):
-    """The smallest and largest real values an int8 tensor with these parameters holds."""
-    scale, zero_point = _scalars(quant)
-    return scale * (quant_math.INT8_MIN - zero_point), scale * (quant_math.INT8_MAX - zero_point)
 
 
 def _float_name(t):
@@ -328,9 +321,13 @@ class AccuracyReport:
                  f"  plain int8: {self.before}",
                  f"  returned  : {self.after}",
                  f"  layers kept in float: {len(self.kept_float)} (searched {self.evaluations} candidate models)"]
+        if self.kept_float:
+            lines.append("    (own int8 SQNR: the error the layer adds by itself, its inputs exact; the quantization "
+                         "report's SQNR is the error accumulated up to a tensor. Costs: extra file bytes and "
+                         "measured latency of float over int8; latency is noisy, a negative one is no cost)")
         for c in self.kept_float:
-            lines.append(f"    {c.node} ({c.op}): own int8 SQNR {c.sensitivity_db:.1f} dB, +{c.size_bytes:,} bytes, "
-                         f"+{c.latency_ms:.3f} ms")
+            lines.append(f"    {c.node} ({c.op}): own int8 SQNR {c.sensitivity_db:.1f} dB, {c.size_bytes:+,} bytes, "
+                         f"{c.latency_ms:+.3f} ms")
         if self.latency_ms:
             lines.append("  latency (median, ms): " + ", ".join(f"{k} {v:.3f}" for k, v in self.latency_ms.items()))
         return "\n".join(lines)
@@ -409,7 +406,7 @@ def _float_latency_costs(float_model, int8_model, feeds, runs=5):
     float_ms, int8_ms = times(float_model), times(int8_model)
     return {name: ms - int8_ms[name] for name, ms in float_ms.items() if name in int8_ms}
 
-def search(float_graph, stats, options, target, metadata, verbose=True, *, build_int8):
+def search(float_graph, stats, options, target, metadata, verbose=True, *, build_int8, progress=None):
     """convert(..., accuracy=target): the int8 model with the fewest float layers meeting `target`.
 
     Builds (quantize + serialize + run the samples in the C core) are the cost, so their number is
@@ -420,7 +417,8 @@ def search(float_graph, stats, options, target, metadata, verbose=True, *, build
     ("edgenet.accuracy" logger, INFO) with the running count.
 
     build_int8: quantize_and_serialize(float_graph, stats, options, metadata) -> EnetModel, the int8 build
-    (pipeline.quantize_and_serialize; passed in, since the pipeline sits above this module)."""
+    (pipeline.quantize_and_serialize; passed in, since the pipeline sits above this module).
+    verbose / progress: as convert()'s (converters/progress.py); one step per build, of at most max_builds."""
 
     for i, feeds in enumerate(target.samples):
         try:
@@ -433,6 +431,7 @@ def search(float_graph, stats, options, target, metadata, verbose=True, *, build
     evaluations = 0
     user_float = tuple(options["float_nodes"])
     started = time.perf_counter()
+    builds = Progress("accuracy search: builds", target.max_builds, verbose, progress)
 
     def build(float_nodes, what):
         nonlocal evaluations
@@ -442,12 +441,14 @@ def search(float_graph, stats, options, target, metadata, verbose=True, *, build
         comparison = _evaluate(target, reference_outputs, model)
         log.info("accuracy search: build %d (of at most %d, %.0f s): %s: %s", evaluations, target.max_builds,
                  time.perf_counter() - started, what, comparison)
+        builds.step(f"{what}: {'met' if comparison.met else 'not met'}")
         return model, comparison
 
     base, before = build((), "plain int8")
     kept, model, after, sensitivity = [], base, before, []
     if not before.met:
-        sensitivity = layer_sensitivity(float_graph, base.graph, target.samples[:SENSITIVITY_SAMPLES])
+        sensitivity = layer_sensitivity(float_graph, base.graph, target.samples[:SENSITIVITY_SAMPLES], verbose,
+                                        progress)
         # Layers that compute a model output come first: post-processing reads them directly (an
         # argmax over int8 probabilities can flip on a tie that costs almost no SQNR).
         at_outputs = {_computing_node(t).name for t in base.graph.outputs}
@@ -471,6 +472,7 @@ def search(float_graph, stats, options, target, metadata, verbose=True, *, build
             kept, model, after = _prune(kept, model, after, build, lambda: evaluations < target.max_builds)
         else:
             log.warning("accuracy target not met (%d builds): %s", evaluations, after)
+    builds.close()
     first = target.samples[0]
     latency = {"float": median_latency_ms(float_model, first), "int8": median_latency_ms(base, first)}
     costs = []

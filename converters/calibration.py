@@ -17,8 +17,8 @@ semantics the model was written against), and an observer per tensor folds the v
     mse             the range [a*lo, a*hi] (lo/hi the observed extremes, 0 < a <= 1) whose int8 grid
                     gives the smallest expected squared error: clipping error of the values outside
                     plus scale^2/12 rounding error of the values inside.
-    kl              (KL divergence / entropy) the range whose 255-level quantized histogram is closest to the
-                    clipped original in KL divergence (the TensorRT entropy calibrator).
+    kl              (KL divergence; "entropy" is an alias) the range whose 255-level quantized histogram
+                    is closest to the clipped original in KL divergence (the TensorRT entropy calibrator).
 
 mse and kl build one histogram per tensor (`bins` bins for each sign, default 2048; the
 histogram doubles its bin width whenever a sample exceeds its range, so one pass is enough).
@@ -27,43 +27,21 @@ histogram doubles its bin width whenever a sample exceeds its range, so one pass
     stats.ranges, stats.count, stats.channel_means   # per-channel (last axis) means, for bias correction
 """
 import dataclasses
-import sys
 
 import numpy as np
 
 from edgenet import reference
 
+from .progress import track
+
 METHODS = ("minmax", "moving_average", "percentile", "mse", "kl")
+METHOD_ALIASES = {"entropy": "kl"}  # TensorRT's name for its KL-divergence ("entropy") calibrator
 DEFAULT_PERCENTILE = 99.99
 DEFAULT_BINS = 2048
 
 
 class CalibrationError(ValueError):
     """Bad calibration data: the message names the sample and the problem."""
-
-
-# ---- progress bar ----------------------------------------------------------------
-
-
-def progress(iterable, total=None, desc="", enabled=True, stream=None):
-    """Yield from `iterable`, drawing a one-line progress bar on stderr.
-
-    Silent when `enabled` is false or stderr is not a terminal (CI logs, pipes)."""
-    stream = stream or sys.stderr
-    if not enabled or not getattr(stream, "isatty", lambda: False)():
-        yield from iterable
-        return
-    width, count = 30, 0
-    for count, item in enumerate(iterable, 1):
-        if total:
-            filled = min(width, width * count // total)
-            stream.write(f"\r{desc} [{'#' * filled}{'.' * (width - filled)}] {count}/{total}")
-        else:
-            stream.write(f"\r{desc} {count}")
-        stream.flush()
-        yield item
-    stream.write("\n" if count else "")
-    stream.flush()
 
 
 # ---- observers: one per tensor, folding in one sample at a time ----------------------
@@ -265,11 +243,6 @@ def check_sample(graph, sample, index):
     return {t.name: a for t, a in zip(graph.inputs, arrays)}
 
 
-def _observed_tensors(graph):
-    """Every non-constant tensor whose range quantization needs: inputs and node outputs."""
-    return [t for t in graph.tensors if not t.is_constant]
-
-
 @dataclasses.dataclass
 class Calibration:
     ranges: dict  # {tensor name: (lo, hi)}
@@ -277,9 +250,9 @@ class Calibration:
     channel_means: dict = None  # {tensor name: per-channel (last axis) mean}, when asked for
 
 
-def collect_ranges(graph, samples, method="minmax", verbose=True, bins=DEFAULT_BINS):
+def collect_ranges(graph, samples, method="minmax", verbose=True, bins=DEFAULT_BINS, progress=None):
     """({tensor name: (lo, hi)} for every input and node output of `graph`, number of samples)."""
-    stats = calibrate(graph, samples, method, verbose, bins)
+    stats = calibrate(graph, samples, method, verbose, bins, progress=progress)
     return stats.ranges, stats.count
 
 
@@ -287,10 +260,13 @@ def _make_observer(method, bins):
     return OBSERVERS[method](bins) if method in ("mse", "kl") else OBSERVERS[method]()
 
 
-def calibrate(graph, samples, method="minmax", verbose=True, bins=DEFAULT_BINS, channel_means=False):
-    """A Calibration: every input's and node output's range (and per-channel means if asked)."""
+def calibrate(graph, samples, method="minmax", verbose=True, bins=DEFAULT_BINS, channel_means=False, progress=None):
+    """A Calibration: every input's and node output's range (and per-channel means if asked).
+    verbose: show progress on stderr (converters/progress.py); progress: callable(phase, done, total)."""
+    method = METHOD_ALIASES.get(method, method)
     if method not in OBSERVERS:
-        raise ValueError(f"calibration_method must be one of {METHODS}, got {method!r}")
+        raise ValueError(f"calibration_method must be one of {METHODS} (or 'entropy', an alias of 'kl'), "
+                         f"got {method!r}")
     if samples is None:
         raise CalibrationError("quantize='int8' needs calibration data: pass calibration=[{input name: array}, "
                                "...] (a few hundred representative inputs)")
@@ -305,19 +281,23 @@ def calibrate(graph, samples, method="minmax", verbose=True, bins=DEFAULT_BINS, 
         raise CalibrationError(f"calibration must be a list/iterable of feed dicts, got {type(samples).__name__}") \
             from None
 
-    # Run a copy of the graph whose outputs are all tensors, so the reference executor returns them.
-    probe = graph.copy()
-    probe.outputs = _observed_tensors(probe)
-    observers = {t.name: _make_observer(method, bins) for t in probe.outputs}
-    means = {t.name: ChannelMeanObserver() for t in probe.outputs} if channel_means else {}
+    # Every non-constant tensor the run computes, control-flow bodies included (once per iteration).
+    observers, means = {}, {}
+
+    def observe(t, values):
+        if t.name not in observers:
+            observers[t.name] = _make_observer(method, bins)
+            if channel_means:
+                means[t.name] = ChannelMeanObserver()
+        observers[t.name].observe(values)
+        if channel_means:
+            means[t.name].observe(values)
+
     total = len(samples) if hasattr(samples, "__len__") else None
     count = 0
-    for count, sample in enumerate(progress(iterator, total, "calibrating", verbose), 1):
-        values = reference.run(probe, check_sample(graph, sample, count - 1))
-        for name, observer in observers.items():
-            observer.observe(values[name])
-        for name, observer in means.items():
-            observer.observe(values[name])
+    state = {}  # a model with state variables sees the samples as one stream, in order
+    for count, sample in enumerate(track(iterator, "calibrating", total, verbose, progress), 1):
+        reference.run(graph, check_sample(graph, sample, count - 1), state, observe=observe)
     if count == 0:
         raise CalibrationError("calibration data is empty: need at least one sample ({input name: array})")
     return Calibration({name: observer.range() for name, observer in observers.items()}, count,

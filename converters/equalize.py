@@ -32,7 +32,7 @@ def _pairs(graph):
 
 def _weighted(node):
     """conv2d, depthwise_conv2d, fully_connected (OpDef.weight_axis)."""
-    return node.opdef.weight_axis is not None
+    return node.opdef.weight_axis is not None and node.inputs[1].dtype == "float32"  # not a hybrid FC's int8
 
 
 def _set(t, data):

@@ -1,16 +1,20 @@
 """Front ends: what `edgenet.convert(source)` accepts besides an edgenet Graph.
 
     edgenet.convert("model.onnx", input_shapes={"x": (1, 3, 224, 224)})   # ONNX file
+    edgenet.convert("vad.onnx", constant_inputs={"sr": 16000})             # an input frozen to a value
     edgenet.convert(onnx_model_proto)                                       # onnx.ModelProto
     edgenet.convert(torch_module, example_inputs=(x,))                      # torch.nn.Module
+    edgenet.convert("model.tflite")                                         # TFLite / LiteRT file or bytes
 
-ONNX goes through converters/onnx_import; a torch module is exported to ONNX in memory with
+A .tflite model is recognised by its bytes (the "TFL3" file identifier), not only its extension,
+and goes through converters/tflite_import. ONNX goes through converters/onnx_import; a torch module is exported to ONNX in memory with
 torch's TorchScript-based exporter (no extra packages needed) and then imported the same way.
 """
 import io
 import os
 
 from .onnx_import import import_onnx, is_onnx_model
+from .tflite_import import import_tflite, is_tflite_model
 
 # Opset the torch exporter writes: new enough for every op edgenet imports (LayerNormalization,
 # Gelu needs 20 but torch's 17 export spells it with Erf).
@@ -21,25 +25,33 @@ def is_torch_module(source):
     return any(c.__module__.startswith("torch.nn") and c.__name__ == "Module" for c in type(source).__mro__)
 
 
-def import_model(source, input_shapes=None, example_inputs=None, input_layout=None):
+def import_model(source, input_shapes=None, example_inputs=None, input_layout=None, constant_inputs=None):
     """(Graph, layout): `source` imported; layout is the one its rank >= 3 inputs/outputs use."""
     if is_torch_module(source):
         layout = input_layout or "NHWC"
         if input_shapes is not None:
             raise ValueError("input_shapes applies to ONNX models; a torch module takes example_inputs=")
+        if constant_inputs is not None:
+            raise ValueError("constant_inputs applies to ONNX and TFLite models; for a torch module, wrap it in one "
+                             "whose forward passes the fixed value")
         return import_onnx(torch_to_onnx(source, example_inputs), layout=layout), layout
     if example_inputs is not None:
         raise ValueError("example_inputs applies to torch modules only")
+    if is_tflite_model(source):
+        if input_layout not in (None, "NHWC"):
+            raise ValueError("a .tflite model is channels-last (NHWC): input_layout='NCHW' does not apply")
+        return import_tflite(source, input_shapes=input_shapes, constant_inputs=constant_inputs), "NHWC"
     if is_onnx_model(source) or isinstance(source, (str, os.PathLike)):
         layout = input_layout or "NCHW"
-        return import_onnx(source, input_shapes=input_shapes, layout=layout), layout
+        return import_onnx(source, input_shapes=input_shapes, layout=layout, constant_inputs=constant_inputs), layout
     raise TypeError(f"cannot convert a {type(source).__name__}: expected an edgenet.Graph, an ONNX model "
-                    "(path or onnx.ModelProto) or a torch.nn.Module")
+                    "(path or onnx.ModelProto), a .tflite model (path or bytes) or a torch.nn.Module")
 
 
 def torch_to_onnx(module, example_inputs):
-    """Export a torch module (eval mode) to an in-memory onnx.ModelProto. Inputs are named
-    input0, input1, ... unless the module's forward names them; outputs output0, ..."""
+    """Export a torch module (eval mode) to an in-memory onnx.ModelProto. Inputs take the names of
+    forward's parameters (input0, input1, ... when it has none to match); outputs see
+    _torch_output_names."""
     try:
         import onnx
         import torch
@@ -62,8 +74,34 @@ def torch_to_onnx(module, example_inputs):
     buffer = io.BytesIO()
     try:
         with torch.no_grad():
+            output_names = _torch_output_names(module(*example_inputs))
             torch.onnx.export(module, example_inputs, buffer, dynamo=False, input_names=names,
-                              opset_version=TORCH_OPSET, do_constant_folding=True)
+                              output_names=output_names, opset_version=TORCH_OPSET, do_constant_folding=True)
     finally:
         module.train(was_training)
     return onnx.load_from_string(buffer.getvalue())
+
+
+def _torch_output_names(result):
+    """Names for the ONNX outputs of a forward that returned `result`: a dict's keys, a named tuple's
+    fields, else "output" for one tensor and output0, output1, ... for several (the exporter's own
+    names are node numbers such as '191'). Nested containers are flattened like the exporter does."""
+    import torch
+
+    if isinstance(result, torch.Tensor):
+        return ["output"]
+    if isinstance(result, dict):
+        keyed = [(str(k), v) for k, v in result.items()]
+    elif isinstance(result, tuple) and hasattr(result, "_fields"):
+        keyed = list(zip(result._fields, result))
+    elif isinstance(result, (list, tuple)):
+        keyed = [(f"output{i}", v) for i, v in enumerate(result)]
+    else:
+        return None  # let the exporter decide
+    names = []
+    for key, value in keyed:
+        inner = _torch_output_names(value)
+        if inner is None:
+            return None
+        names += [key] if inner == ["output"] else [f"{key}.{name}" for name in inner]
+    return names

@@ -5,6 +5,7 @@
     model.operators[0].opcode         # "CONV_2D"
     model.tensors[1].data             # constant data as a read-only numpy array
     model.metadata, model.producer, model.version
+    model.states                      # StateInfo list (streaming state variables)
 """
 import dataclasses
 import os
@@ -29,6 +30,15 @@ class TensorInfo:
     buffer: int  # index into EnetModel.buffers, -1 for non-constant tensors
     quantization: dict = None  # {"scale": ndarray, "zero_point": ndarray, "axis": int} or None
     data: np.ndarray = dataclasses.field(default=None, repr=False)  # constants only
+
+
+@dataclasses.dataclass
+class StateInfo:
+    """A state variable (schema StateVariable): the tensor ops read, its initial value, and the tensor
+    it takes after a run (None: never changes)."""
+    tensor: TensorInfo
+    initial_value: TensorInfo
+    assigned: TensorInfo = None
 
 
 @dataclasses.dataclass
@@ -57,11 +67,13 @@ def _read_options(table_name, table):
             continue
         if attr.endswith(("Length", "AsNumpy", "IsNone", "BufferHasIdentifier")):
             continue
-        if hasattr(cls, attr + "Length"):  # a vector field
-            fields[_snake(attr)] = [int(v) for v in getattr(options, attr + "AsNumpy")()] \
-                if not getattr(options, attr + "IsNone")() else []
+        if hasattr(cls, attr + "Length"):  # a vector field: [ubyte] as bytes, [int] as a list
+            values = getattr(options, attr + "AsNumpy")() if not getattr(options, attr + "IsNone")() else []
+            is_bytes = isinstance(values, np.ndarray) and values.dtype == np.uint8
+            fields[_snake(attr)] = values.tobytes() if is_bytes else [int(v) for v in values]
         else:
-            fields[_snake(attr)] = getattr(options, attr)()
+            value = getattr(options, attr)()
+            fields[_snake(attr)] = _decode(value) if isinstance(value, bytes) else value  # a string field
     return fields
 
 
@@ -119,7 +131,8 @@ class EnetModel:
         self.name = _decode(main.Name())
         # A corrupt length could otherwise make us loop for a very long time.
         for what, length in (("tensors", main.TensorsLength()), ("operators", main.OperatorsLength()),
-                             ("buffers", model.BuffersLength()), ("metadata", model.MetadataLength())):
+                             ("buffers", model.BuffersLength()), ("metadata", model.MetadataLength()),
+                             ("states", main.StatesLength())):
             if length > len(data) // 4:
                 raise ValueError(f"not a valid edgenet model: {length} {what} cannot fit in {len(data)} bytes")
         self.metadata = {}
@@ -131,6 +144,11 @@ class EnetModel:
         self.operators = [self._parse_operator(main.Operators(i)) for i in range(main.OperatorsLength())]
         self.inputs = [self._tensor_at(i) for i in main.InputsAsNumpy()] if not main.InputsIsNone() else []
         self.outputs = [self._tensor_at(i) for i in main.OutputsAsNumpy()] if not main.OutputsIsNone() else []
+        self.states = []
+        for i in range(main.StatesLength()):
+            st = main.States(i)
+            self.states.append(StateInfo(self._tensor_at(st.Tensor()), self._tensor_at(st.InitialValue()),
+                                         None if st.Assigned() == -1 else self._tensor_at(st.Assigned())))
 
     def _tensor_at(self, index):
         if not 0 <= index < len(self.tensors):

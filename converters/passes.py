@@ -10,11 +10,14 @@ the tensor taking its place is that same output Tensor (or takes over its name).
 """
 import numpy as np
 
+from edgenet.graph import Tensor
+
 # ---- small helpers shared by the passes ---------------------------------------------------------
 
 
 def _is_output(graph, tensor):
-    return any(t is tensor for t in graph.outputs)
+    """A graph output or a state's assigned value: its Tensor and value must stay."""
+    return any(t is tensor for t in graph.kept_tensors)
 
 
 def _sole_reader(graph, tensor):
@@ -175,7 +178,9 @@ def _pad_matches(node, value):
         # Zero cells counted in the average = count_include_pad=True; allowed when the pool's own
         # padding (if any) is counted the same way.
         has_own_padding = any(_explicit_pads(node)[i][j] for i in range(2) for j in range(2))
-        return value == 0.0 and (node.attrs["count_include_pad"] or not has_own_padding)
+        # (Not with TFLite's int8 average, which sums raw int8 values: a padded zero is its zero point.)
+        return value == 0.0 and not node.attrs.get("tflite_int8_average") and (
+            node.attrs["count_include_pad"] or not has_own_padding)
     return False
 
 
@@ -248,12 +253,16 @@ def fold_batch_norm(graph):
             continue
         producer, multiplier, shift = affine
         weights, bias = producer.inputs[1], producer.inputs[2]
+        integer = weights.dtype != "float32"  # int8 weights of a hybrid FC: only a float bias can change
+        if integer and not np.all(multiplier == 1):
+            continue
         axis = producer.opdef.weight_axis
         broadcast = [1] * weights.ndim
         broadcast[axis] = weights.shape[axis]
-        new_weights = weights.data.astype(np.float64) * multiplier.reshape(broadcast)
         old_bias = 0.0 if bias is None else bias.data.astype(np.float64)
-        producer.inputs[1] = graph.constant(new_weights, name=f"{producer.name}/weights")
+        if not integer:
+            new_weights = weights.data.astype(np.float64) * multiplier.reshape(broadcast)
+            producer.inputs[1] = graph.constant(new_weights, name=f"{producer.name}/weights")
         producer.inputs[2] = graph.constant(old_bias * multiplier + shift, name=f"{producer.name}/bias")
         producer.attrs["activation"] = node.attrs.get("activation")
         _take_over_outputs(graph, producer, node)
@@ -288,6 +297,8 @@ def fold_affine_into_next_layer(graph):
         if reader is None or reader.opdef.weight_axis is None or reader.inputs[0] is not y:
             continue
         if not reader.inputs[1].is_constant or (reader.inputs[2] is not None and not reader.inputs[2].is_constant):
+            continue
+        if reader.inputs[1].dtype != "float32":  # int8 weights (hybrid FC) keep the model's integers
             continue
         if node.op == "add" and not _unpadded(reader):
             changed |= _add_as_padding_value(graph, node, reader)
@@ -484,8 +495,8 @@ def _rewire_as(node, op, inputs, attrs):
 
 
 def eliminate_dead_nodes(graph):
-    """Drop nodes whose outputs no graph output depends on."""
-    needed = {id(t) for t in graph.outputs}
+    """Drop nodes whose outputs no graph output or assigned state value depends on."""
+    needed = {id(t) for t in graph.kept_tensors}
     live = []
     for node in reversed(graph.nodes):
         if any(id(t) in needed for t in node.outputs):
@@ -496,11 +507,64 @@ def eliminate_dead_nodes(graph):
     return changed
 
 
+# ---- loops --------------------------------------------------------------------------------------
+
+
+def _moved_constant(graph, t):
+    """Constant `t` as a tensor of `graph` (a copied body holds its own clones of constants)."""
+    if t is None or t.graph is graph:
+        return t
+    return Tensor(graph, graph._unique_name(t.name, graph._names), t.shape, t.dtype, data=t.data, quant=t.quant)
+
+
+def hoist_loop_invariants(graph):
+    """Move the ops of a while_loop's condition or body that read only the loop's invariants and constants
+    out of the loop, before it: computed once per run instead of once per iteration (e.g. an int8 body's
+    quantize of the sequence it indexes). Each result enters the loop as a new invariant. (A body op
+    hoisted this way also runs when the loop runs zero times; the ops have no side effects.)"""
+    changed = False
+    for body in graph.bodies():  # loops inside bodies first
+        changed |= hoist_loop_invariants(body)
+    for node in [n for n in graph.nodes if n.op == "while_loop"]:
+        n_vars, bodies = len(node.outputs), (node.attrs["cond_graph"], node.attrs["body_graph"])
+        for body in bodies:
+            for inner in list(body.nodes):
+                invariant = {id(t): i for i, t in enumerate(body.inputs) if i >= n_vars}
+                if inner.opdef.body_attrs or not all(t is None or t.is_constant or id(t) in invariant
+                                                     for t in inner.inputs):
+                    continue
+                outer = [_moved_constant(graph, t) if t is None or t.is_constant else node.inputs[invariant[id(t)]]
+                         for t in inner.inputs]
+                results = [Tensor(graph, graph._unique_name(t.name, graph._names), t.shape, t.dtype, quant=t.quant)
+                           for t in inner.outputs]
+                graph.nodes.insert(graph.nodes.index(node), graph.make_node(inner.op, outer, inner.attrs,
+                                                                            inner.name, outputs=results))
+                body.nodes.remove(inner)
+                for old, result in zip(inner.outputs, results):
+                    node.inputs.append(result)
+                    for b in bodies:  # every body takes every input of the loop
+                        b.inputs.append(Tensor(b, graph._unique_name(f"{b.name}/{result.name}", graph._names),
+                                               result.shape, result.dtype, quant=result.quant))
+                    placeholder = body.inputs[-1]
+                    for reader in body.nodes:
+                        reader.inputs = [placeholder if t is old else t for t in reader.inputs]
+                    body.outputs = [placeholder if t is old else t for t in body.outputs]
+                changed = True
+        # invariants neither body reads any more (their readers moved out) leave the loop
+        for i in reversed(range(n_vars, len(node.inputs))):
+            if not any(b.consumers(b.inputs[i]) or any(b.inputs[i] is o for o in b.outputs) for b in bodies):
+                del node.inputs[i]
+                for b in bodies:
+                    del b.inputs[i]
+                changed = True
+    return changed
+
+
 # ---- pipelines ----------------------------------------------------------------------------------
 
 OPTIMIZATION_PASSES = (fold_constants, remove_identity_ops, fold_padding, fold_batch_norm, fuse_activations,
                        divisions_by_constants, fuse_gated_activations, fold_affine_into_next_layer,
-                       eliminate_dead_nodes)
+                       hoist_loop_invariants, eliminate_dead_nodes)
 MAX_ROUNDS = 20  # each round shrinks the graph or rewires it towards fewer ops; real graphs settle in 2-3
 
 
@@ -533,7 +597,13 @@ def prepare(graph, optimized=True):
     if not graph.outputs:
         raise ValueError(f"graph {graph.name!r} has no outputs; mark them with g.output(tensor, name)")
     graph = graph.copy()
+    _prepare_in_place(graph, optimized)
+    return graph
+
+
+def _prepare_in_place(graph, optimized):
     if optimized:
         optimize(graph)
     lower_to_file_ops(graph)
-    return graph
+    for body in graph.bodies():  # each body is a graph of its own (a subgraph in the file)
+        _prepare_in_place(body, optimized)

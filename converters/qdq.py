@@ -8,10 +8,12 @@ and per-channel scales; bias is recomputed as int32 at s_in * s_w.
 """
 import numpy as np
 
+from edgenet import quant_math
 from edgenet.graph import QuantParams
 
 from .model import EnetModel
 from .quantize import QuantizationSummary, Quantizer, quantize_bias
+from .quantize.params import scalars
 from .serialize import to_bytes
 
 
@@ -55,7 +57,7 @@ class QDQQuantizer(Quantizer):
     """The Quantizer with the ONNX model's parameters in place of calibrated ranges."""
 
     def __init__(self, graph, qdq):
-        super().__init__(graph, ranges={}, io_dtype="float32")
+        super().__init__(graph, ranges={}, io_dtype=qdq.io_dtype)
         self.qdq = qdq
 
     def calibrated_quant(self, t):
@@ -85,10 +87,67 @@ class QDQQuantizer(Quantizer):
         return plan
 
 
+    FLOAT32_REQUANTIZED = ("conv2d", "depthwise_conv2d", "fully_connected", "mul")
+
+    def _make_int8(self, plan):
+        if self.qdq.requantization == "float32" and plan.node.op in self.FLOAT32_REQUANTIZED:
+            plan.node.attrs = dict(plan.node.attrs, requantization="float32")
+        super()._make_int8(plan)
+
+    def _on_grid(self, t):
+        """Float tensor t as the model holds it: quantized to its int8 grid and back (saturated, rounded)."""
+        if t is None or t.dtype != "float32" or t.is_constant or t.name not in self.qdq.activations:
+            return t
+        return self.as_dtype(self.as_dtype(t, "int8"), "float32")
+
+    def _keep_float(self, node, reason):
+        if self.qdq.round_float_values:
+            node.inputs = [self._on_grid(t) for t in node.inputs]
+        super()._keep_float(node, reason)
+
+    def _state_grids(self):
+        """A state the model quantizes (an int8 TFLite variable) stays int8 on the model's grid, with
+        its initial value (the loader wants one grid for a state, its initial and assigned values)."""
+        super()._state_grids()
+        for s in self.graph.states:
+            quant = self.qdq.activations.get(s.tensor.name)
+            if quant is None:
+                continue
+            data = quant_math.quantize_float(np.asarray(s.initial.data, np.float64), *scalars(quant))
+            s.initial = self._constant(s.initial.name, data, "int8", quant)
+            s.tensor.dtype, s.tensor.quant = "int8", quant
+            self.quant_of[id(s.tensor)] = quant
+
+    def _fix_states(self):
+        for s in self.graph.states:
+            if s.tensor.dtype != "int8" or s.assigned is None:
+                continue
+            if s.assigned.dtype == "float32":  # computed by a float op: quantized onto the state's grid
+                self.quant_of.setdefault(id(s.assigned), s.tensor.quant)
+            assigned = self.as_dtype(s.assigned, "int8")
+            if not _same_quant(self.int8_quant(assigned) if assigned.quant is None else assigned.quant, s.tensor.quant):
+                raise ValueError(f"state {s.name!r}: the value assigned to it ({s.assigned.name!r}) is int8 on another "
+                                 "grid than the state")
+            s.assigned = assigned
+        super()._fix_states()
+
+    def _fix_outputs(self):
+        if self.qdq.round_float_values and self.io_dtype == "float32":
+            for i, t in enumerate(self.graph.outputs):
+                rounded = self._on_grid(t)
+                if rounded is not t:  # the rounded value takes over the output's name
+                    name = t.name
+                    t.name = self._tensor_name(f"{name}/unrounded")
+                    self.graph._names.discard(rounded.name)
+                    rounded.name = name
+                    self.graph.outputs[i] = rounded
+        super()._fix_outputs()
+
+
 def quantize_and_serialize(float_graph, qdq, metadata):
     """The int8 EnetModel of a prepared (optimized, lowered) QDQ-imported graph."""
     graph = float_graph.copy()
-    summary = QuantizationSummary("onnx-qdq", 0, "float32")
+    summary = QuantizationSummary("onnx-qdq", 0, qdq.io_dtype)
     QDQQuantizer(graph, qdq).run(summary)
     metadata = dict(metadata, **{"edgenet.quantization": "int8", "edgenet.calibration_method": "onnx-qdq"})
     if summary.float_ops:

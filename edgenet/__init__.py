@@ -44,3 +44,5 @@ from . import reference  # noqa: E402
 from .converters import AccuracyTarget, EnetModel, compare, convert, load, quantization_report  # noqa: E402
 from .graph import Graph  # noqa: E402
 from .interpreter import Interpreter  # noqa: E402  (C core binding, edgenet/interpreter.py)
+from .ops.custom import register_custom_op, unregister_custom_op  # noqa: E402  (edgenet/ops/custom.py)
+from .tracing import DataDependentError, cond, trace, while_loop  # noqa: E402  (edgenet/tracing.py)

@@ -5,8 +5,9 @@ Thin on purpose: one Python call per C call, C status codes turned into
 exceptions carrying enet_last_error(). The user-facing API, with its checks of
 names, shapes and dtypes, is edgenet/interpreter.py.
 """
-from libc.stdint cimport int64_t, uint64_t
-from libc.stdlib cimport free, malloc
+from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memcpy, memset
 
 import numpy as np
 
@@ -29,8 +30,38 @@ cdef extern from "edgenet.h" nogil:
     ctypedef struct enet_interpreter:
         pass
 
+    ctypedef struct enet_custom_tensor:
+        enet_dtype dtype
+        int ndim
+        int64_t shape[8]
+        void* data
+        size_t bytes
+        int num_quant
+        const float* scale
+        const int64_t* zero_point
+
+    ctypedef struct enet_custom_call:
+        void* user_data
+        const char* name
+        const uint8_t* options
+        size_t options_size
+        int num_inputs
+        int num_outputs
+        const enet_custom_tensor* inputs
+        enet_custom_tensor* outputs
+        char* error
+        size_t error_size
+
+    ctypedef struct enet_custom_op:
+        const char* name
+        enet_status (*prepare)(enet_custom_call* call) noexcept
+        enet_status (*invoke)(enet_custom_call* call) noexcept
+        void* user_data
+
     ctypedef struct enet_options:
         int num_threads
+        const enet_custom_op* custom_ops
+        int num_custom_ops
 
     ctypedef struct enet_tensor_info:
         const char* name
@@ -68,6 +99,7 @@ cdef extern from "edgenet.h" nogil:
     enet_status enet_interpreter_set_input(enet_interpreter* interpreter, int index, const void* data,
                                            size_t bytes)
     enet_status enet_interpreter_invoke(enet_interpreter* interpreter)
+    enet_status enet_interpreter_reset_state(enet_interpreter* interpreter)
     enet_status enet_interpreter_get_output(const enet_interpreter* interpreter, int index, void* data,
                                             size_t bytes)
     size_t enet_interpreter_arena_size(const enet_interpreter* interpreter)
@@ -167,6 +199,74 @@ cdef dict info_to_dict(enet_tensor_info* info):
     }
 
 
+# ---- custom ops: a Python kernel behind the C core's callbacks (edgenet.h, "custom ops") -------------
+# user_data is the kernel object: .prepare(inputs, options) -> [(shape, dtype)] with inputs as
+# (shape, dtype) pairs, .invoke(arrays, options) -> [arrays] (edgenet/interpreter.py, PythonKernel).
+# Callbacks run on the thread that called into the core, which holds no GIL during invoke: they take it.
+
+cdef void _custom_error(enet_custom_call* call, message):
+    cdef bytes text = str(message).encode("utf-8", "replace")[:call.error_size - 1]
+    memcpy(call.error, <const char*>text, len(text))
+    call.error[len(text)] = 0
+
+
+cdef bytes _custom_options(enet_custom_call* call):
+    return (<const char*>call.options)[:call.options_size] if call.options_size else b""
+
+
+cdef enet_status _custom_prepare(enet_custom_call* call) noexcept with gil:
+    cdef int i, d
+    try:
+        kernel = <object>call.user_data
+        inputs = [(tuple(call.inputs[i].shape[d] for d in range(call.inputs[i].ndim)), DTYPES[call.inputs[i].dtype])
+                  for i in range(call.num_inputs)]
+        outputs = list(kernel.prepare(inputs, _custom_options(call)))
+        if len(outputs) != call.num_outputs:
+            raise ValueError(f"gives {len(outputs)} outputs, the model has {call.num_outputs}")
+        for i, (shape, dtype) in enumerate(outputs):
+            if len(shape) > ENET_MAX_DIMS:
+                raise ValueError(f"output {i} has {len(shape)} dims, at most {ENET_MAX_DIMS}")
+            call.outputs[i].dtype = DTYPES.index(np.dtype(dtype))
+            call.outputs[i].ndim = len(shape)
+            for d in range(len(shape)):
+                call.outputs[i].shape[d] = -1 if shape[d] is None else shape[d]
+        return ENET_OK
+    except BaseException as e:
+        _custom_error(call, f"{type(e).__name__}: {e}")
+        return ENET_ERROR_INVALID_ARGUMENT
+
+
+cdef object _custom_array(const enet_custom_tensor* t, bint writable):
+    """A numpy view of a tensor's data (no copy)."""
+    shape = tuple(t.shape[d] for d in range(t.ndim))
+    if t.bytes == 0:
+        return np.empty(shape, DTYPES[t.dtype])
+    cdef unsigned char[::1] view = <unsigned char[:t.bytes]> (<unsigned char*>t.data)
+    array = np.asarray(view).view(DTYPES[t.dtype]).reshape(shape)
+    array.flags.writeable = writable
+    return array
+
+
+cdef enet_status _custom_invoke(enet_custom_call* call) noexcept with gil:
+    cdef int i
+    try:
+        kernel = <object>call.user_data
+        arrays = [_custom_array(&call.inputs[i], False) for i in range(call.num_inputs)]
+        results = list(kernel.invoke(arrays, _custom_options(call)))
+        if len(results) != call.num_outputs:
+            raise ValueError(f"gives {len(results)} outputs, the model has {call.num_outputs}")
+        for i in range(call.num_outputs):
+            out = _custom_array(&call.outputs[i], True)
+            result = np.asarray(results[i])
+            if result.shape != out.shape or result.dtype != out.dtype:
+                raise ValueError(f"output {i} is {result.dtype} {result.shape}, prepare said {out.dtype} {out.shape}")
+            out[...] = result
+        return ENET_OK
+    except BaseException as e:
+        _custom_error(call, f"{type(e).__name__}: {e}")
+        return ENET_ERROR_INVALID_ARGUMENT
+
+
 cdef class NativeInterpreter:
     """One enet_interpreter: run state for one thread.
 
@@ -178,14 +278,35 @@ cdef class NativeInterpreter:
     cdef enet_interpreter* ptr
     cdef Model model  # keeps the model alive as long as the interpreter
     cdef bint invoking
+    cdef list kernels  # custom op kernels: the C core holds pointers to them (user_data)
 
-    def __cinit__(self, Model model, int num_threads=0):
+    def __cinit__(self, Model model, int num_threads=0, custom_ops=()):
+        """custom_ops: kernel objects with .name, .prepare and .invoke (see _custom_prepare)."""
         cdef enet_options options
+        cdef enet_custom_op* ops = NULL
+        cdef int i
+        memset(&options, 0, sizeof(options))
         options.num_threads = num_threads
         self.ptr = NULL
         self.invoking = False
         self.model = model
-        check(enet_interpreter_create(model.ptr, &options, &self.ptr))
+        self.kernels = list(custom_ops)
+        names = [k.name.encode("utf-8") for k in self.kernels]
+        if self.kernels:
+            ops = <enet_custom_op*>calloc(len(self.kernels), sizeof(enet_custom_op))
+            if ops == NULL:
+                raise MemoryError()
+            for i in range(len(self.kernels)):
+                ops[i].name = <const char*>names[i]
+                ops[i].prepare = _custom_prepare
+                ops[i].invoke = _custom_invoke
+                ops[i].user_data = <void*>self.kernels[i]
+            options.custom_ops = ops
+            options.num_custom_ops = len(self.kernels)
+        try:  # the core copies the array and the names
+            check(enet_interpreter_create(model.ptr, &options, &self.ptr))
+        finally:
+            free(ops)
 
     def __dealloc__(self):
         enet_interpreter_free(self.ptr)
@@ -246,6 +367,11 @@ cdef class NativeInterpreter:
         finally:
             self.invoking = False
         check(status)
+
+    def reset_state(self):
+        """Sets every state variable back to its initial value."""
+        self.idle()
+        check(enet_interpreter_reset_state(self.ptr))
 
     def get_output(self, int index):
         """A fresh numpy array holding a copy of output `index`."""

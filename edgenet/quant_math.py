@@ -78,6 +78,16 @@ def requantize(acc, multiplier, shift):
     return (acc * multiplier + (np.int64(1) << (shift - 1))) >> shift
 
 
+def requantize_float32(acc, input_scale, weight_scales, output_scale):
+    """The FLOAT32 requantization of an op (schema Operator.requantization; LiteRT's XNNPACK arithmetic,
+    used for models imported from .tflite): scale = s_in * s_w / s_out with each step in float32,
+    (float32)acc * scale in float32, limited to +-2^20, rounded to nearest even. weight_scales broadcast
+    along the last axis of acc (output channels); mul passes s_b as the "weight" scale."""
+    scale = (np.float32(input_scale) * np.asarray(weight_scales, np.float32)) / np.float32(output_scale)
+    product = np.asarray(acc, np.int64).astype(np.float32) * scale.astype(np.float32)
+    return np.rint(np.clip(product, np.float32(-2**20), np.float32(2**20))).astype(np.int64)
+
+
 def activation_range(activation, scale, zero_point):
     """The int8 clamp [lo, hi] that implements a fused activation for an output with this
     scale and zero point (None, "relu" or "relu6")."""

@@ -1,6 +1,9 @@
 """The numpy reference executor: the oracle the C kernels are tested against.
 
     outputs = edgenet.reference.run(graph, {"image": img})   # {output name: ndarray}
+    state = {}                                               # a stream: state carried across runs
+    for frame in frames:
+        outputs = edgenet.reference.run(graph, {"x": frame}, state)
 
 Each float node runs its op's numpy definition (edgenet/ops/) in float64, so results are
 more precise than the float32 C core; float outputs are returned as float64 arrays.
@@ -51,11 +54,44 @@ def _working_dtype(t):
     return np.int64 if _is_integer(t) else np.float64
 
 
-def run(graph, feeds):
-    """Execute `graph` on `feeds`; returns {output name: ndarray} (float64, or the integer dtype)."""
+# While a run with `observe` is in progress: the callback, which sees control-flow bodies too.
+_observer = None
+
+
+def run(graph, feeds, state=None, observe=None):
+    """Execute `graph` on `feeds`; returns {output name: ndarray} (float64, or the integer dtype).
+
+    State variables (Graph.state) start from `state` ({state name: ndarray}; a missing entry
+    takes the initial value). When `state` is a dict, it is updated with the values assigned
+    during the run, so passing the same dict again continues the stream (like Interpreter.run).
+
+    observe: optional `observe(tensor, value)`, called with every graph input, state read and node
+    output as it is computed, including those inside control-flow bodies (once per iteration) --
+    calibration's view."""
+    global _observer
+    outer, _observer = _observer, observe
+    try:
+        arrays = [a.astype(_working_dtype(t)) for t, a in zip(graph.inputs, check_feeds(graph, feeds))]
+        results = run_values(graph, arrays, state)
+    finally:
+        _observer = outer
+    return {t.name: y if not _is_integer(t) else y.astype(t.dtype) for t, y in zip(graph.outputs, results)}
+
+
+def run_values(graph, arrays, state=None):
+    """Execute `graph` on its input values (in input order, held as _working_dtype arrays: float64 or
+    int64), returning its output values in order. Control-flow ops run their bodies through this.
+    `state` as in run (only a main graph has state variables)."""
     values = {}  # id(Tensor) -> ndarray
-    for t, array in zip(graph.inputs, check_feeds(graph, feeds)):
-        values[id(t)] = array.astype(_working_dtype(t))
+    for t, array in zip(graph.inputs, arrays):
+        values[id(t)] = array
+        if _observer is not None:
+            _observer(t, array)
+    for s in graph.states:
+        start = s.initial.data if state is None or s.name not in state else state[s.name]
+        values[id(s.tensor)] = np.asarray(start).astype(_working_dtype(s.tensor))
+        if _observer is not None:
+            _observer(s.tensor, values[id(s.tensor)])
 
     def value_of(t):
         if t is None:
@@ -80,4 +116,8 @@ def run(graph, feeds):
                 raise RuntimeError(f"{node.name} ({node.op}): reference gave shape {y.shape}, shape rule says "
                                    f"{fmt_shape(t.shape)}")
             values[id(t)] = np.asarray(y, dtype=_working_dtype(t))
-    return {t.name: values[id(t)] if not _is_integer(t) else values[id(t)].astype(t.dtype) for t in graph.outputs}
+            if _observer is not None:
+                _observer(t, values[id(t)])
+    if state is not None:  # all states change together, after the run (as in the C core)
+        state.update({s.name: value_of(s.assigned) for s in graph.states if s.assigned is not None})
+    return [value_of(t) for t in graph.outputs]

@@ -182,6 +182,21 @@ def update_app_model():
     print(f"app model <- {source.relative_to(REPO)}")
 
 
+def streaming_fixture(out):
+    """streaming.enet, a model with a state variable (y_t = 2 * (x_1 + ... + x_t)), and streaming.json:
+    the stream's frames and the outputs of a numpy loop over it (the oracle for resetState)."""
+    g = edgenet.Graph("streaming")
+    x = g.input("x", (1, 4))
+    total = g.state("total", np.zeros((1, 4), np.float32))
+    new = g.add(total, x)
+    g.assign(total, new)
+    g.output(g.mul(new, 2.0), "y")
+    edgenet.convert(g).save(str(out / "streaming.enet"))
+    frames = randn(6, 4)
+    expected = 2 * np.cumsum(frames.astype(np.float64), axis=0)
+    (out / "streaming.json").write_text(json.dumps({"frames": frames.tolist(), "expected": expected.tolist()}))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE / "Tests" / "Fixtures")
@@ -208,6 +223,7 @@ def main():
     graph, feeds = dynamic_batch()
     cases.append(write_case(out, graph.name, edgenet.convert(graph), feeds, resize=[3, 6]))
 
+    streaming_fixture(out)
     manifest = {"cases": cases, "digits": digits_fixture(out)}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(f"wrote {len(cases)} cases and the digits fixture to {out}")

@@ -127,7 +127,10 @@ def generate(text):
 VECTOR_MAX = {
     ("PadOptions", "paddings"): "2 * ENET_MAX_DIMS",  # (before, after) per dim
     ("SplitOptions", "sizes"): "1u << 20",            # one per output
+    ("CustomOptions", "data"): "16u << 20",           # [ubyte]: a custom op's opaque blob, bytes
 }
+# The longest string an options field may hold (bytes, NUL excluded).
+STRING_MAX = {("CustomOptions", "name"): "128"}
 INLINE_VECTOR_MAX = "ENET_MAX_DIMS"  # every other [int] field: one entry per dim at most
 # Schema scalar -> fb_reader getter.
 GETTERS = {"int": "fb_get_i32", "float": "fb_get_f32", "bool": "fb_get_u8", "ubyte": "fb_get_u8",
@@ -180,7 +183,9 @@ def generate_options(text):
         "",
         "/* One struct per options table, schema defaults filled in. A vector field X comes with",
         " * num_X (entries) and has_X (1 when the file gives the field, even empty); a short one is",
-        " * copied inline, widened to int64_t (the core's type for shapes and paddings). */",
+        " * copied inline, widened to int64_t (the core's type for shapes and paddings); a [ubyte]",
+        " * one stays in the model's bytes. A string field X is NUL-terminated in the model's bytes",
+        " * (\"\" when absent), with len_X its length in bytes. */",
     ]
     c = banner + [
         "#include \"options_generated.h\"",
@@ -214,6 +219,29 @@ def generate_options(text):
         "  return ENET_OK;",
         "}",
         "",
+        "/* Reads a [ubyte] vector of at most max_len bytes, left in place. */",
+        "static enet_status read_u8_vector(const fb_table* t, int slot, uint32_t max_len, const char* what,",
+        "                                  const uint8_t** in_place, int* len, uint8_t* has) {",
+        "  fb_vector v;",
+        "  int r = fb_get_vector(t, slot, 1, &v);",
+        "  if (r < 0) return ENET_ERROR_INVALID_MODEL;",
+        "  *has = (uint8_t)r;",
+        "  if (v.len > max_len)",
+        "    return enet_set_error(ENET_ERROR_INVALID_MODEL, \"%s has %u bytes, at most %u allowed\", what, v.len, max_len);",
+        "  *len = (int)v.len;",
+        "  *in_place = v.len ? v.buf->data + v.pos : NULL;",
+        "  return ENET_OK;",
+        "}",
+        "",
+        "/* Reads a string of at most max_len bytes (NUL-terminated in the model's bytes; \"\" when absent). */",
+        "static enet_status read_string(const fb_table* t, int slot, uint32_t max_len, const char* what,",
+        "                               const char** out, uint32_t* len) {",
+        "  if (fb_get_string(t, slot, out, len) < 0) return ENET_ERROR_INVALID_MODEL;",
+        "  if (*len > max_len)",
+        "    return enet_set_error(ENET_ERROR_INVALID_MODEL, \"%s has %u bytes, at most %u allowed\", what, *len, max_len);",
+        "  return ENET_OK;",
+        "}",
+        "",
     ]
     for table, fields in tables:
         h.append("typedef struct enet_%s {" % table)
@@ -221,6 +249,23 @@ def generate_options(text):
         c.append("  if (!t) t = &no_table;")
         c.append("  memset(o, 0, sizeof *o);")
         for field, ftype in fields:
+            if ftype == "string":
+                bound = STRING_MAX[(table, field)]
+                h.append("  const char* %s; /* at most %s bytes */" % (field, bound))
+                h.append("  uint32_t len_%s;" % field)
+                c.append("  if (read_string(t, ENET_%s_%s, %s, \"%s.%s\", &o->%s, &o->len_%s) != ENET_OK)"
+                         % (table, field, bound, table, field, field, field))
+                c.append("    return ENET_ERROR_INVALID_MODEL;")
+                continue
+            if ftype == "[ubyte]":
+                bound = VECTOR_MAX[(table, field)]
+                h.append("  const uint8_t* %s; /* at most %s bytes, in the model's bytes */" % (field, bound))
+                h.append("  int num_%s;" % field)
+                h.append("  uint8_t has_%s;" % field)
+                c.append("  if (read_u8_vector(t, ENET_%s_%s, %s, \"%s.%s\", &o->%s, &o->num_%s, &o->has_%s) != ENET_OK)"
+                         % (table, field, bound, table, field, field, field, field))
+                c.append("    return ENET_ERROR_INVALID_MODEL;")
+                continue
             if ftype.startswith("["):
                 if ftype != "[int]":
                     raise ValueError("%s.%s: only [int] vectors are supported" % (table, field))

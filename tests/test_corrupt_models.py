@@ -224,6 +224,42 @@ def test_unknown_opcode_and_unsupported_features():
         Interpreter(make_model(**quantize))
 
 
+def _custom_op(name, data=None):
+    """The first op as CUSTOM with CustomOptions(name, data); name and data are raw bytes."""
+    def options(b):
+        name_offset = b.CreateString(name) if name is not None else None
+        data_offset = b.CreateByteVector(data) if data is not None else None
+        S.CustomOptionsStart(b)
+        if name_offset is not None:
+            S.CustomOptionsAddName(b, name_offset)
+        if data_offset is not None:
+            S.CustomOptionsAddData(b, data_offset)
+        return S.OperatorOptions.CustomOptions, S.CustomOptionsEnd(b)
+    return dict(ops=[dict(opcode=S.OpCode.CUSTOM, inputs=(0, 1), outputs=(2,))], options=options)
+
+
+@pytest.mark.parametrize("name, message", [
+    (None, "CustomOptions.name is missing or empty"),
+    (b"", "CustomOptions.name is missing or empty"),
+    (b"swish\xff", "CustomOptions.name is not valid UTF-8"),
+    (b"\xc0\xaf", "CustomOptions.name is not valid UTF-8"),  # an overlong '/'
+    (b"\xed\xa0\x80", "CustomOptions.name is not valid UTF-8"),  # a surrogate
+    (b"two\nlines", "CustomOptions.name contains control character 0x0a"),
+    (b"x" * 129, "CustomOptions.name has 129 bytes, at most 128 allowed"),
+])
+def test_bad_custom_op_names(name, message):
+    with pytest.raises(ValueError, match="op 0 '' \\(CUSTOM\\): " + message):
+        Interpreter(make_model(**_custom_op(name)))
+
+
+def test_custom_op_without_kernel_is_unsupported_naming_it():
+    """A well-formed custom op (a 128-byte UTF-8 name, a blob) loads; with no kernel registered,
+    creating the interpreter fails naming it."""
+    name = ("é" * 64).encode()
+    with pytest.raises(RuntimeError, match=f"UNSUPPORTED: op 0 '' \\(CUSTOM\\): custom op '{'é' * 64}' has no kernel"):
+        Interpreter(make_model(**_custom_op(name, b"\x01\x02")))
+
+
 # ---- many random corruptions, each in a fresh process -------------------------
 
 def _base_model():

@@ -141,8 +141,9 @@ def test_dynamic_batch():
     assert y.shape == (None, 8, 8, 4)
     assert g.reshape(y, (-1, 256)).shape == (None, 256)
     assert g.mean(y, axis=(1, 2)).shape == (None, 4)
-    with pytest.raises(ValueError, match="batch"):
-        g.input("bad", (1, None, 3))
+    assert g.input("open", (1, None, 3)).shape == (1, None, 3)  # any dim may be open (issue 16 item 4)
+    with pytest.raises(ValueError, match="positive ints, or None"):
+        g.input("bad", (1, -2, 3))
 
 
 def test_input_validation():

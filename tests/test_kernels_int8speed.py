@@ -1,13 +1,12 @@
 """Fast paths for the memory-bound ops of int8 models (issue 8's latency half) vs independent oracles.
 
-Each op runs under every kernel family of this CPU (EDGENET_KERNELS, as in test_simd_kernels.py)
+Each op runs under every kernel family of this CPU (EDGENET_ISA, as in test_simd_kernels.py)
 and 1 or 3 threads:
   - PAD (constant, float and int8): numpy's np.pad, bit for bit;
   - int8 table lookups (every int8 unary op): table[x + 128] in numpy, bit for bit, with random
     tables and inputs holding all 256 values, at lengths around the vector widths and chunks;
 int8 results of the other kernels are compared with the integer reference (edgenet.reference).
 """
-import platform
 
 import numpy as np
 import pytest
@@ -15,8 +14,7 @@ import pytest
 import edgenet
 from test_int8_ops import calibrate_output, constant, int8_input, set_output_quant
 
-FAMILIES = ["reference", "sse41", "avx2", "auto"] if platform.machine() in ("x86_64", "AMD64") else \
-    ["reference", "neon", "neondot", "auto"]
+from test_simd_kernels import FAMILIES  # every family this CPU runs (the others are listed there)
 THREADS = [1, 3]
 
 
@@ -24,7 +22,7 @@ def run_all(model_bytes, feeds, monkeypatch):
     """Yields (label, outputs) for every kernel family x thread count."""
     for family in FAMILIES:
         for threads in THREADS:
-            monkeypatch.setenv("EDGENET_KERNELS", family)  # read when the interpreter prepares its ops
+            monkeypatch.setenv("EDGENET_ISA", family)  # read when the interpreter prepares its ops
             yield f"{family}, {threads} threads", edgenet.Interpreter(model_bytes, num_threads=threads).run(feeds)
 
 

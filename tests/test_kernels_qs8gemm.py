@@ -9,13 +9,17 @@ for bit. The shapes cover the c2 kernel's edges: K odd (a zero-padded last pair)
 multiple of 16, M not a multiple of 6, stride 2, (asymmetric) padding, dilation, 1x1 convs read
 from the input directly, and the requantization edges: input zero points -128 and 127 and output
 scales small enough that most outputs saturate (with the accumulator clamp of multipliers >= 1/2).
+The same cases run the VNNI GEMMs (qs8-gemm-7x16c4-avx512vnni, qs8-gemm-4x16c4-avxvnni: unsigned
+activations, the compensation folded into the bias) on CPUs that have them; K not a multiple of 4
+and the zero points -128 / 127 are their edges. test_simd_kernels.test_families_this_cpu_cannot_run
+lists the families this CPU cannot run.
 """
 import numpy as np
 import pytest
 
 import edgenet
 from test_int8_ops import calibrate_output, constant, quant, random_bias, random_weights, set_output_quant
-from test_simd_kernels import check_int8_families
+from test_simd_kernels import _runnable, check_int8_families
 
 C2, C8 = "qs8-gemm-6x16c2-avx2", "qs8-gemm-3x8c8-avx2"
 
@@ -101,7 +105,7 @@ def test_saturation_really_happens():
 
 def gemm_kernel(g, feeds, monkeypatch, family="avx2"):
     """The GEMM kernel the profiler reports for the graph's one conv / fully connected op."""
-    monkeypatch.setenv("EDGENET_KERNELS", family)
+    monkeypatch.setenv("EDGENET_ISA", family)
     model = edgenet.convert(g, optimize=False).to_bytes()
     ops = edgenet.Interpreter(model).profile(feeds, 1).ops
     kernels = [op.kernel for op in ops if op.opcode in ("CONV_2D", "FULLY_CONNECTED")]
@@ -131,3 +135,15 @@ def test_random_shapes(seed, monkeypatch):
     g, feeds = conv_graph(2000 + seed, shape, cout, k, strides=int(rng.integers(1, 3)), padding=padding,
                           activation=[None, "relu", "relu6"][seed % 3], saturate=seed % 4 == 0)
     check_int8_families(g, feeds, monkeypatch)
+
+
+@pytest.mark.parametrize("family, expected", [("avxvnni", "qs8-gemm-4x16c4-avxvnni"),
+                                              ("avx512vnni", "qs8-gemm-7x16c4-avx512vnni")])
+@pytest.mark.parametrize("name", ["k1_pointwise_n30", "zp_127_saturate_k7", "fc_rows1", "head_n1"])
+def test_vnni_families_run_their_gemm(family, expected, name, monkeypatch):
+    """Forced through EDGENET_ISA, a VNNI family runs its own GEMM for every shape (thin ones too)."""
+    ok, why = _runnable(family)
+    if not ok:
+        pytest.skip(f"{family} not run here: {why}")
+    g, feeds = CASES[name][1]()
+    assert gemm_kernel(g, feeds, monkeypatch, family) == expected

@@ -1,5 +1,5 @@
-"""ONNX LSTM / GRU / RNN import (unrolled into plain ops, converters/onnx_import/recurrent.py),
-checked against onnxruntime on torch-exported nn.LSTM / nn.GRU / nn.RNN: 1 and 2 layers,
+"""ONNX LSTM / GRU / RNN import (LSTM / GRU onto the fused lstm / gru ops, RNN unrolled into plain ops:
+converters/onnx_import/handlers/recurrent.py), checked against onnxruntime on torch-exported nn.LSTM / nn.GRU / nn.RNN: 1 and 2 layers,
 uni- and bidirectional, batch_first both ways, initial states absent or given as graph inputs.
 Layout 1, reverse-only and peephole cases come from the ONNX backend node tests
 (tests/test_onnx_backend.py)."""
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-pytest.importorskip("onnxruntime")
+ort = pytest.importorskip("onnxruntime")
 nn = torch.nn
 
 import edgenet  # noqa: E402
@@ -59,7 +59,7 @@ def test_torch_recurrent_layer_matches_onnxruntime(kind, layers, bidirectional, 
 
 
 def test_lstm_int8_close_to_float():
-    """The unrolled LSTM quantizes like any graph of fully_connected / add / mul / sigmoid / tanh."""
+    """The fused LSTM in int8: int8 weights, activations quantized on the fly, float cell state."""
     torch.manual_seed(0)
     model = export(Recurrent("LSTM", input_size=8, hidden_size=16), torch.randn(6, 1, 8))
     samples = [{"x0": np.random.default_rng(s).standard_normal((6, 1, 8)).astype(np.float32)} for s in range(8)]
@@ -71,6 +71,59 @@ def test_lstm_int8_close_to_float():
     for name, f in float_out.items():
         q, f = int8_out[name].astype(np.float64).reshape(-1), f.astype(np.float64).reshape(-1)
         assert q @ f / (np.linalg.norm(q) * np.linalg.norm(f)) >= 0.99, name
+
+
+def export_dynamic_length(module, x, *states):
+    """ONNX export with the sequence (dim 0 of x, seq-first) left symbolic. (The initial states are
+    inputs: torch builds absent ones as zeros from Shape(x), which the importer cannot fold yet with
+    an open dim.)"""
+    import io
+
+    import onnx
+
+    module.eval()
+    buffer = io.BytesIO()
+    with torch.no_grad():
+        torch.onnx.export(module, (x, *states), buffer, dynamo=False,
+                          input_names=["x0"] + [f"x{i + 1}" for i in range(len(states))], opset_version=17,
+                          dynamic_axes={"x0": {0: "time"}})
+    return onnx.load_from_string(buffer.getvalue())
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["forward", "bidirectional"])
+def test_dynamic_sequence_length_converts_once_to_one_fused_op(kind, bidirectional):
+    """A torch export with an open sequence length: one .enet file (one fused op per layer, not an
+    unrolled graph) runs at any length and matches onnxruntime at each."""
+    torch.manual_seed(4)
+    module = Recurrent(kind, input_size=6, hidden_size=7, num_layers=2, bidirectional=bidirectional)
+    x = torch.randn(5, 2, 6)
+    states = state_inputs(kind, 2, bidirectional, False, x, 2)
+    model = export_dynamic_length(module, x, *states)
+    feeds = {f"x{i + 1}": s.numpy() for i, s in enumerate(states)}
+    enet = edgenet.convert(model)
+    opcodes = [op.opcode for op in enet.operators]
+    assert opcodes.count(kind) == 2 and "FULLY_CONNECTED" not in opcodes, opcodes
+    interpreter = edgenet.Interpreter(enet.to_bytes())
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for steps in (1, 3, 17, 60):
+        x = np.random.default_rng(steps).standard_normal((steps, 2, 6)).astype(np.float32)
+        expected = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"x0": x, **feeds})))
+        got = interpreter.run({"x0": x, **feeds})
+        for name, value in expected.items():
+            np.testing.assert_allclose(got[name], value, rtol=0, atol=1e-4, err_msg=f"{name} at T={steps}")
+
+
+def test_peepholes_with_a_dynamic_length_are_refused_with_the_reason():
+    from onnx import helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(rng.standard_normal(s).astype(np.float32), n)
+             for n, s in (("w", (1, 12, 3)), ("r", (1, 12, 3)), ("p", (1, 9)))]
+    node = helper.make_node("LSTM", ["x", "w", "r", "", "", "", "", "p"], ["y"], hidden_size=3)
+    model = make_model([node], [("x", ("time", 2, 3))], [("y", ("time", 1, 2, 3))], inits)
+    with pytest.raises(ONNXImportError, match="peepholes.*dynamic sequence length"):
+        import_onnx(model)
 
 
 def test_unsupported_recurrent_attributes_are_named():

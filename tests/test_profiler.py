@@ -1,6 +1,6 @@
 """Per-op profiler (enet_interpreter_set_profiling / enet_interpreter_profile, Interpreter.profile,
 `edgenet bench --profile`): every op is covered, times are sane and add up to the invoke time,
-and the kernel names follow the kernel family picked (EDGENET_KERNELS)."""
+and the kernel names follow the kernel family picked (EDGENET_ISA)."""
 import platform
 import subprocess
 import sys
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import edgenet
+from test_simd_kernels import _runnable
 
 X86 = platform.machine() in ("x86_64", "AMD64")
 
@@ -33,6 +34,7 @@ def small_net():
 
 def test_profile_covers_every_op_and_sums_to_invoke(monkeypatch):
     monkeypatch.delenv("EDGENET_KERNELS", raising=False)
+    monkeypatch.delenv("EDGENET_ISA", raising=False)
     g, model, feeds = small_net()
     interp = edgenet.Interpreter(model, num_threads=1)
     want = interp.run(feeds)["y"]
@@ -60,15 +62,20 @@ def test_profile_covers_every_op_and_sums_to_invoke(monkeypatch):
                "FULLY_CONNECTED": "f32-gemm-4x8-sse"}),
     ("avx2", {"CONV_2D": "f32-gemm-6x16-avx2", "CONV_2D_3x3": "f32-igemm-6x16-avx2", "DEPTHWISE_CONV_2D": "f32-dwconv-c8-avx2",
               "ADD": "f32-vbinary-avx2", "FULLY_CONNECTED": "f32-gemm-6x16-avx2"}),
+    ("avx512", {"CONV_2D": "f32-gemm-7x32-avx512", "CONV_2D_3x3": "f32-igemm-7x32-avx512",
+                "DEPTHWISE_CONV_2D": "f32-dwconv-c16-avx512", "ADD": "f32-vbinary-avx512",
+                "FULLY_CONNECTED": "f32-gemm-7x32-avx512"}),
 ] if X86 else [
     ("neon", {"CONV_2D": "f32-gemm-4x8-neon", "CONV_2D_3x3": "f32-igemm-4x8-neon", "DEPTHWISE_CONV_2D": "f32-dwconv-c4-neon",
               "ADD": "f32-vbinary-neon", "FULLY_CONNECTED": "f32-gemm-4x8-neon"}),
 ]))
 def test_kernel_names_follow_the_family(family, expect, monkeypatch):
-    monkeypatch.setenv("EDGENET_KERNELS", family)
+    monkeypatch.setenv("EDGENET_ISA", family)
     g, model, feeds = small_net()
-    if family != "reference" and family not in ("neon",) and not _family_available(model, feeds, family):
-        pytest.skip(f"this CPU has no {family}")
+    if family != "reference":
+        ok, why = _runnable(family)
+        if not ok:
+            pytest.skip(f"{family} not run here: {why}")
     profile = edgenet.Interpreter(model, num_threads=2).profile(feeds, runs=2)
     by_index = {op.index: op for op in profile.ops}
     # The first conv (3x3 stride 2) reads its input through an indirection buffer (igemm); the
@@ -80,14 +87,6 @@ def test_kernel_names_follow_the_family(family, expect, monkeypatch):
     if "ADD" in expect:
         assert by_index[3].kernel == expect["ADD"]
     assert by_index[4].kernel == "reference"  # MEAN has no optimized kernel
-
-
-def _family_available(model, feeds, family):
-    """True when EDGENET_KERNELS=family takes effect on this CPU (the profile's conv is not 'reference'
-    and names the family's ISA)."""
-    profile = edgenet.Interpreter(model, num_threads=1).profile(feeds, runs=1)
-    suffix = {"sse41": "-sse", "avx2": "-avx2"}[family]
-    return suffix in profile.ops[2].kernel
 
 
 def test_profile_errors():

@@ -87,8 +87,9 @@ def test_report_puts_the_lossy_layer_first_and_marks_it():
     text = str(report)
     lines = text.splitlines()
     assert "worst layers first" in lines[0]
-    assert lines[2].startswith(worst.tensor) and lines[2].endswith("<-- worst")
-    assert lines[-1].startswith("fully_connected ")
+    assert lines[2].startswith(worst.tensor) and lines[2].endswith("<-- worst, low")
+    assert lines[3].startswith("fully_connected ")  # the last row; the outputs' verdict and the legend follow
+    assert lines[4].startswith("model outputs: SQNR") and "a task metric says" in lines[4]
 
 
 def test_report_compares_float_fallback_layers_too():
@@ -120,3 +121,38 @@ def test_report_errors():
         edgenet.quantization_report(g, model, [])
     with pytest.raises(ValueError, match=r"sample #0: .*missing: \['x'\]"):
         edgenet.quantization_report(g, model, [{"y": samples[0]["x"]}])
+
+
+def test_tensors_read_by_saturating_ops_are_judged_where_the_readers_respond():
+    """Logits of +-30 read only by a sigmoid: int8 keeps [-6.5, 6.5] (beyond, the sigmoid is flat), so
+    raw float-vs-int8 SQNR of the logits is poor while nothing downstream changes. The report compares
+    inside the sigmoid's responsive range and flags no layer; the oracle for "nothing changes" is the
+    model output's error measured directly."""
+    rng = np.random.default_rng(4)
+    g = edgenet.Graph("saturating")
+    x = g.input("x", shape=(1, 16))
+    logits = g.fully_connected(x, rand(rng, 32, 16, scale=3.0), None)
+    g.output(g.fully_connected(g.sigmoid(logits), rand(rng, 8, 32, scale=0.3), None), "out")
+    samples = samples_for(rng, 30)
+    model = convert(g, samples)
+    report = edgenet.quantization_report(g, model, samples, verbose=False)
+    name = report["fully_connected"].tensor
+    raw_sqnr, _ = direct_metrics(g, model, samples, name)
+    assert raw_sqnr < 20  # what a report comparing raw values would flag
+    assert report[name].sqnr_db > 30 and report.low() == []
+    out_sqnr, _ = direct_metrics(g, model, samples, "out")
+    assert out_sqnr > 30 and report["out"].sqnr_db == pytest.approx(out_sqnr, rel=1e-9)
+    assert "<-- low" not in str(report)
+
+
+def test_low_flags_outliers_not_a_uniformly_moderate_model():
+    """The issue's report: most layers near 4.6 dB (a model whose every layer sits there, the task
+    unchanged) must not be flagged wholesale; a layer far below the others is."""
+    from edgenet.converters.report import LayerError, QuantizationReport
+
+    uniform = [LayerError(f"t{i}", "conv2d", "int8", 4.6 + 0.01 * i, 0.9) for i in range(60)]
+    uniform += [LayerError(f"u{i}", "conv2d", "int8", 30.0, 0.999) for i in range(13)]
+    assert QuantizationReport(uniform, 8).low() == []
+    outlier = [LayerError(f"t{i}", "conv2d", "int8", 35.0, 0.9999) for i in range(20)]
+    outlier.append(LayerError("bad", "conv2d", "int8", 12.0, 0.97))
+    assert [r.tensor for r in QuantizationReport(outlier, 8).low()] == ["bad"]

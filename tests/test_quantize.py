@@ -13,7 +13,7 @@ import pytest
 
 import edgenet
 from edgenet import quant_math
-from edgenet.converters import calibration, quantize
+from edgenet.converters import calibration, progress, quantize
 
 BATCH = 4
 
@@ -353,12 +353,12 @@ def test_progress_bar_draws_on_a_terminal_only():
             return True
 
     terminal, pipe = Terminal(), io.StringIO()
-    assert list(calibration.progress(range(3), 3, "calibrating", stream=terminal)) == [0, 1, 2]
+    assert list(progress.track(range(3), "calibrating", 3, stream=terminal)) == [0, 1, 2]
     assert "calibrating" in terminal.getvalue() and "3/3" in terminal.getvalue()
-    assert list(calibration.progress(range(3), 3, "calibrating", stream=pipe)) == [0, 1, 2]
-    assert pipe.getvalue() == ""
+    assert list(progress.track(range(3), "calibrating", 3, stream=pipe)) == [0, 1, 2]
+    assert pipe.getvalue() == ""  # a pipe gets a plain line every few seconds only (tests/test_cli.py)
     quiet = Terminal()
-    assert list(calibration.progress(range(3), 3, "calibrating", enabled=False, stream=quiet)) == [0, 1, 2]
+    assert list(progress.track(range(3), "calibrating", 3, enabled=False, stream=quiet)) == [0, 1, 2]
     assert quiet.getvalue() == ""
 
 
@@ -390,7 +390,7 @@ def test_bad_calibration_data_gets_a_clear_error(bad, message):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"quantize": "int4"}, "quantize must be None or 'int8'"),
+    ({"quantize": "int4"}, "quantize must be None, 'int8' or 'dynamic'"),
     ({"quantize": "int8", "calibration_method": "histogram"}, "calibration_method must be one of"),
     ({"quantize": "int8", "io_dtype": "uint8"}, "io_dtype must be one of"),
     ({"calibration": [good_sample()]}, "apply to quantize='int8' only"),

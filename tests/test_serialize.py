@@ -62,7 +62,8 @@ def test_round_trip_structure():
     assert dw.inputs[2] == -1  # absent bias
     # pool 2x3 stride 1 "same": total pads (1, 2) -> top 0, bottom 1, left 1, right 1
     assert pool.options == {"filter_h": 2, "filter_w": 3, "stride_h": 1, "stride_w": 1, "pad_top": 0,
-                            "pad_bottom": 1, "pad_left": 1, "pad_right": 1, "count_include_pad": True}
+                            "pad_bottom": 1, "pad_left": 1, "pad_right": 1, "count_include_pad": True,
+                            "tflite_int8_average": False}
     assert clip.options == {"min": -1.0, "max": 2.0}
     assert pad.options == {"paddings": [0, 0, 1, 0, 0, 2, 0, 0], "constant_value": 0.25, "mode": 0}  # 0 = CONSTANT
     assert mean.options == {"axes": [1, 2], "keep_dims": True}
@@ -170,3 +171,14 @@ def test_load_never_crashes_on_flipped_bytes():
             edgenet.load(bytes(bad))
         except ValueError:
             pass  # a clear rejection is fine; anything else (crash, other exception) fails the test
+
+
+@pytest.mark.parametrize("where", ["input", "output", "metadata"])
+def test_nul_byte_in_a_name_is_refused_at_conversion_naming_it(where):
+    """The file stores names as C strings; an imported name with a NUL would be cut short, so
+    conversion refuses it (the loader refuses such a file too, later and less helpfully)."""
+    g = edgenet.Graph("nul")
+    x = g.input("a\0b" if where == "input" else "x", (1, 4))
+    g.output(g.relu(x), "y\0z" if where == "output" else "y")
+    with pytest.raises(ValueError, match=r"contains a NUL byte"):
+        edgenet.convert(g, metadata={"note\0": "v"} if where == "metadata" else None)

@@ -1,14 +1,17 @@
 """Optimized kernels (SIMD microkernels, packed weights, thread pool) vs the references.
 
-The C core picks the best kernel family for this CPU at prepare time; EDGENET_KERNELS caps
-it ("reference", "sse41", "avx2", "neon", ...; values for another architecture change nothing),
-so every family the machine runs is checked here through the public Python API:
+The C core picks the best kernel family for this CPU at prepare time; EDGENET_ISA (older name:
+EDGENET_KERNELS) forces one ("reference", "sse41", "avx2", "avxvnni", "avx512", "avx512vnni",
+"neon", ...; a family the CPU lacks falls back to the best one below it, values for another
+architecture change nothing), so every family the machine runs is checked here through the
+public Python API (test_families_this_cpu_cannot_run lists, as skips, the ones it cannot):
   - float outputs within 1e-5 of edgenet.reference, relative to sum |x * w| + |bias| (the
     scale of rounding differences between summation orders), on odd shapes and channel counts;
   - bit-identical outputs for 1, 2 and 3 threads.
 native/tests/test_kernels.c checks the microkernels directly (built with ASan/UBSan here, and
 under qemu for ARM by scripts/run_arm_tests.sh).
 """
+import functools
 import os
 import platform
 import sys
@@ -22,17 +25,150 @@ import edgenet
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "native", "tests"))
 import build_programs  # noqa: E402
 
-FAMILIES = ["reference", "sse41", "avx2", "auto"] if platform.machine() in ("x86_64", "AMD64") else \
-    ["reference", "neon", "neondot", "auto"]
-THREADS = [1, 2, 3]
-
-
 def rand(rng, *shape, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
+X86 = platform.machine() in ("x86_64", "AMD64")
+# The CPU features (as Linux's /proc/cpuinfo names them) each SIMD family needs.
+FAMILY_FLAGS = {
+    "sse41": {"sse4_1"},
+    "avx2": {"sse4_1", "avx2", "fma"},
+    "avxvnni": {"sse4_1", "avx2", "fma", "avx_vnni"},
+    "avx512": {"sse4_1", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq"},
+    "avx512vnni": {"sse4_1", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni"},
+} if X86 else {"neon": set(), "neondot": {"asimddp"}}
+
+
+def _cpu_flags():
+    """The CPU's feature flags from /proc/cpuinfo (the kernel's view: features the OS does not
+    save registers for are left out), or None where there is no such file."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return None
+
+
+# A kernel name that shows a family's own kernels ran (among those of _probe_kernels).
+FAMILY_SIGNATURE = {"sse41": "-sse", "avx2": "-avx2", "avxvnni": "qs8-gemm-4x16c4-avxvnni", "avx512": "-avx512",
+                    "avx512vnni": "qs8-gemm-7x16c4-avx512vnni", "neon": "-neon", "neondot": "-neondot"}
+
+
+def _probe_graphs():
+    """(graph, feeds) of an int8 conv, an int8 depthwise conv and a float conv."""
+    from test_int8_ops import calibrate_output, constant, int8_input, random_bias, random_weights
+    rng = np.random.default_rng(7)
+    probes = []
+    for depthwise in (False, True):
+        g = edgenet.Graph("probe")
+        x, feed = int8_input(g, rng, "x", (1, 6, 6, 16))
+        shape = (1, 3, 3, 16) if depthwise else (16, 3, 3, 16)
+        weights, wq = random_weights(rng, shape, 16, axis=3 if depthwise else 0)
+        op = g.depthwise_conv2d if depthwise else g.conv2d
+        y = op(x, constant(g, "w", weights, wq), random_bias(g, rng, 16, x, wq), padding="same")
+        calibrate_output(rng, y)
+        g.output(y, "y")
+        probes.append((g, {"x": feed}))
+    g = edgenet.Graph("probe")
+    g.output(g.conv2d(g.input("x", (1, 6, 6, 8)), rand(rng, 16, 3, 3, 8), rand(rng, 16), padding="same"), "y")
+    return probes + [(g, {"x": rand(rng, 1, 6, 6, 8)})]
+
+
+@functools.lru_cache(maxsize=None)
+def _probe_kernels(family):
+    """The kernel names of the probe graphs' ops with EDGENET_ISA=family."""
+    saved = {name: os.environ.pop(name, None) for name in ("EDGENET_ISA", "EDGENET_KERNELS")}
+    os.environ["EDGENET_ISA"] = family
+    try:
+        return frozenset(op.kernel for g, feeds in _probe_graphs() for op in
+                         edgenet.Interpreter(edgenet.convert(g, optimize=False).to_bytes()).profile(feeds, runs=1).ops)
+    finally:
+        del os.environ["EDGENET_ISA"]
+        os.environ.update({name: value for name, value in saved.items() if value is not None})
+
+
+def _runs_own_kernels(family):
+    return any(FAMILY_SIGNATURE[family] in kernel for kernel in _probe_kernels(family))
+
+
+def _runnable(family):
+    """(True, "") when this CPU runs `family`, else (False, why). The CPU's flags decide; where
+    they lack the family but edgenet runs its kernels anyway, this is the SIMDe test build
+    (EDGENET_EMULATE_X86), whose kernels are checked as well."""
+    flags = _cpu_flags()
+    if flags is None:  # no /proc/cpuinfo (macOS): the families every such CPU has
+        missing = [] if family in ("sse41", "avx2", "neon") else [f"(cannot read this CPU's flags)"]
+    else:
+        missing = sorted(FAMILY_FLAGS[family] - flags)
+    if missing and _runs_own_kernels(family):
+        return True, ""  # emulated
+    return not missing, f"this CPU lacks {' '.join(missing)}" if missing else ""
+
+
+def families_within(family):
+    """`family` and the families whose kernels it may reuse (those needing no more features)."""
+    return [f for f in FAMILY_FLAGS if FAMILY_FLAGS[f] <= FAMILY_FLAGS.get(family, set())]
+
+
+RUNNABLE = [f for f in FAMILY_FLAGS if _runnable(f)[0]]
+FAMILIES = ["reference"] + RUNNABLE + ["auto"]
+THREADS = [1, 2, 3]
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FLAGS))
+def test_families_this_cpu_cannot_run(family, monkeypatch):
+    """Lists (as a skip with its reason) every kernel family of this architecture the tests here
+    cannot run on this CPU; the kernels of those families are checked on a CPU that has them, and
+    by native/tests/test_kernels built with -DEDGENET_EMULATE_X86=ON (SIMDe) on any AVX2 CPU.
+    For the families it runs: forcing one through EDGENET_ISA runs that family's own kernels (so
+    CPU detection finds what the CPU has), and for a float conv none of a family above it."""
+    ok, why = _runnable(family)
+    if not ok:
+        pytest.skip(f"{family} not run here: {why}; its kernels need a CPU that has it (or the SIMDe build)")
+    assert _runs_own_kernels(family), (family, sorted(_probe_kernels(family)))
+    g = edgenet.Graph("family")
+    x = g.input("x", (1, 6, 6, 8))
+    rng = np.random.default_rng(0)
+    g.output(g.conv2d(x, rand(rng, 16, 3, 3, 8), rand(rng, 16), padding="same"), "y")
+    monkeypatch.setenv("EDGENET_ISA", family)
+    kernel = edgenet.Interpreter(edgenet.convert(g).to_bytes(), num_threads=1).profile(
+        {"x": rand(rng, 1, 6, 6, 8)}, runs=1).ops[0].kernel
+    above = [f for f in FAMILY_FLAGS if not FAMILY_FLAGS[f] <= FAMILY_FLAGS[family]]
+    assert kernel != "reference" and not any(kernel.endswith("-" + f) for f in above), (family, kernel)
+
+
+def test_isa_variable_names(monkeypatch):
+    """EDGENET_ISA forces a family; the older name EDGENET_KERNELS still does when EDGENET_ISA is
+    unset, and EDGENET_ISA wins when both are set (one parser, src/cpu.c)."""
+    g = edgenet.Graph("names")
+    x = g.input("x", (1, 5, 5, 4))
+    g.output(g.conv2d(x, np.ones((8, 3, 3, 4), np.float32), np.zeros(8, np.float32), padding="same"), "y")
+    model = edgenet.convert(g).to_bytes()
+
+    def conv_kernel(**env):
+        for name in ("EDGENET_ISA", "EDGENET_KERNELS"):
+            if name in env:
+                monkeypatch.setenv(name, env[name])
+            else:
+                monkeypatch.delenv(name, raising=False)
+        return edgenet.Interpreter(model).profile({"x": np.ones((1, 5, 5, 4), np.float32)}, runs=1).ops[0].kernel
+
+    best = conv_kernel()
+    if best == "reference":
+        pytest.skip("this CPU runs no SIMD family: nothing to tell apart")
+    assert conv_kernel(EDGENET_ISA="reference") == "reference"
+    assert conv_kernel(EDGENET_KERNELS="reference") == "reference"
+    assert conv_kernel(EDGENET_ISA="auto", EDGENET_KERNELS="reference") == best
+    assert conv_kernel(EDGENET_ISA="reference", EDGENET_KERNELS="auto") == "reference"
+    assert conv_kernel(EDGENET_ISA="no-such-family") == best  # ignored, as documented
+
+
 def run_c(model_bytes, feeds, family, threads, monkeypatch):
-    monkeypatch.setenv("EDGENET_KERNELS", family)  # read when the interpreter prepares its ops
+    monkeypatch.setenv("EDGENET_ISA", family)  # read when the interpreter prepares its ops
     return edgenet.Interpreter(model_bytes, num_threads=threads).run(feeds)
 
 
@@ -281,7 +417,7 @@ def test_float_binary_same_shape(op, shape, act, monkeypatch):
     model = edgenet.convert(g).to_bytes()
     for family in FAMILIES:
         for threads in THREADS:
-            monkeypatch.setenv("EDGENET_KERNELS", family)
+            monkeypatch.setenv("EDGENET_ISA", family)
             got = edgenet.Interpreter(model, num_threads=threads).run({"x": a, "y": b})["z"]
             np.testing.assert_array_equal(got, want, err_msg=f"{family}, {threads} threads")
 
@@ -356,7 +492,8 @@ def test_float_unary_vector_kernels_match_the_formula(op, n, monkeypatch):
             first = got if first is None else first
             assert np.array_equal(got, first, equal_nan=True), f"{family}: {threads} threads differ from 1 thread"
         kernel = edgenet.Interpreter(model).profile({"x": x}, runs=1).ops[0].kernel
-        assert kernel == "reference" if family == "reference" else kernel in ("reference", f"f32-{short}-{family}") \
+        own = {f"f32-{short}-{f}" for f in families_within(family)}  # a family may reuse one below it
+        assert kernel == "reference" if family == "reference" else kernel in own | {"reference"} \
             or family == "auto", f"{family}: {kernel}"
 
 
@@ -440,7 +577,7 @@ def test_network_convs_without_im2col(case, monkeypatch):
     model = edgenet.convert(g).to_bytes()
     want, magnitude = conv2d_float64(x, w, b, s, pad)
     for family in FAMILIES[1:]:  # the SIMD families (and auto); the reference is checked elsewhere
-        monkeypatch.setenv("EDGENET_KERNELS", family)
+        monkeypatch.setenv("EDGENET_ISA", family)
         first = None
         for threads in (1, 3):
             interpreter = edgenet.Interpreter(model, num_threads=threads)

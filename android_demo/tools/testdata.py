@@ -143,6 +143,27 @@ def dynamic_case(out, manifest, rng):
     manifest.put("dynamic.dynamic_batch", 1)
 
 
+def streaming_case(out, manifest, rng):
+    """A model with a state variable (y_t = 2 * (x_1 + ... + x_t)): exercises resetState. Not in "cases"
+    (its samples are one stream, in order); the expected outputs come from a numpy loop."""
+    g = edgenet.Graph("streaming")
+    x = g.input("x", shape=(1, 4))
+    total = g.state("total", np.zeros((1, 4), np.float32))
+    new = g.add(total, x)
+    g.assign(total, new)
+    g.output(g.mul(new, 2.0), "y")
+    edgenet.convert(g).save(str(out / "streaming.enet"))
+    stream = rng.standard_normal((6, 1, 4)).astype(np.float32)
+    expected = 2 * np.cumsum(stream.astype(np.float64), axis=0).astype(np.float32)
+    (out / "streaming.in.x.bin").write_bytes(stream.tobytes())
+    (out / "streaming.out.y.expected.bin").write_bytes(expected.tobytes())
+    for key, value in (("model", "streaming.enet"), ("samples", 6), ("inputs", "x"), ("outputs", "y"),
+                       ("in.x", "streaming.in.x.bin"), ("in.x.shape", "1,4"), ("in.x.dtype", "float32"),
+                       ("out.y.expected", "streaming.out.y.expected.bin"), ("out.y.shape", "1,4"),
+                       ("out.y.dtype", "float32")):
+        manifest.put(f"streaming.{key}", value)
+
+
 def hostile_text_case(out, manifest):
     """Tensor names and a metadata value holding byte 0xFF, which is not UTF-8 (nor the modified
     UTF-8 that JNI's NewStringUTF takes: CheckJNI aborts the VM on it). Java must see the names
@@ -234,6 +255,7 @@ def make(out, copy_to_assets=True):
     manifest = Manifest()
     two_io_case(out, manifest, rng)
     dynamic_case(out, manifest, rng)
+    streaming_case(out, manifest, rng)
     hostile_text_case(out, manifest)  # not a runnable case: no entry in "cases"
     digits_cases(out, manifest, copy_to_assets)
     signed_case(out, manifest)

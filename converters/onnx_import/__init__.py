@@ -6,9 +6,28 @@
 How it works (one pass over the ONNX nodes, in their topological order):
   * Constant folding: a node whose inputs are all constants (initializers, Constant nodes, or
     results of earlier folds) is evaluated at import time with onnx's own reference
-    implementation (`onnx.reference`), so shape computations (Shape -> Gather -> Concat ->
-    Reshape), Range, ConstantOfShape and weight-only dequantization (int8 -> Cast -> Mul) become
-    plain constants. `Shape` of a runtime tensor folds when its shape is static.
+    implementation (`onnx.reference`, at the model's opset; its failures are reworded), so shape
+    computations (Shape -> Gather -> Concat -> Reshape), Range, ConstantOfShape and weight-only
+    dequantization (int8 -> Cast -> Mul) become plain constants. `Shape` of a runtime tensor folds when its shape is static.
+  * Open dims: a symbolic input dim stays open (None) unless input_shapes pins it. `Shape` of a
+    value with open dims becomes a shape value (importer.Value): the shape arithmetic after it
+    (Gather, Unsqueeze, Concat, Mul, ...) is evaluated twice, with two stand-in sizes for the open
+    dims, and the elements that differ are the ones known only at run time. A Reshape target
+    with one such element gets -1 there; ops that need a size fixed (ConstantOfShape, Expand, ...)
+    fail with an error asking for input_shapes. Squeeze / Unsqueeze over several open dims (one
+    reshape can infer only one) become gathers.
+  * Frozen inputs: constant_inputs={name: value} makes an input a constant of its declared dtype and
+    shape before the first node, so what is computed from it folds like any constant (an If on it
+    keeps one branch, inline). A node refused because a value is only known at run time (an If's
+    condition, integer arithmetic) names the inputs that value is computed from in the error's hint.
+  * onnxruntime's dynamic quantization (DynamicQuantizeLinear -> ConvInteger / MatMulInteger,
+    com.microsoft DynamicQuantizeLSTM / DynamicQuantizeMatMul) is imported as the float model on
+    the dequantized integer weights (dynamic_quant.py says why, and how far it is from ORT).
+  * float16 inside a float32 model (Cast to float16, float16 initializers, Cast back): edgenet
+    computes in float32, so Cast to float16 is an identity and float16 constants widen exactly.
+    The result is the float32 computation on the float16 weights: it differs from a float16 run
+    by float16's rounding of the intermediate values (about 1e-3 relative per op; the tests allow
+    1e-2 of the output range). float16 model inputs and outputs are not supported.
   * Layout: every runtime value remembers a permutation `perm` with
     edgenet_tensor = numpy.transpose(onnx_value, perm). Convolutions and pools produce and want
     channels-last (NCHW value held as NHWC, perm (0, 2, 3, 1)); elementwise ops, slices, concat,

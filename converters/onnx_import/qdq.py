@@ -55,6 +55,13 @@ class QDQParams:
     activations: dict = dataclasses.field(default_factory=dict)  # edgenet tensor name -> QuantParams (int8)
     weights: list = dataclasses.field(default_factory=list)  # WeightQuant per constant DequantizeLinear
     float_values: dict = dataclasses.field(default_factory=dict)  # ONNX value name -> why it stays float
+    io_dtype: str = "float32"  # "int8": the model's inputs and outputs are int8 (TFLite models can be)
+    # Round values an int8 model holds in int8 to their grid also where edgenet computes in float (TFLite:
+    # every tensor of an int8 model is int8, so a float-fallback op reads saturated, rounded inputs).
+    round_float_values: bool = False
+    # "float32": int8 conv / depthwise / FC / mul requantize like LiteRT's default kernels (schema
+    # Operator.requantization); "fixed_point": edgenet's own (docs/QUANTIZATION.md).
+    requantization: str = "fixed_point"
 
     def __bool__(self):
         return bool(self.activations)

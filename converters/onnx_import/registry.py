@@ -12,7 +12,14 @@ import numpy as np
 
 
 class Unsupported(Exception):
-    """Raised by a handler: this node cannot be imported (reason in the message)."""
+    """Raised by a handler: this node cannot be imported (reason in the message). `runtime`: the
+    values computed at run time that it needs known at conversion (an If's condition, an integer
+    operand); the importer's error then suggests freezing the model inputs they come from
+    (constant_inputs=)."""
+
+    def __init__(self, message, runtime=()):
+        super().__init__(message)
+        self.runtime = tuple(runtime)
 
 
 def channels_last(rank):
@@ -33,6 +40,25 @@ FOLD_ONLY = {
     for op in ("Range", "ConstantOfShape", "NonZero", "Constant", "Tile", "CumSum", "OneHot", "ScatterND",
                "GatherND", "Mod", "Not", "And", "Or")
 }
+
+
+# Two stand-ins for an open (run-time) dim, far from any real size: a shape computation over open
+# dims is evaluated once with each (see importer.Importer.fold_shape_values), and the elements whose
+# results differ are the ones that depend on the open dims.
+OPEN_DIM_STANDINS = (1_000_003, 2_000_029)
+
+# Ops evaluated on shape values (integer vectors holding open dims): the Shape -> Gather ->
+# Unsqueeze -> Concat -> Reshape chains exporters write. Nothing here allocates by the values, and
+# each is exact in its operands, so a result equal under both stand-ins is equal for every size.
+# Not here, because huge stand-ins would decide them wrongly: Min / Max / Clip / comparisons
+# (min(T, 512) is 512 for both), and Div by a shape value (4 // T is 0 for both; importer refuses).
+SHAPE_ARITHMETIC = {"Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Slice", "Identity", "Add", "Sub",
+                    "Mul", "Div", "Floor", "Ceil", "Neg", "Abs", "Reshape", "Flatten"}
+
+
+# Ops whose handlers read shape values (integer vectors depending on open dims, see
+# importer.Value: their `shape_value` evaluations); any other op given one is reported unsupported.
+ACCEPTS_SHAPE_VALUES = {"Reshape"}
 
 
 def handles(*op_types):

@@ -26,14 +26,16 @@ The quantizer is split by job:
     tables.py   chains of elementwise ops computed by one int8 lookup table
     rewrite.py  Quantizer / quantize_graph: the float -> int8 graph rewrite
 """
-from .params import (MIN_SCALE, activation_quant, bias_correction, constant_quant, per_tensor, quantize_bias,
-                     quantize_weights, scalars)
+from .params import (MIN_SCALE, activation_quant, bias_correction, constant_quant, grid_ends, per_tensor,
+                     quantize_bias, quantize_weights, scalars)
 from .policy import (FULL_GRID_READERS, MIXED_RANGE_RATIO, SATURATING_INPUT_RANGE, clip_to_consumers,
-                     computing_readers, float_decisions, has_int8_kernel, output_tail)
-from .rewrite import IO_DTYPES, QuantizationSummary, Quantizer, quantize_graph
+                     computing_readers, float_decisions, has_int8_kernel, layer_nodes, output_tail, saturated_tensors,
+                     saturation_bounds)
+from .rewrite import IO_DTYPES, QuantizationSummary, Quantizer, dynamic_quantize_graph, is_hybrid, quantize_graph
 from .tables import chain_function, table_chains
 
-__all__ = ["MIN_SCALE", "activation_quant", "bias_correction", "constant_quant", "per_tensor", "quantize_bias",
-           "quantize_weights", "scalars", "FULL_GRID_READERS", "MIXED_RANGE_RATIO", "SATURATING_INPUT_RANGE",
-           "clip_to_consumers", "computing_readers", "float_decisions", "has_int8_kernel", "output_tail", "IO_DTYPES",
+__all__ = ["MIN_SCALE", "activation_quant", "bias_correction", "constant_quant", "grid_ends", "per_tensor",
+           "quantize_bias", "quantize_weights", "scalars", "FULL_GRID_READERS", "MIXED_RANGE_RATIO",
+           "SATURATING_INPUT_RANGE", "clip_to_consumers", "computing_readers", "float_decisions", "has_int8_kernel",
+           "layer_nodes", "output_tail", "saturated_tensors", "saturation_bounds", "IO_DTYPES",
            "QuantizationSummary", "Quantizer", "quantize_graph", "chain_function", "table_chains"]

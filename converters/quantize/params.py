@@ -92,3 +92,9 @@ def scalars(quant):
     """(scale, zero_point) of a per-tensor QuantParams as Python numbers."""
     return float(quant.scale[0]), int(quant.zero_point[0])
 
+
+def grid_ends(quant):
+    """The smallest and largest real values an int8 tensor with these (per-tensor) parameters holds."""
+    scale, zero_point = scalars(quant)
+    return scale * (quant_math.INT8_MIN - zero_point), scale * (quant_math.INT8_MAX - zero_point)
+

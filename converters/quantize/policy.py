@@ -34,7 +34,8 @@ def has_int8_kernel(opdef):
 
 
 def is_weighted(node):
-    return node.opdef.weight_axis is not None
+    """A layer with weights: int8 activations (weight_axis) or int8 weights only (dynamic_int8_weights)."""
+    return node.opdef.weight_axis is not None or bool(node.opdef.dynamic_int8_weights)
 
 
 def _full_grid_reader(node):
@@ -85,11 +86,7 @@ def float_decisions(graph, ranges, io_dtype="float32", int8_outputs=False, float
     - the output tail, unless int8_outputs or io_dtype="int8": model outputs feed post-processing
       (box decoding, CTC, thresholds), so they are computed in float from int8 layers;
     - concats / splits whose slices live on very different scales (MIXED_RANGE_RATIO)."""
-    names = {n.name for n in graph.nodes}
-    unknown = sorted(set(float_nodes) - names)
-    if unknown:
-        raise ValueError(f"float_layers names unknown node(s) {unknown}; the graph's nodes are "
-                         f"{sorted(names)[:20]}{' ...' if len(names) > 20 else ''}")
+    float_nodes = layer_nodes(graph, float_nodes)
     reasons = {name: "kept float (float_layers / accuracy target)" for name in float_nodes}
     if not int8_outputs and io_dtype == "float32":
         for node in output_tail(graph):
@@ -106,6 +103,37 @@ def float_decisions(graph, ranges, io_dtype="float32", int8_outputs=False, float
     return reasons
 
 
+def layer_nodes(graph, names, source=None):
+    """The node names of the layers `names` gives, each by its node name or by the name of a tensor
+    it computes (for an imported model, both are the source model's names). `source`: the graph
+    before optimization, so a name the passes merged into another layer (a fused relu, a folded
+    batch norm, the conv output a fused activation now overwrites) finds the layer that took it over."""
+    nodes = {n.name for n in graph.nodes}
+    producers = {t.name: n.name for n in graph.nodes for t in n.outputs}
+
+    def resolve(name):
+        if name in nodes or name in producers:
+            return name if name in nodes else producers[name]
+        merged = [n for n in (source.nodes if source is not None else ())
+                  if n.name == name or any(t.name == name for t in n.outputs)]
+        for candidate in [c for n in merged for c in [n.name] + [t.name for t in n.outputs]]:
+            if candidate in nodes or candidate in producers:
+                return candidate if candidate in nodes else producers[candidate]
+        return None
+
+    resolved = [resolve(name) for name in names]
+    unknown = [name for name, node in zip(names, resolved) if node is None]
+    if unknown:
+        import difflib
+
+        near = difflib.get_close_matches(unknown[0], sorted(nodes | set(producers)), n=3)
+        raise ValueError(f"the float layers name unknown node(s) {unknown[:5]}{' ...' if len(unknown) > 5 else ''}: "
+                         "name a layer by its node name or by a tensor it computes, as the quantization report "
+                         "and `edgenet inspect` show them" + (f"; did you mean {', '.join(map(repr, near))}?"
+                                                               if near else ""))
+    return resolved
+
+
 def _grow_float_islands(graph, reasons, kept_float):
     """Add to `reasons` the unweighted nodes whose neighbours on one side are all float ops (no int8
     kernel), nodes in `kept_float` or island nodes: every non-constant input computed by one, or
@@ -119,7 +147,7 @@ def _grow_float_islands(graph, reasons, kept_float):
         for t in node.inputs:
             if t is not None:
                 readers.setdefault(id(t), []).append(node)
-    outputs = {id(t) for t in graph.outputs}
+    outputs = {id(t) for t in graph.kept_tensors}
 
     island = set(kept_float)
 
@@ -159,7 +187,7 @@ def clip_to_consumers(graph, ranges):
         if node.opdef.quant_pass_through:
             continue
         for t in node.outputs:
-            if t.name not in ranges:
+            if t.name not in ranges or t.dtype != "float32":  # (integer indices, bool masks: no int8 grid)
                 continue
             if node.op == "concat":
                 parts = [clipped[u.name] if u.name in clipped else (np.min(u.data), np.max(u.data))
@@ -178,12 +206,50 @@ def clip_to_consumers(graph, ranges):
     return clipped
 
 
+def saturated_tensors(graph):
+    """Names of the tensors of the float `graph` whose int8 grid clip_to_consumers narrows because
+    all their readers saturate: values beyond that grid change nothing downstream, so an error
+    measure should compare them inside the grid only."""
+    unbounded = {t.name: (-np.inf, np.inf) for t in graph.tensors if not t.is_constant}
+    return {name for name, bounds in clip_to_consumers(graph, unbounded).items() if bounds != (-np.inf, np.inf)}
+
+
+def saturation_bounds(graph):
+    """{tensor name: (lo, hi)} for the non-constant tensors all of whose computing readers saturate
+    (OpDef.saturating_input_range; followed through data movement, so a split's slice read by a
+    sigmoid counts): values beyond (lo, hi) change nothing downstream."""
+    bounds = {}
+    for t in graph.tensors:
+        if t.is_constant:
+            continue
+        readers = computing_readers(graph, t)
+        ranges = [None if r is None else r.opdef.saturating_input_range(r.attrs) for r in readers]
+        if readers and None not in ranges:
+            bounds[t.name] = (min(b[0] for b in ranges), max(b[1] for b in ranges))
+    return bounds
+
+
+def share_state_ranges(graph, ranges):
+    """`ranges` with each state tensor and its assigned value on one range (the union of theirs).
+    States stay float32 in an int8 model: the quantizer puts a quantize after the state's read and
+    a dequantize before its assign, and on one grid that round trip through float is exact."""
+    shared = dict(ranges)
+    for s in graph.states:
+        pair = [t for t in (s.tensor, s.assigned) if t is not None and t.name in shared]
+        if len(pair) == 2:
+            lo = min(shared[t.name][0] for t in pair)
+            hi = max(shared[t.name][1] for t in pair)
+            for t in pair:
+                shared[t.name] = (lo, hi)
+    return shared
+
+
 def computing_readers(graph, t):
     """The nodes that compute with some element of tensor `t`, following its elements through data
     movement (OpDef.moves_data); None stands for "a graph output holds some". Only the outputs of a
     movement op that really hold elements of `t` are followed (found by moving element ids with the
     op's reference), so a split's slices go their own ways. [None] when shapes are unknown."""
-    outputs = {id(u) for u in graph.outputs}
+    outputs = {id(u) for u in graph.kept_tensors}
     found, stack = [], [(t, None)]
     while stack:
         tensor, ids = stack.pop()

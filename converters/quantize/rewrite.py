@@ -12,7 +12,7 @@ from edgenet.ops.normalization import softmax_table
 
 from .params import (activation_quant, bias_correction, constant_quant, per_tensor, quantize_bias, quantize_weights,
                      read_only, scalars)
-from .policy import clip_to_consumers, float_decisions, has_int8_kernel, is_integer
+from .policy import clip_to_consumers, float_decisions, has_int8_kernel, is_integer, share_state_ranges
 from .tables import chain_function, elementwise_input, table_chains
 
 log = logging.getLogger("edgenet.quantize")
@@ -224,6 +224,7 @@ class Quantizer:
         if self.io_dtype == "int8":
             for t in graph.inputs:
                 t.dtype, t.quant = "int8", self.int8_quant(t)
+        self._state_grids()
         for node in graph.nodes:
             if node.name in self.in_chain:
                 continue  # computed by its chain's table (emitted at the chain's first node)
@@ -234,6 +235,14 @@ class Quantizer:
                 except ValueError as e:  # e.g. an unusable grid: the chain's ops go their own ways
                     log.info("quantize: chain from %s is not one table: %s", node.name, e)
                     self.in_chain -= {n.name for n in self.chains[node.name]}
+            if node.opdef.dynamic_int8_weights and node.name not in self.stay_float:
+                self._make_int8_weights(node)
+                continue
+            if is_hybrid(node):  # int8 weights already (an imported dynamic-quantized model): kept as they are
+                node.inputs[0] = self.as_dtype(node.inputs[0], "float32")
+                self._emit(node)
+                self.summary.int8_ops.append(node.name)
+                continue
             try:
                 plan = self.plan(node)
             except ValueError as e:
@@ -241,6 +250,7 @@ class Quantizer:
                 continue
             self._make_int8(plan)
         self._fix_outputs()
+        self._fix_states()
         graph.nodes = self.new_nodes
         self._make_names_unique()
         for node in graph.nodes:  # every rewritten node must satisfy its op's shape/dtype rule
@@ -264,6 +274,20 @@ class Quantizer:
         self._emit(node)
         self.summary.float_ops.append((node.name, node.op, reason))
         log.info("quantize: %s (%s) stays float32: %s", node.name, node.op, reason)
+
+    def _make_int8_weights(self, node):
+        """An op with float activations whose constant weights become int8, one scale per channel
+        (OpDef.dynamic_int8_weights; its kernel quantizes the activations on the fly)."""
+        node.inputs = [self.as_dtype(t, "float32") if t is not None and t.dtype == "int8" else t
+                       for t in node.inputs]
+        for index, axis in node.opdef.dynamic_int8_weights.items():
+            t = node.inputs[index]
+            if not t.is_constant:
+                raise ValueError(f"{node.name} ({node.op}): input {index} ({t.name!r}) must be constant")
+            data, quant = quantize_weights(t.data, axis)
+            node.inputs[index] = self._constant(t.name, data, "int8", quant)
+        self._emit(node)
+        self.summary.int8_ops.append(node.name)
 
     def _make_int8(self, plan):
         node = plan.node
@@ -306,34 +330,112 @@ class Quantizer:
         """Give each graph output the model's io dtype: convert it, and let the converted
         tensor take over the output's name (the file's interface keeps its names)."""
         for i, t in enumerate(self.graph.outputs):
-            if t.dtype == self.io_dtype:
+            if t.dtype == self.io_dtype or t.dtype not in ("float32", "int8"):  # bool / integer results stay
                 continue
             original_name = t.name
+            if self.io_dtype == "int8":
+                self.int8_quant(t)  # looked up by the output's name, so before it is renamed
             t.name = self._tensor_name(f"{original_name}/{t.dtype}")
             twin = self.as_dtype(t, self.io_dtype)
             self.graph._names.discard(twin.name)
             twin.name = original_name
             self.graph.outputs[i] = twin
 
+    def _state_grids(self):
+        """A state read gets its assigned value's grid (share_state_ranges gives calibrated ones one
+        range; an op with a fixed output grid, e.g. tanh, sets it), so the float round trip between
+        them is exact."""
+        for s in self.graph.states:
+            producer = s.assigned.producer if s.assigned is not None else None
+            if producer is not None and producer.opdef.output_quant is not None and producer.name not in self.stay_float:
+                self.quant_of[id(s.tensor)] = per_tensor(*producer.opdef.output_quant)
+
+    def _fix_states(self):
+        """States stay float32 (share_state_ranges): an int8 value is dequantized before its assign."""
+        for s in self.graph.states:
+            if s.assigned is not None and s.assigned.dtype != s.tensor.dtype:
+                s.assigned = self.as_dtype(s.assigned, s.tensor.dtype)
+
+
+def is_hybrid(node):
+    """A node with float activations and int8 weights (OpDef.hybrid_int8_weights)."""
+    weights = node.opdef.hybrid_int8_weights
+    return bool(weights) and node.inputs[0].dtype == "float32" and \
+        all(node.inputs[i] is not None and node.inputs[i].dtype == "int8" for i in weights)
+
+
+def dynamic_quantize_graph(graph):
+    """quantize="dynamic" (TFLite's dynamic range quantization, onnxruntime's quantize_dynamic): the
+    constant weights of ops with OpDef.dynamic_quantization or dynamic_int8_weights become int8, one
+    symmetric scale per output channel; activations stay float and their kernels quantize them at
+    each run, so no calibration is needed. Control-flow bodies too. Returns a QuantizationSummary."""
+    summary = QuantizationSummary("dynamic", 0, "float32")
+    for node in graph.nodes:
+        for attr in node.opdef.body_attrs:
+            summary.int8_ops.extend(dynamic_quantize_graph(node.attrs[attr]).int8_ops)
+        weights = (node.opdef.hybrid_int8_weights if node.opdef.dynamic_quantization else None) or \
+            node.opdef.dynamic_int8_weights
+        if not weights or node.inputs[0].dtype != "float32":
+            continue
+        tensors = [node.inputs[i] for i in weights]
+        if not all(t is not None and t.is_constant and t.dtype == "float32" for t in tensors):
+            summary.float_ops.append((node.name, node.op, "weights are not float constants"))
+            continue
+        for index, axis in weights.items():
+            t = node.inputs[index]
+            data, quant = quantize_weights(t.data, axis)
+            data = read_only(np.asarray(data, np.int8))
+            node.inputs[index] = Tensor(graph, graph._unique_name(f"{t.name}/int8", graph._names), data.shape, "int8",
+                                        data=data, quant=quant)
+        summary.int8_ops.append(node.name)
+    return summary
+
+
+def _node_names(graph):
+    """Names of the nodes of graph and of its control-flow bodies, at any depth."""
+    return {n.name for n in graph.nodes}.union(*[_node_names(b) for b in graph.bodies()])
+
 
 def quantize_graph(graph, ranges, io_dtype="float32", calibration_method="minmax", calibration_samples=0,
-                   int8_outputs=False, float_nodes=(), channel_means=None):
+                   int8_outputs=False, float_nodes=(), channel_means=None, float_reasons=None):
     """Rewrite `graph` (float, optimized, lowered to file ops) in place into int8.
 
     ranges: {tensor name: (lo, hi)} from calibration.collect_ranges on this same graph.
     int8_outputs: also compute the output tail (see output_tail) in int8; default float.
     float_nodes: names of nodes to keep in float (mixed precision).
     channel_means: {tensor name: per-channel mean} from calibration: enables bias correction.
+    float_reasons: {node name: why it stays float}, decided by the op that owns this graph as a body
+        (OpDef.float_body_nodes: e.g. what decides how often a while_loop runs).
     Returns a QuantizationSummary (also logged at INFO on the "edgenet.quantize" logger)."""
     if io_dtype not in IO_DTYPES:
         raise ValueError(f"io_dtype must be one of {IO_DTYPES}, got {io_dtype!r}")
-    not_float = [t for t in graph.tensors if t.dtype != "float32"]
+    # (integer and bool tensors -- indices, shapes, loop counters, masks -- are not quantized ones)
+    hybrid_weights = {id(node.inputs[i]) for node in graph.nodes if is_hybrid(node)
+                      for i in node.opdef.hybrid_int8_weights}
+    not_float = [t for t in graph.tensors if (t.dtype == "int8" or t.quant is not None) and id(t) not in hybrid_weights]
     if not_float:
         raise ValueError(f"graph {graph.name!r} is already (partly) quantized: tensor {not_float[0].name!r} is "
                          f"{not_float[0].dtype}; quantize a float32 graph")
     summary = QuantizationSummary(calibration_method, calibration_samples, io_dtype)
+    unknown = sorted(set(float_nodes) - _node_names(graph))
+    if unknown:
+        raise ValueError(f"float_layers names unknown node(s) {unknown}")
+    own = {n.name for n in graph.nodes}
+    # Control-flow bodies: each is quantized as a graph of its own with float32 inputs and outputs (the
+    # cond / while_loop node stays float, so a loop variable has one representation on both sides of the
+    # loop), its ops int8 where they can be, on the ranges calibration saw inside the body.
+    for node in graph.nodes:
+        for attr in node.opdef.body_attrs:
+            inner = quantize_graph(node.attrs[attr], ranges, "float32", calibration_method, calibration_samples, True,
+                                   [name for name in float_nodes if name not in own], channel_means,
+                                   node.opdef.float_body_nodes(node, attr))
+            for field in ("int8_ops", "float_ops", "inserted_ops", "bias_corrected", "tables"):
+                getattr(summary, field).extend(getattr(inner, field))
     ranges = clip_to_consumers(graph, ranges)  # the grids int8 gets; the mixed-range rule judges these too
-    stay_float = float_decisions(graph, ranges, io_dtype, int8_outputs, float_nodes)
+    ranges = share_state_ranges(graph, ranges)
+    stay_float = float_decisions(graph, ranges, io_dtype, int8_outputs, [n for n in float_nodes if n in own])
+    for name, reason in (float_reasons or {}).items():
+        stay_float.setdefault(name, reason)
     Quantizer(graph, ranges, io_dtype, stay_float, channel_means).run(summary)
     log.info("%s", summary)
     return summary

@@ -27,7 +27,7 @@ def table_chains(graph, stay_float):
     table does it with one rounding and one pass over memory (Paddle's hard_swish, * scale, + bias
     becomes one table instead of three int8 ops, each rounding). Lone scalar add / sub / mul count too
     (the table is exact where the int8 op first rounds the scalar itself)."""
-    outputs = {id(t) for t in graph.outputs}
+    outputs = {id(t) for t in graph.kept_tensors}
     chains, taken = [], set()
     for node in graph.nodes:
         x = None if node.name in taken else elementwise_input(node, stay_float)

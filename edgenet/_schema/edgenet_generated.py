@@ -22,6 +22,18 @@ class Activation(object):
     RELU6 = 2
 
 
+class Requantization(object):
+    FIXED_POINT = 0
+    FLOAT32 = 1
+
+
+class HybridQuantization(object):
+    ONNX_TENSOR = 0
+    XNNPACK_ROW = 1
+    XNNPACK_BATCH = 2
+    TFLITE_BATCH = 3
+
+
 class OpCode(object):
     CONV_2D = 0
     DEPTHWISE_CONV_2D = 1
@@ -92,6 +104,12 @@ class OpCode(object):
     COS = 66
     SILU = 67
     TABLE = 68
+    IF = 70
+    WHILE = 71
+    SHAPE = 72
+    LSTM = 75
+    GRU = 76
+    CUSTOM = 77
 
 
 class PadMode(object):
@@ -121,6 +139,12 @@ class NearestMode(object):
     CEIL = 3
 
 
+class RecurrentDirection(object):
+    FORWARD = 0
+    REVERSE = 1
+    BIDIRECTIONAL = 2
+
+
 class OperatorOptions(object):
     NONE = 0
     Conv2DOptions = 1
@@ -143,6 +167,10 @@ class OperatorOptions(object):
     DepthSpaceOptions = 18
     LayerNormOptions = 19
     InstanceNormOptions = 20
+    RecurrentOptions = 21
+    IfBranchOptions = 22
+    WhileLoopOptions = 23
+    CustomOptions = 24
 
 
 class QuantizationParameters(object):
@@ -562,8 +590,15 @@ class Pool2DOptions(object):
             return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
         return False
 
+    # Pool2DOptions
+    def TfliteInt8Average(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
 def Pool2DOptionsStart(builder):
-    builder.StartObject(9)
+    builder.StartObject(10)
 
 def Pool2DOptionsAddFilterH(builder, filterH):
     builder.PrependInt32Slot(0, filterH, 1)
@@ -591,6 +626,9 @@ def Pool2DOptionsAddPadRight(builder, padRight):
 
 def Pool2DOptionsAddCountIncludePad(builder, countIncludePad):
     builder.PrependBoolSlot(8, countIncludePad, 0)
+
+def Pool2DOptionsAddTfliteInt8Average(builder, tfliteInt8Average):
+    builder.PrependBoolSlot(9, tfliteInt8Average, 0)
 
 def Pool2DOptionsEnd(builder):
     return builder.EndObject()
@@ -1761,6 +1799,249 @@ def InstanceNormOptionsEnd(builder):
 
 
 
+class RecurrentOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = RecurrentOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsRecurrentOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def RecurrentOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # RecurrentOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # RecurrentOptions
+    def Direction(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
+        return 0
+
+    # RecurrentOptions
+    def Layout(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # RecurrentOptions
+    def LinearBeforeReset(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+def RecurrentOptionsStart(builder):
+    builder.StartObject(3)
+
+def RecurrentOptionsAddDirection(builder, direction):
+    builder.PrependInt8Slot(0, direction, 0)
+
+def RecurrentOptionsAddLayout(builder, layout):
+    builder.PrependInt32Slot(1, layout, 0)
+
+def RecurrentOptionsAddLinearBeforeReset(builder, linearBeforeReset):
+    builder.PrependBoolSlot(2, linearBeforeReset, 0)
+
+def RecurrentOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class IfBranchOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = IfBranchOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsIfBranchOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def IfBranchOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # IfBranchOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # IfBranchOptions
+    def ThenSubgraph(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # IfBranchOptions
+    def ElseSubgraph(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+def IfBranchOptionsStart(builder):
+    builder.StartObject(2)
+
+def IfBranchOptionsAddThenSubgraph(builder, thenSubgraph):
+    builder.PrependInt32Slot(0, thenSubgraph, 0)
+
+def IfBranchOptionsAddElseSubgraph(builder, elseSubgraph):
+    builder.PrependInt32Slot(1, elseSubgraph, 0)
+
+def IfBranchOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class WhileLoopOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = WhileLoopOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsWhileLoopOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def WhileLoopOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # WhileLoopOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # WhileLoopOptions
+    def CondSubgraph(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # WhileLoopOptions
+    def BodySubgraph(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # WhileLoopOptions
+    def MaxIterations(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return -1
+
+def WhileLoopOptionsStart(builder):
+    builder.StartObject(3)
+
+def WhileLoopOptionsAddCondSubgraph(builder, condSubgraph):
+    builder.PrependInt32Slot(0, condSubgraph, 0)
+
+def WhileLoopOptionsAddBodySubgraph(builder, bodySubgraph):
+    builder.PrependInt32Slot(1, bodySubgraph, 0)
+
+def WhileLoopOptionsAddMaxIterations(builder, maxIterations):
+    builder.PrependInt32Slot(2, maxIterations, -1)
+
+def WhileLoopOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
+class CustomOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = CustomOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsCustomOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def CustomOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # CustomOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # CustomOptions
+    def Name(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+    # CustomOptions
+    def Data(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Uint8Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 1))
+        return 0
+
+    # CustomOptions
+    def DataAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Uint8Flags, o)
+        return 0
+
+    # CustomOptions
+    def DataLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # CustomOptions
+    def DataIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        return o == 0
+
+def CustomOptionsStart(builder):
+    builder.StartObject(2)
+
+def CustomOptionsAddName(builder, name):
+    builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(name), 0)
+
+def CustomOptionsAddData(builder, data):
+    builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(data), 0)
+
+def CustomOptionsStartDataVector(builder, numElems):
+    return builder.StartVector(1, numElems, 1)
+
+def CustomOptionsEnd(builder):
+    return builder.EndObject()
+
+
+
 class Operator(object):
     __slots__ = ['_tab']
 
@@ -1875,8 +2156,22 @@ class Operator(object):
             return self._tab.String(o + self._tab.Pos)
         return None
 
+    # Operator
+    def Requantization(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
+        return 0
+
+    # Operator
+    def HybridQuantization(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
+        return 0
+
 def OperatorStart(builder):
-    builder.StartObject(7)
+    builder.StartObject(9)
 
 def OperatorAddOpcode(builder, opcode):
     builder.PrependUint16Slot(0, opcode, 0)
@@ -1905,7 +2200,73 @@ def OperatorAddActivation(builder, activation):
 def OperatorAddName(builder, name):
     builder.PrependUOffsetTRelativeSlot(6, flatbuffers.number_types.UOffsetTFlags.py_type(name), 0)
 
+def OperatorAddRequantization(builder, requantization):
+    builder.PrependInt8Slot(7, requantization, 0)
+
+def OperatorAddHybridQuantization(builder, hybridQuantization):
+    builder.PrependInt8Slot(8, hybridQuantization, 0)
+
 def OperatorEnd(builder):
+    return builder.EndObject()
+
+
+
+class StateVariable(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = StateVariable()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsStateVariable(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def StateVariableBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x45\x4E\x45\x54", size_prefixed=size_prefixed)
+
+    # StateVariable
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # StateVariable
+    def Tensor(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return -1
+
+    # StateVariable
+    def InitialValue(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return -1
+
+    # StateVariable
+    def Assigned(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return -1
+
+def StateVariableStart(builder):
+    builder.StartObject(3)
+
+def StateVariableAddTensor(builder, tensor):
+    builder.PrependInt32Slot(0, tensor, -1)
+
+def StateVariableAddInitialValue(builder, initialValue):
+    builder.PrependInt32Slot(1, initialValue, -1)
+
+def StateVariableAddAssigned(builder, assigned):
+    builder.PrependInt32Slot(2, assigned, -1)
+
+def StateVariableEnd(builder):
     return builder.EndObject()
 
 
@@ -2041,8 +2402,32 @@ class SubGraph(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
         return o == 0
 
+    # SubGraph
+    def States(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            x = self._tab.Vector(o)
+            x += flatbuffers.number_types.UOffsetTFlags.py_type(j) * 4
+            x = self._tab.Indirect(x)
+            obj = StateVariable()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # SubGraph
+    def StatesLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # SubGraph
+    def StatesIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        return o == 0
+
 def SubGraphStart(builder):
-    builder.StartObject(5)
+    builder.StartObject(6)
 
 def SubGraphAddName(builder, name):
     builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(name), 0)
@@ -2069,6 +2454,12 @@ def SubGraphAddOperators(builder, operators):
     builder.PrependUOffsetTRelativeSlot(4, flatbuffers.number_types.UOffsetTFlags.py_type(operators), 0)
 
 def SubGraphStartOperatorsVector(builder, numElems):
+    return builder.StartVector(4, numElems, 4)
+
+def SubGraphAddStates(builder, states):
+    builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(states), 0)
+
+def SubGraphStartStatesVector(builder, numElems):
     return builder.StartVector(4, numElems, 4)
 
 def SubGraphEnd(builder):

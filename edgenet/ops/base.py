@@ -44,6 +44,16 @@ class OpDef:
     output_quant = None  # fixed int8 output (scale, zero point) over the op's whole output range (sigmoid, ...)
     scalar_operand_table = False  # add / sub / mul: with a scalar constant operand, a function of the other
     #                               input alone, so int8 may compute it as a lookup table
+    dynamic_int8_weights = None  # {input index: channel axis}: in an int8 model the op keeps float activations
+    #                              and these constant weights become int8 (one scale per channel on the axis);
+    #                              its kernel quantizes activations on the fly (lstm, gru)
+    hybrid_int8_weights = None  # {input index: channel axis}: weights that may be int8 with a float input and
+    #                             output, activations quantized per run (quantize="dynamic", onnxruntime's
+    #                             dynamic quantization; fully_connected); static int8 keeps such a node as is
+    dynamic_quantization = False  # quantize="dynamic" makes its hybrid_int8_weights int8 (fully_connected; a
+    #                               conv is hybrid only as imported from a LiteRT dynamic-range model)
+    body_attrs = ()  # control flow (cond, while_loop): the attrs holding its body Graphs, each a subgraph in the
+    #                  file; graph copies, passes, the serializer and the quantizer recurse into them
 
     def build(self, g, *args, **kwargs):
         """The user-facing builder, installed as `Graph.<name>`; returns the output Tensor."""
@@ -75,6 +85,11 @@ class OpDef:
     def lower(self, g, node):
         """For ops without an opcode: the replacement nodes (see converters/passes.py)."""
         raise NotImplementedError(f"op {self.name!r} has no opcode and no lowering")
+
+    def float_body_nodes(self, node, attr):
+        """{node name: reason} of the nodes of body `node.attrs[attr]` that must stay float32 in an int8
+        model (control flow; see body_attrs)."""
+        return {}
 
     def saturating_input_range(self, attrs):
         """(lo, hi) outside which this node's output saturates, or None (see saturates_outside)."""
@@ -186,6 +201,14 @@ def explicit_padding(padding, in_hw, kernel_hw, strides, dilations=(1, 1)):
     pads = []
     for size, k, s, d in zip(in_hw, kernel_hw, strides, dilations):
         effective_k = (k - 1) * d + 1
+        if size is None:
+            # A dynamic dim: with stride 1 "same" pads by k - 1 whatever the size; with a larger
+            # stride the padding would depend on the run-time size, and the file stores it fixed.
+            if s != 1:
+                raise ValueError(f"'same' padding with stride {s} on a dynamic dim depends on the run-time "
+                                 "size; give explicit padding")
+            pads.append(((effective_k - 1) // 2, effective_k - 1 - (effective_k - 1) // 2))
+            continue
         out = -(-size // s)  # ceil division
         total = max((out - 1) * s + effective_k - size, 0)
         pads.append((total // 2, total - total // 2))
@@ -193,10 +216,14 @@ def explicit_padding(padding, in_hw, kernel_hw, strides, dilations=(1, 1)):
 
 
 def spatial_output_size(in_hw, kernel_hw, strides, dilations, pads):
-    """Output (H, W) of a strided window; raises if the window does not fit."""
+    """Output (H, W) of a strided window; raises if the window does not fit. A dynamic (None)
+    input dim gives a dynamic output dim (the C core checks the fit at run time)."""
     out = []
     for size, k, s, d, (before, after) in zip(in_hw, kernel_hw, strides, dilations, pads):
         effective_k = (k - 1) * d + 1
+        if size is None:
+            out.append(None)
+            continue
         padded = size + before + after
         if padded < effective_k:
             raise ValueError(

@@ -29,7 +29,9 @@ class _Binary(OpDef):
         (s_a, zp_a), (s_b, zp_b) = per_tensor_quant(in_quants[0], "a"), per_tensor_quant(in_quants[1], "b")
         s_out, zp_out = per_tensor_quant(out_quants[0], "output")
         a, b = inputs[0] - zp_a, inputs[1] - zp_b
-        if self.name == "mul":
+        if self.name == "mul" and attrs.get("requantization") == "float32":  # from .tflite: LiteRT's arithmetic
+            q = quant_math.requantize_float32(a * b, s_a, s_b, s_out)
+        elif self.name == "mul":
             multiplier, shift = quant_math.quantize_multiplier(s_a * s_b / s_out)
             q = quant_math.requantize(a * b, multiplier, shift)
         else:  # add / sub: both inputs scaled to a common 2^-S fixed point, summed, rounded once

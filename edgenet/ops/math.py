@@ -4,7 +4,7 @@ Float32, except that every unary op also has an int8 form: a 256-entry lookup ta
 (see `_TableUnary` in elementwise.py).
 
     binary (numpy broadcasting)   div, pow, minimum, maximum
-    comparisons -> bool           equal, less, greater, less_equal, greater_equal
+    comparisons -> bool           equal, less, greater, less_equal, greater_equal (also int32 / int64)
     unary                         sqrt, exp, log, abs, neg, erf, floor, ceil, reciprocal, softplus,
                                   sin, cos, silu, gelu, leaky_relu, elu, hard_sigmoid
     others                        prelu (x, slope), where (cond, a, b), cast (dtype conversion)
@@ -96,10 +96,24 @@ class Maximum(_FloatBinary):
         return np.maximum(a, b)
 
 
+# dtypes a comparison reads (both operands of one dtype).
+COMPARE_DTYPES = ("float32", "int32", "int64")
+
+
 class _Compare(_FloatBinary):
-    """a <cmp> b -> bool tensor, numpy broadcasting."""
+    """a <cmp> b -> bool tensor, numpy broadcasting; a and b both float32, int32 or int64."""
 
     out_dtype = "bool"
+
+    def infer(self, inputs, attrs):
+        a, b = inputs
+        if a.dtype not in COMPARE_DTYPES or b.dtype != a.dtype:
+            raise ValueError(f"a and b must have one dtype of {COMPARE_DTYPES}, got {a.dtype} and {b.dtype}")
+        return [(broadcast_shapes(a.shape, b.shape), self.out_dtype)]
+
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        # The executor routes integer comparisons here; the values are plain integers, not quantized.
+        return self.reference(inputs, attrs)
 
 
 @register

@@ -69,6 +69,7 @@ class _Pool2D(OpDef):
             "filter_h": fh, "filter_w": fw, "stride_h": sh, "stride_w": sw,
             "pad_top": pt, "pad_bottom": pb, "pad_left": pl, "pad_right": pr,
             "count_include_pad": bool(node.attrs.get("count_include_pad", False)),
+            "tflite_int8_average": bool(node.attrs.get("tflite_int8_average", False)),
         }
 
 
@@ -97,10 +98,14 @@ class AvgPool2D(_Pool2D):
     name = "avg_pool2d"
     opcode = "AVG_POOL_2D"
 
-    def build(self, g, x, pool_size, strides=None, padding="valid", count_include_pad=False):
+    def build(self, g, x, pool_size, strides=None, padding="valid", count_include_pad=False, tflite_int8_average=False):
         """Average over (pool_size) windows of x (N, H, W, C). Padding cells are not counted
-        (TFLite/ONNX default) unless count_include_pad=True."""
-        return super().build(g, x, pool_size, strides, padding, count_include_pad=bool(count_include_pad))
+        (TFLite/ONNX default) unless count_include_pad=True. tflite_int8_average: in int8, TFLite's
+        arithmetic (models imported from .tflite; see reference_int8)."""
+        if count_include_pad and tflite_int8_average:
+            raise ValueError("tflite_int8_average does not apply with count_include_pad")
+        return super().build(g, x, pool_size, strides, padding, count_include_pad=bool(count_include_pad),
+                             tflite_int8_average=bool(tflite_int8_average))
 
     def reference(self, inputs, attrs):
         windows = self.windows(inputs[0], attrs, pad_value=0.0)
@@ -115,6 +120,16 @@ class AvgPool2D(_Pool2D):
         # acc = sum (x - zp_in) over the window's real cells (padding adds 0), then M = s_in / (s_out * count).
         s_in, zp_in = per_tensor_quant(in_quants[0], "x")
         s_out, zp_out = per_tensor_quant(out_quants[0], "output")
+        if attrs.get("tflite_int8_average"):
+            # TFLite: the raw int8 values summed, divided by the count rounding half away from zero
+            # (input and output share scale and zero point).
+            if (s_in, zp_in) != (s_out, zp_out):
+                raise ValueError("tflite_int8_average needs the same input and output quantization")
+            windows = self.windows(inputs[0].astype(np.int64), attrs, pad_value=0)
+            acc = sum(patch for patch, _ in windows).astype(np.int64)
+            count = np.broadcast_to(sum(m for _, m in windows).astype(np.int64), acc.shape)
+            half = count // 2
+            return [np.where(acc > 0, (acc + half) // count, -((-acc + half) // count))]
         windows = self.windows(inputs[0] - zp_in, attrs, pad_value=0)
         acc = sum(patch for patch, _ in windows)
         if attrs["count_include_pad"]:

@@ -1,4 +1,4 @@
-"""Ops that move data without arithmetic: reshape, transpose, concat, pad."""
+"""Ops that move data without arithmetic: reshape, transpose, concat, pad; shape (a tensor's dims)."""
 import numpy as np
 
 from .. import quant_math
@@ -166,3 +166,27 @@ class Pad(OpDef):
     def options(self, node):
         flat = [v for pair in node.attrs["paddings"] for v in pair]
         return {"paddings": flat, "constant_value": node.attrs["constant_value"]}
+
+
+@register
+class Shape(OpDef):
+    """The run-time dims of x as a (rank,) int32 (or int64) vector, e.g. a sequence length known only
+    when the model runs, for a while_loop's condition (ONNX Shape)."""
+
+    name = "shape"
+    opcode = "SHAPE"
+    quantizable = False  # an integer result; x's values are not read
+
+    def build(self, g, x, dtype="int32"):
+        if dtype not in ("int32", "int64"):
+            raise ValueError(f"dtype must be 'int32' or 'int64', got {dtype!r}")
+        return g.add_node(self.name, [x], {"dtype": dtype})[0]
+
+    def infer(self, inputs, attrs):
+        return [((len(inputs[0].shape),), attrs["dtype"])]
+
+    def reference(self, inputs, attrs):
+        return [np.array(inputs[0].shape, dtype=np.int64)]
+
+    def reference_int8(self, inputs, attrs, in_quants, out_quants):
+        return self.reference(inputs, attrs)

@@ -17,6 +17,39 @@
 const char* __asan_default_options(void);
 const char* __asan_default_options(void) { return "allocator_may_return_null=1:max_allocation_size_mb=256"; }
 
+/* The custom kernel the generator's CUSTOM ops name (model_gen.c): outputs take their declared shape,
+ * or input 0's where the file leaves dims open; invoke copies input 0's bytes (zeros past them).
+ * Options blobs over 16 bytes are rejected at prepare, a first byte 0xEE fails invoke: the error
+ * paths of native/src/ops/custom.c run too. */
+static enet_status fuzz_copy_prepare(enet_custom_call* call) {
+  if (call->options_size > 16) {
+    snprintf(call->error, call->error_size, "options of %zu bytes", call->options_size);
+    return ENET_ERROR_INVALID_MODEL;
+  }
+  for (int i = 0; i < call->num_outputs; i++) {
+    enet_custom_tensor* out = &call->outputs[i];
+    for (int d = 0; d < out->ndim; d++)
+      if (out->shape[d] < 0 && call->num_inputs > 0 && call->inputs[0].ndim == out->ndim)
+        out->shape[d] = call->inputs[0].shape[d];
+  }
+  return ENET_OK;
+}
+
+static enet_status fuzz_copy_invoke(enet_custom_call* call) {
+  if (call->options_size > 0 && call->options[0] == 0xEE) {
+    snprintf(call->error, call->error_size, "asked to fail");
+    return ENET_ERROR_INVALID_ARGUMENT;
+  }
+  for (int i = 0; i < call->num_outputs; i++) {
+    enet_custom_tensor* out = &call->outputs[i];
+    size_t n = call->num_inputs > 0 && call->inputs[0].data ? call->inputs[0].bytes : 0;
+    if (n > out->bytes) n = out->bytes;
+    if (n) memcpy(out->data, call->inputs[0].data, n);
+    if (out->bytes > n) memset((char*)out->data + n, 0, out->bytes - n);
+  }
+  return ENET_OK;
+}
+
 static uint32_t next_random(uint32_t* state) {
   uint32_t x = *state ? *state : 0x2545f491u;
   x ^= x << 13, x ^= x >> 17, x ^= x << 5;
@@ -131,7 +164,8 @@ void enet_fuzz_run_model(const uint8_t* data, size_t size, uint32_t seed) {
    * and the machine is shared); now and then a 2-thread pool so its split paths run. */
   static const char* const kernels[] = {"auto", "reference", "sse41", "auto"};
   setenv("EDGENET_KERNELS", kernels[(seed >> 4) % 4], 1);
-  enet_options options = {seed % 16 == 5 ? 2 : 1};
+  static const enet_custom_op custom_kernels[] = {{.name = "fuzz_copy", .prepare = fuzz_copy_prepare, .invoke = fuzz_copy_invoke}};
+  enet_options options = {.num_threads = seed % 16 == 5 ? 2 : 1, .custom_ops = custom_kernels, .num_custom_ops = 1};
   enet_interpreter* it = NULL;
   if (enet_interpreter_create(model, &options, &it) == ENET_OK) {
     uint32_t rng = seed;

@@ -19,6 +19,7 @@
 #define MAX_QUANT 16
 #define MAX_BUFFERS 40
 #define MAX_FIELDS 12
+#define MAX_STATES 2
 #define MAX_DATA (1u << 16) /* bytes of constant data per model: keeps every run fast */
 
 /* ---- decisions ------------------------------------------------------------------ */
@@ -69,7 +70,7 @@ typedef struct gen_tensor {
   int constant_kind; /* how to fill constant data, see fill_constant */
 } gen_tensor;
 
-enum { FIELD_I32, FIELD_F32, FIELD_U8, FIELD_I8, FIELD_VEC };
+enum { FIELD_I32, FIELD_F32, FIELD_U8, FIELD_I8, FIELD_VEC, FIELD_STR, FIELD_BYTES };
 
 typedef struct gen_field {
   int slot, kind;
@@ -77,6 +78,8 @@ typedef struct gen_field {
   float f;
   int vec_len;
   int32_t vec[2 * ENET_MAX_DIMS];
+  char bytes[24]; /* FIELD_STR (NUL-terminated) and FIELD_BYTES (bytes_len of them) */
+  int bytes_len;
 } gen_field;
 
 typedef struct gen_op {
@@ -95,6 +98,8 @@ typedef struct gen_subgraph {
   int num_inputs, num_outputs;
   int int8; /* activations are int8 */
   int last_value; /* the most recent non-constant tensor: the next op's default input */
+  int32_t states[MAX_STATES][3]; /* StateVariable (tensor, initial_value, assigned) */
+  int num_states;
 } gen_subgraph;
 
 /* ENET_FUZZ_SKIP_KNOWN in the environment: do not generate the known findings another
@@ -544,6 +549,18 @@ static void gen_options(choices* c, gen_op* op, const gen_tensor* x, int64_t* ou
     case ENET_OperatorOptions_InstanceNormOptions:
       field_f32(op, 0, pick_float(c, 1e-5f));
       break;
+    case ENET_OperatorOptions_CustomOptions: {
+      /* The kernel fuzz_run.c registers, one it does not, and names the loader refuses. */
+      static const char* const names[] = {"fuzz_copy", "unregistered", "bad\xff\xfeutf8", "", "ctl\x01", "\xc3\xa9t\xc3\xa9"};
+      gen_field* name = add_field(op, ENET_CustomOptions_name, FIELD_STR);
+      if (name) snprintf(name->bytes, sizeof name->bytes, "%s", names[pick(c, 6)]);
+      gen_field* data = pick(c, 2) ? NULL : add_field(op, ENET_CustomOptions_data, FIELD_BYTES);
+      if (data) {
+        data->bytes_len = (int)pick(c, sizeof data->bytes + 1);
+        for (int i = 0; i < data->bytes_len; i++) data->bytes[i] = (char)pick(c, 256);
+      }
+      break;
+    }
   }
   if (rarely(c)) op->options_type = (int)pick(c, ENET_OperatorOptions_COUNT + 2); /* mismatching options */
 }
@@ -810,6 +827,27 @@ static void gen_op_into(choices* c, gen_model* m, gen_subgraph* g, int opcode) {
 
 /* ---- a whole model --------------------------------------------------------------------- */
 
+/* Sometimes a state variable (schema StateVariable): a new state tensor like the last value (static
+ * shape, same dtype and quantization), a constant initial value, assigned the last value; rarely
+ * with one index broken. */
+static void gen_state(choices* c, gen_model* m, gen_subgraph* g) {
+  if (pick(c, 4) != 3 || g->num_tensors + 2 > MAX_TENSORS || g->num_states >= MAX_STATES) return;
+  const gen_tensor* value = &g->tensors[g->last_value];
+  int64_t dims[ENET_MAX_DIMS];
+  for (int d = 0; d < value->ndim; d++) dims[d] = value->shape[d] < 0 ? 1 : value->shape[d];
+  gen_tensor* pair[2] = {new_tensor(g, value->dtype, value->ndim, dims), new_tensor(g, value->dtype, value->ndim, dims)};
+  for (int i = 0; i < 2; i++) {
+    pair[i]->num_quant = value->num_quant;
+    pair[i]->quant_axis = value->quant_axis;
+    memcpy(pair[i]->scale, value->scale, sizeof value->scale);
+    memcpy(pair[i]->zero_point, value->zero_point, sizeof value->zero_point);
+  }
+  make_constant(c, m, pair[1], DATA_DEFAULT, 0);
+  int32_t* st = g->states[g->num_states++];
+  st[0] = index_of(g, pair[0]), st[1] = index_of(g, pair[1]), st[2] = g->last_value;
+  if (rarely(c)) st[pick(c, 3)] = pick_int(c, -2, g->num_tensors + 1);
+}
+
 static void gen_subgraph_into(choices* c, gen_model* m, gen_subgraph* g, int int8, int first_opcode, int num_ops) {
   g->int8 = int8;
   gen_tensor* x0 = new_graph_input(c, g, int8 ? ENET_DataType_INT8 : ENET_DataType_FLOAT32, NULL);
@@ -820,6 +858,7 @@ static void gen_subgraph_into(choices* c, gen_model* m, gen_subgraph* g, int int
   if (pick(c, 4) == 3 && g->num_tensors > 0) g->outputs[g->num_outputs++] = (int32_t)pick(c, (unsigned)g->num_tensors);
   if (rarely(c)) g->outputs[g->num_outputs++] = pick(c, 2) ? -1 : g->num_tensors;
   if (rarely(c) && g->num_inputs < MAX_GRAPH_IO) g->inputs[g->num_inputs++] = (int32_t)pick(c, (unsigned)g->num_tensors + 1);
+  gen_state(c, m, g);
 }
 
 /* ---- serialization ----------------------------------------------------------------------- */
@@ -872,15 +911,21 @@ static size_t write_options(fbw* w, const gen_op* op) {
         fbw_table_scalar(&t, f->slot, &b, 1);
         break;
       case FIELD_VEC:
+      case FIELD_STR:
+      case FIELD_BYTES:
         fbw_table_ref(&t, f->slot);
         break;
     }
   }
   size_t pos = fbw_table_end(w, &t);
-  for (int i = 0; i < op->num_fields; i++)
-    if (op->fields[i].kind == FIELD_VEC)
-      fbw_patch(w, fbw_field_pos(&t, pos, op->fields[i].slot),
-                fbw_vector(w, op->fields[i].vec, (uint32_t)op->fields[i].vec_len, 4));
+  for (int i = 0; i < op->num_fields; i++) {
+    const gen_field* f = &op->fields[i];
+    if (f->kind == FIELD_VEC)
+      fbw_patch(w, fbw_field_pos(&t, pos, f->slot), fbw_vector(w, f->vec, (uint32_t)f->vec_len, 4));
+    if (f->kind == FIELD_STR) fbw_patch(w, fbw_field_pos(&t, pos, f->slot), fbw_string(w, f->bytes));
+    if (f->kind == FIELD_BYTES)
+      fbw_patch(w, fbw_field_pos(&t, pos, f->slot), fbw_vector(w, f->bytes, (uint32_t)f->bytes_len, 1));
+  }
   return pos;
 }
 
@@ -909,6 +954,15 @@ static size_t write_operator(fbw* w, const gen_op* op, int index) {
   return pos;
 }
 
+static size_t write_state(fbw* w, const int32_t* state) {
+  fbw_table t;
+  fbw_table_begin(&t);
+  fbw_table_scalar(&t, ENET_StateVariable_tensor, &state[0], 4);
+  fbw_table_scalar(&t, ENET_StateVariable_initial_value, &state[1], 4);
+  fbw_table_scalar(&t, ENET_StateVariable_assigned, &state[2], 4);
+  return fbw_table_end(w, &t);
+}
+
 static size_t write_subgraph(fbw* w, const gen_subgraph* g, int index) {
   fbw_table t;
   fbw_table_begin(&t);
@@ -917,6 +971,7 @@ static size_t write_subgraph(fbw* w, const gen_subgraph* g, int index) {
   fbw_table_ref(&t, ENET_SubGraph_inputs);
   fbw_table_ref(&t, ENET_SubGraph_outputs);
   fbw_table_ref(&t, ENET_SubGraph_operators);
+  if (g->num_states) fbw_table_ref(&t, ENET_SubGraph_states);
   size_t pos = fbw_table_end(w, &t);
   char name[16];
   snprintf(name, sizeof name, "g%d", index);
@@ -928,6 +983,10 @@ static size_t write_subgraph(fbw* w, const gen_subgraph* g, int index) {
   fbw_patch(w, fbw_field_pos(&t, pos, ENET_SubGraph_outputs), fbw_vector(w, g->outputs, (uint32_t)g->num_outputs, 4));
   fbw_patch(w, fbw_field_pos(&t, pos, ENET_SubGraph_operators), fbw_ref_vector(w, (uint32_t)g->num_ops, &first));
   for (int i = 0; i < g->num_ops; i++) fbw_patch(w, first + 4 * (size_t)i, write_operator(w, &g->ops[i], i));
+  if (g->num_states) {
+    fbw_patch(w, fbw_field_pos(&t, pos, ENET_SubGraph_states), fbw_ref_vector(w, (uint32_t)g->num_states, &first));
+    for (int i = 0; i < g->num_states; i++) fbw_patch(w, first + 4 * (size_t)i, write_state(w, g->states[i]));
+  }
   return pos;
 }
 

@@ -30,8 +30,15 @@
 extern "C" {
 #endif
 
-#if defined(_WIN32)
+/* Windows: the core exports its API (EDGENET_BUILDING, set by native/CMakeLists.txt), an app
+ * linking edgenet.dll imports it (EDGENET_DLL, set by the CMake target edgenet::edgenet), and a
+ * static library needs neither. */
+#if defined(_WIN32) && defined(EDGENET_BUILDING)
 #define ENET_API __declspec(dllexport)
+#elif defined(_WIN32) && defined(EDGENET_DLL)
+#define ENET_API __declspec(dllimport)
+#elif defined(_WIN32)
+#define ENET_API
 #else
 #define ENET_API __attribute__((visibility("default")))
 #endif
@@ -62,8 +69,15 @@ typedef enum enet_dtype {
 typedef struct enet_model enet_model;
 typedef struct enet_interpreter enet_interpreter;
 
+struct enet_custom_op;
+
+/* Initialize with `enet_options o = {0};` (or memset) so fields added later stay zero. */
 typedef struct enet_options {
   int num_threads; /* <= 0: one thread per core */
+  /* Kernels of the model's custom ops (OpCode CUSTOM), found by name; see "custom ops" below.
+   * The interpreter copies the array and the names; user_data must outlive it. */
+  const struct enet_custom_op* custom_ops;
+  int num_custom_ops;
 } enet_options;
 
 /* Describes an input or output tensor. Pointers stay valid while the
@@ -155,12 +169,77 @@ ENET_API const void* enet_interpreter_output_data(const enet_interpreter* interp
  * the outputs cannot be read until the next successful invoke. */
 ENET_API enet_status enet_interpreter_invoke(enet_interpreter* interpreter);
 
+/* State variables (streaming models: a recurrent state, a window of past frames; TFLite
+ * resource variables). A model may hold states whose values persist across invokes of one
+ * interpreter: each invoke reads the values the previous successful invoke left and, after its
+ * last op, stores the new ones (a failed invoke changes no state). Every interpreter has its own
+ * states, set to the model's initial values when it is created; resizing inputs keeps them.
+ * enet_interpreter_reset_state sets every state back to its initial value (e.g. at the start of
+ * a new stream). Models without states: nothing to do, returns ENET_OK. */
+ENET_API enet_status enet_interpreter_reset_state(enet_interpreter* interpreter);
+
 /* Copies output `index` into `data` (`bytes` must equal the output's size). */
 ENET_API enet_status enet_interpreter_get_output(const enet_interpreter* interpreter, int index,
                                                  void* data, size_t bytes);
 
 /* Bytes of the planned activation arena (all intermediate tensors). */
 ENET_API size_t enet_interpreter_arena_size(const enet_interpreter* interpreter);
+
+/* ---- custom ops ------------------------------------------------------------ */
+
+/* A custom op (OpCode CUSTOM in the file; edgenet.register_custom_op in the converter) runs a
+ * kernel the app registers, by the op's name, in enet_options.custom_ops when it creates an
+ * interpreter: like TFLite's op resolver, per interpreter, so no global registry and no locks.
+ * A model with a custom op no entry names fails enet_interpreter_create with
+ * ENET_ERROR_UNSUPPORTED "custom op 'name' has no kernel ...". Java and Swift cannot register
+ * kernels yet: a custom kernel is C, registered by an app that calls the C API.
+ *
+ * Both callbacks get an enet_custom_call and return ENET_OK, or an error status after writing a
+ * message into call->error; the interpreter then fails (create / resize for prepare, invoke for
+ * invoke) with that status and "op 3 'node' (CUSTOM): custom op 'my_op' invoke failed
+ * (INVALID_ARGUMENT): <message>". A callback must
+ * return: the core never aborts, and cannot recover from a callback that does. Both run on the
+ * thread that called enet_interpreter_create / _resize_input / _invoke. */
+
+/* A tensor as a custom kernel sees it. */
+typedef struct enet_custom_tensor {
+  enet_dtype dtype;
+  int ndim;
+  int64_t shape[ENET_MAX_DIMS];
+  /* invoke: the tensor's data (inputs read-only; outputs to be written, bytes at the shape
+   * prepare gave). prepare: constant inputs' data, else NULL. */
+  void* data;
+  size_t bytes;
+  /* int8 / uint8 tensors: per-tensor (num_quant 1) or per-channel quantization, else 0. */
+  int num_quant;
+  const float* scale;
+  const int64_t* zero_point;
+} enet_custom_tensor;
+
+typedef struct enet_custom_call {
+  void* user_data;            /* enet_custom_op.user_data */
+  const char* name;           /* the op's custom name */
+  const uint8_t* options;     /* the op's options blob from the file (CustomOptions.data), as is */
+  size_t options_size;        /* 0 (options NULL) when the file gives none */
+  int num_inputs, num_outputs;
+  const enet_custom_tensor* inputs; /* an absent optional input (-1 in the file): dtype -1, ndim 0 */
+  /* prepare: dtype and shape as the file declares them (-1: a dim to infer); set every dim
+   * (ndim and shape). The dtype must stay the file's. invoke: write the data. */
+  enet_custom_tensor* outputs;
+  char* error;                /* on failure, a NUL-terminated message up to error_size bytes */
+  size_t error_size;
+} enet_custom_call;
+
+typedef struct enet_custom_op {
+  const char* name; /* matches CustomOptions.name in the file */
+  /* Checks the inputs and options and sets the output shapes. Runs when the interpreter is
+   * created and after every resize of an input. NULL: each output keeps the shape the file
+   * declares (which must then have no -1 dim). */
+  enet_status (*prepare)(enet_custom_call* call);
+  /* Computes the outputs. Required. */
+  enet_status (*invoke)(enet_custom_call* call);
+  void* user_data;
+} enet_custom_op;
 
 /* ---- per-op profiling ----------------------------------------------------- */
 

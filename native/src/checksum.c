@@ -8,10 +8,10 @@
  */
 #include "checksum.h"
 
-#include <pthread.h>
 #include <string.h>
 
 #include "cpu.h"
+#include "portable.h" /* pthread_once */
 
 #define CRC32C_POLY 0x82F63B78u /* reflected Castagnoli polynomial */
 

@@ -90,12 +90,22 @@ typedef struct enet_tensor_def {
 typedef struct enet_op_def {
   int opcode;
   int activation;
+  int requantization; /* ENET_Requantization_*: int8 conv / depthwise / FC / mul (ops_s8.h) */
+  int hybrid_quantization; /* ENET_HybridQuantization_*: hybrid conv / depthwise / FC (reference_s8.h) */
   const char* name; /* "" when the file has none */
   int num_inputs, num_outputs;
   int* inputs; /* tensor indices; -1 = optional input absent */
   int* outputs;
   enet_op_options options;
 } enet_op_def;
+
+/* A state variable (schema StateVariable), verified: `tensor` is read by ops and holds the
+ * state's value at the start of a run; `initial_value` is a constant of the same shape, dtype
+ * and quantization; `assigned` (-1: none) gives the value kept after a run, same dtype and
+ * quantization, shape checked again at prepare. Run-time storage: state.c. */
+typedef struct enet_state_def {
+  int tensor, initial_value, assigned;
+} enet_state_def;
 
 typedef struct enet_subgraph_def {
   const char* name;
@@ -104,6 +114,8 @@ typedef struct enet_subgraph_def {
   int* inputs;
   int* outputs;
   enet_op_def* ops;
+  int num_states;
+  enet_state_def* states;
 } enet_subgraph_def;
 
 struct enet_model {
@@ -130,6 +142,23 @@ typedef struct enet_rt_tensor {
   void* data; /* constant data or a slot in the arena */
 } enet_rt_tensor;
 
+/* State variables of one interpreter (state.c): storage outside the arena that persists across
+ * invokes and resizes; each state tensor's data points into it. */
+typedef struct enet_state_store {
+  void* values_raw;     /* every state's value, 64-byte aligned each */
+  void* staging;        /* commit: values assigned from another state, copied before any state changes */
+  uint8_t* from_state;  /* per state: its assigned tensor is a state tensor */
+} enet_state_store;
+
+/* Allocates the storage, points the state tensors at it and sets the initial values. */
+enet_status enet_states_create(enet_state_store* st, const enet_subgraph_def* g, enet_rt_tensor* tensors);
+void enet_states_free(enet_state_store* st);
+void enet_states_reset(const enet_subgraph_def* g, enet_rt_tensor* tensors);
+/* At prepare: each assigned tensor's resolved shape equals its state's. */
+enet_status enet_states_check_shapes(const enet_subgraph_def* g, const enet_rt_tensor* tensors);
+/* After a successful invoke: every state takes its assigned value. */
+void enet_states_commit(const enet_state_store* st, const enet_subgraph_def* g, enet_rt_tensor* tensors);
+
 struct enet_threadpool;
 
 typedef struct enet_op_context {
@@ -155,6 +184,16 @@ typedef struct enet_op_context {
   /* Name of the kernel variant prepare picked, for the profiler (e.g.
    * "f32-gemm-6x16-avx2"); empty: "reference" (or the ISA, when optimized). */
   char kernel[48];
+  /* Control flow (ops/control_flow.c): the model, whose other subgraphs are the op's bodies, and
+   * the interpreters running them, created by the op's first prepare and kept (re-prepared) across
+   * re-prepares; the interpreter frees them with itself. */
+  const struct enet_model* model;
+  struct enet_interpreter* bodies[2];
+  /* Custom ops (ops/custom.c): the interpreter's kernels by name (enet_options.custom_ops; also
+   * handed to control-flow bodies), and this op's kernel when it is CUSTOM, found at create. */
+  const enet_custom_op* custom_ops;
+  int num_custom_ops;
+  const enet_custom_op* custom;
 } enet_op_context;
 
 /* An op's entry in the registry, TFLite style: `prepare` does all checking and
@@ -181,6 +220,22 @@ typedef struct enet_op_registration {
 const enet_op_registration* enet_op_lookup(int opcode);
 /* The range checks of a decoded options table of type `options_type` (ops/registry.c). */
 enet_status enet_check_op_options(int options_type, const enet_op_options* options);
+
+/* ---- control flow bodies (interpreter.c, used by ops/control_flow.c) ------- */
+
+/* An interpreter over model->subgraphs[subgraph] that shares `parent`'s thread pool and kernel
+ * family. Not prepared until enet_body_prepare. */
+enet_status enet_body_create(const enet_op_context* parent, int subgraph, struct enet_interpreter** out);
+/* Gives the body's inputs the shapes of `shapes` (one per body input) and prepares it once:
+ * shape inference and its own arena. */
+enet_status enet_body_prepare(struct enet_interpreter* body, enet_rt_tensor* const* shapes);
+/* The body's i-th input / output tensor (valid after enet_body_prepare). */
+enet_rt_tensor* enet_body_input(struct enet_interpreter* body, int i);
+enet_rt_tensor* enet_body_output(struct enet_interpreter* body, int i);
+/* The model checks of IF / WHILE ops across subgraphs (ops/control_flow.c, run by the loader once
+ * every subgraph is read): indices, arity, dtypes, quantization and declared shapes between each op
+ * and its bodies; no body refers to itself or an ancestor; nesting and body counts stay bounded. */
+enet_status enet_check_control_flow(const struct enet_model* model);
 
 /* Shared prepare helpers (ops/common.c). They set a message on failure. */
 enet_status enet_check_float(const enet_op_context* ctx);

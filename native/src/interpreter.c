@@ -17,6 +17,7 @@
 #include "kernels/reference/reference.h"
 #include "threadpool.h"
 #include "cpu.h"
+#include "portable.h" /* enet_aligned_free */
 
 struct enet_interpreter {
   const enet_model* model;
@@ -30,6 +31,13 @@ struct enet_interpreter {
   uint8_t* arena;
   size_t arena_size, arena_capacity;
   enet_threadpool* threadpool; /* shared by every op of this interpreter */
+  int owns_threadpool;         /* 0 for a control-flow body: its parent's pool */
+  enet_state_store states;     /* state variables, outside the arena (state.c); none in a body */
+  /* Custom kernels by name (enet_options.custom_ops): the main interpreter's own copy of the array
+   * and the names (owns_custom_ops), shared by its control-flow bodies. */
+  enet_custom_op* custom_ops;
+  int num_custom_ops;
+  int owns_custom_ops;
   /* Profiling (enet_interpreter_set_profiling): per-op nanoseconds summed over
    * `profiled_invokes` invokes; NULL while profiling was never enabled. */
   int profiling;
@@ -89,6 +97,10 @@ static enet_status plan_memory(enet_interpreter* it) {
   for (int i = 0; i < g->num_inputs; i++) items[item_of[g->inputs[i]]].last = g->num_ops;
   for (int i = 0; i < g->num_outputs; i++)
     if (item_of[g->outputs[i]] >= 0) items[item_of[g->outputs[i]]].last = g->num_ops;
+  /* A state's assigned value is copied after the last op (state.c): it lives to the end too. */
+  for (int k = 0; k < g->num_states; k++)
+    if (g->states[k].assigned >= 0 && item_of[g->states[k].assigned] >= 0)
+      items[item_of[g->states[k].assigned]].last = g->num_ops;
 
   /* The planner's offsets are sums of sizes in int64: with every tensor under 2^38 bytes (more
    * than any device allocates) and at most 2^24 tensors (the loader's limit), none can overflow. */
@@ -134,7 +146,7 @@ static enet_status plan_memory(enet_interpreter* it) {
 static enet_status prepare_op(enet_interpreter* it, int index) {
   enet_op_context* ctx = &it->ops[index];
   const enet_op_registration* reg = enet_op_lookup(ctx->op->opcode);
-  free(ctx->state); /* from an earlier prepare (before a resize) */
+  enet_aligned_free(ctx->state); /* from an earlier prepare (before a resize) */
   ctx->state = NULL;
   ctx->fused_activation = 0;
   ctx->optimized = 0;
@@ -171,7 +183,8 @@ static enet_status prepare_all(enet_interpreter* it) {
     enet_status s = prepare_op(it, o);
     if (s != ENET_OK) return s;
   }
-  enet_status s = plan_memory(it);
+  enet_status s = enet_states_check_shapes(g, it->tensors);
+  if (s == ENET_OK) s = plan_memory(it);
   if (s == ENET_OK) it->prepared = 1;
   return s;
 }
@@ -180,8 +193,15 @@ static enet_status prepare_all(enet_interpreter* it) {
 
 void enet_interpreter_free(enet_interpreter* it) {
   if (!it) return;
-  for (int o = 0; it->ops && it->graph && o < it->graph->num_ops; o++) free(it->ops[o].state);
-  enet_threadpool_free(it->threadpool);
+  for (int o = 0; it->ops && it->graph && o < it->graph->num_ops; o++) {
+    enet_aligned_free(it->ops[o].state);
+    enet_interpreter_free(it->ops[o].bodies[0]); /* control-flow bodies (ops/control_flow.c) */
+    enet_interpreter_free(it->ops[o].bodies[1]);
+  }
+  if (it->owns_threadpool) enet_threadpool_free(it->threadpool);
+  for (int i = 0; it->owns_custom_ops && i < it->num_custom_ops; i++) free((char*)it->custom_ops[i].name);
+  if (it->owns_custom_ops) free(it->custom_ops);
+  enet_states_free(&it->states);
   free(it->op_ns);
   free(it->tensors);
   free(it->ops);
@@ -190,11 +210,27 @@ void enet_interpreter_free(enet_interpreter* it) {
   free(it);
 }
 
-enet_status enet_interpreter_create(const enet_model* model, const enet_options* options,
-                                    enet_interpreter** out_interpreter) {
-  if (!model || !out_interpreter) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "model or out_interpreter is NULL");
+/* The kernel registered under a CUSTOM op's name, or an UNSUPPORTED error naming the op. */
+static enet_status resolve_custom(enet_op_context* ctx, const enet_custom_op* ops, int n) {
+  const char* name = ctx->op->options.custom.name;
+  for (int i = 0; i < n; i++)
+    if (strcmp(ops[i].name, name) == 0) {
+      ctx->custom = &ops[i];
+      return ENET_OK;
+    }
+  return enet_set_error(ENET_ERROR_UNSUPPORTED,
+                        "custom op '%s' has no kernel: register one under that name in enet_options.custom_ops "
+                        "(Python: Interpreter(..., custom_ops=...))", name);
+}
+
+/* An interpreter over model->subgraphs[subgraph]: its own thread pool when `pool` is NULL (the
+ * main graph), else the given one (a control-flow body). Prepared when `prepare` is set. `custom`
+ * is the main interpreter's (possibly NULL) array of custom kernels (num_custom entries). */
+static enet_status create_interpreter(const enet_model* model, int subgraph, enet_threadpool* pool, int num_threads,
+                                      enet_isa isa, int prepare, const enet_custom_op* custom, int num_custom,
+                                      enet_interpreter** out_interpreter) {
   *out_interpreter = NULL;
-  const enet_subgraph_def* g = &model->subgraphs[0];
+  const enet_subgraph_def* g = &model->subgraphs[subgraph];
   size_t num_slots = 0;
   for (int o = 0; o < g->num_ops; o++) num_slots += (size_t)g->ops[o].num_inputs + (size_t)g->ops[o].num_outputs;
 
@@ -210,8 +246,11 @@ enet_status enet_interpreter_create(const enet_model* model, const enet_options*
   }
   it->model = model;
   it->graph = g;
+  it->custom_ops = (enet_custom_op*)custom;
+  it->num_custom_ops = num_custom;
   /* num_threads <= 0: one per core. Optimized kernels split their work over it. */
-  it->threadpool = enet_threadpool_create(options ? options->num_threads : 0);
+  it->owns_threadpool = pool == NULL;
+  it->threadpool = pool ? pool : enet_threadpool_create(num_threads);
   if (!it->threadpool) {
     enet_interpreter_free(it);
     return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory creating the thread pool");
@@ -228,16 +267,16 @@ enet_status enet_interpreter_create(const enet_model* model, const enet_options*
       enet_shape_bytes(rt->ndim, rt->shape, rt->def->dtype, &rt->bytes); /* checked by the loader */
     }
   }
-  /* The kernel family, read once here (cpu.h reads EDGENET_KERNELS): every prepare and
-   * invoke of this interpreter uses it, and invoke never consults the environment. */
-  enet_isa isa = enet_isa_selected();
   enet_rt_tensor** slot = it->slots;
   for (int o = 0; o < g->num_ops; o++) {
     const enet_op_def* op = &g->ops[o];
     enet_op_context* ctx = &it->ops[o];
     ctx->op = op;
+    ctx->model = model;
     ctx->isa = isa;
     ctx->threadpool = it->threadpool;
+    ctx->custom_ops = custom;
+    ctx->num_custom_ops = num_custom;
     ctx->num_inputs = op->num_inputs;
     ctx->num_outputs = op->num_outputs;
     ctx->inputs = slot;
@@ -245,7 +284,12 @@ enet_status enet_interpreter_create(const enet_model* model, const enet_options*
     ctx->outputs = slot;
     for (int i = 0; i < op->num_outputs; i++) *slot++ = &it->tensors[op->outputs[i]];
   }
-  enet_status s = prepare_all(it);
+  enet_status s = ENET_OK;
+  for (int o = 0; s == ENET_OK && o < g->num_ops; o++)
+    if (g->ops[o].opcode == ENET_OpCode_CUSTOM && (s = resolve_custom(&it->ops[o], custom, num_custom)) != ENET_OK)
+      enet_prefix_error("op %d '%s' (CUSTOM): ", o, g->ops[o].name);
+  if (s == ENET_OK) s = enet_states_create(&it->states, g, it->tensors);
+  if (s == ENET_OK && prepare) s = prepare_all(it);
   if (s != ENET_OK) {
     enet_interpreter_free(it);
     return s;
@@ -253,6 +297,93 @@ enet_status enet_interpreter_create(const enet_model* model, const enet_options*
   *out_interpreter = it;
   return ENET_OK;
 }
+
+/* The interpreter's own copy of enet_options.custom_ops (the array and the names), checked. */
+static enet_status copy_custom_ops(const enet_options* options, enet_custom_op** out) {
+  *out = NULL;
+  if (!options || options->num_custom_ops == 0) return ENET_OK;
+  if (options->num_custom_ops < 0 || !options->custom_ops)
+    return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "enet_options: num_custom_ops %d with custom_ops %s",
+                          options->num_custom_ops, options->custom_ops ? "set" : "NULL");
+  int n = options->num_custom_ops;
+  for (int i = 0; i < n; i++) {
+    const enet_custom_op* op = &options->custom_ops[i];
+    if (!op->name || !op->name[0] || !op->invoke)
+      return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "enet_options.custom_ops[%d]: %s", i,
+                            !op->name || !op->name[0] ? "name is NULL or empty" : "invoke is NULL");
+    for (int k = 0; k < i; k++)
+      if (strcmp(options->custom_ops[k].name, op->name) == 0)
+        return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "enet_options.custom_ops: '%s' is registered twice",
+                              op->name);
+  }
+  enet_custom_op* copy = calloc((size_t)n, sizeof *copy);
+  if (!copy) return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory copying the custom ops");
+  for (int i = 0; i < n; i++) {
+    copy[i] = options->custom_ops[i];
+    size_t len = strlen(copy[i].name) + 1;
+    char* name = malloc(len);
+    if (name) memcpy(name, options->custom_ops[i].name, len);
+    copy[i].name = name;
+    if (!name) {
+      for (int k = 0; k < i; k++) free((char*)copy[k].name);
+      free(copy);
+      return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory copying the custom ops");
+    }
+  }
+  *out = copy;
+  return ENET_OK;
+}
+
+enet_status enet_interpreter_create(const enet_model* model, const enet_options* options,
+                                    enet_interpreter** out_interpreter) {
+  if (!model || !out_interpreter) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "model or out_interpreter is NULL");
+  /* The kernel family, read once here (cpu.h reads EDGENET_KERNELS): every prepare and
+   * invoke of this interpreter (and of its control-flow bodies) uses it, and invoke never
+   * consults the environment. */
+  *out_interpreter = NULL;
+  enet_custom_op* custom = NULL;
+  int num_custom = options ? options->num_custom_ops : 0;
+  enet_status s = copy_custom_ops(options, &custom);
+  if (s == ENET_OK)
+    s = create_interpreter(model, 0, NULL, options ? options->num_threads : 0, enet_isa_selected(), 1, custom,
+                           num_custom, out_interpreter);
+  if (s != ENET_OK) {
+    for (int i = 0; custom && i < num_custom; i++) free((char*)custom[i].name);
+    free(custom);
+    return s;
+  }
+  (*out_interpreter)->owns_custom_ops = 1;
+  return ENET_OK;
+}
+
+/* ---- control-flow bodies (ops/control_flow.c) ------------------------------ */
+
+enet_status enet_body_create(const enet_op_context* parent, int subgraph, enet_interpreter** out) {
+  return create_interpreter(parent->model, subgraph, parent->threadpool, 0, parent->isa, 0, parent->custom_ops,
+                            parent->num_custom_ops, out);
+}
+
+enet_status enet_body_prepare(enet_interpreter* body, enet_rt_tensor* const* shapes) {
+  const enet_subgraph_def* g = body->graph;
+  for (int i = 0; i < g->num_inputs; i++) {
+    enet_rt_tensor* t = &body->tensors[g->inputs[i]];
+    const enet_rt_tensor* from = shapes[i];
+    char want[ENET_SHAPE_STR_MAX], got[ENET_SHAPE_STR_MAX];
+    int ok = from->ndim == t->def->ndim;
+    for (int d = 0; ok && d < from->ndim; d++) ok = t->def->shape[d] == -1 || t->def->shape[d] == from->shape[d];
+    if (!ok)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "input %d '%s' gets shape %s but the subgraph declares %s", i,
+                            t->def->name, enet_format_shape(got, sizeof got, from->ndim, from->shape),
+                            enet_format_shape(want, sizeof want, t->def->ndim, t->def->shape));
+    t->ndim = from->ndim;
+    memcpy(t->shape, from->shape, sizeof t->shape);
+    t->bytes = from->bytes; /* same dtype (the loader checks), so the same size */
+  }
+  return prepare_all(body);
+}
+
+enet_rt_tensor* enet_body_input(enet_interpreter* body, int i) { return &body->tensors[body->graph->inputs[i]]; }
+enet_rt_tensor* enet_body_output(enet_interpreter* body, int i) { return &body->tensors[body->graph->outputs[i]]; }
 
 /* ---- inputs and outputs --------------------------------------------------- */
 
@@ -407,11 +538,7 @@ static void run_op(const enet_op_context* ctx) {
   if (ctx->op->activation != ENET_Activation_NONE && !ctx->fused_activation) apply_activation(ctx->op->activation, ctx->outputs[0]);
 }
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static uint64_t now_ns(void) { return enet_monotonic_ns(); } /* portable.h */
 
 /* An op that found bad run-time data (enet_fail_invoke) stops the run. */
 static enet_status op_failure(enet_interpreter* it, int o) {
@@ -446,7 +573,14 @@ enet_status enet_interpreter_invoke(enet_interpreter* it) {
       if (s != ENET_OK) return s;
     }
   }
+  enet_states_commit(&it->states, it->graph, it->tensors);
   it->invoked = 1;
+  return ENET_OK;
+}
+
+enet_status enet_interpreter_reset_state(enet_interpreter* it) {
+  if (!it) return enet_set_error(ENET_ERROR_INVALID_ARGUMENT, "interpreter is NULL");
+  enet_states_reset(it->graph, it->tensors);
   return ENET_OK;
 }
 

@@ -178,7 +178,7 @@ static enet_status read_tensor(const loader* ld, const fb_table* t, enet_tensor_
 }
 
 /* Where a tensor comes from, to check that the graph is in topological order. */
-enum { SRC_NONE = 0, SRC_GRAPH_INPUT, SRC_CONSTANT, SRC_OP_OUTPUT };
+enum { SRC_NONE = 0, SRC_GRAPH_INPUT, SRC_CONSTANT, SRC_OP_OUTPUT, SRC_STATE };
 
 /* Parameters are constants: each input whose data the op's prepare reads (registry
  * const_inputs, plus const_inputs_int8 for an int8 node, as enet_is_int8_op decides at
@@ -244,6 +244,10 @@ static enet_status read_operator(const enet_subgraph_def* g, const fb_table* t, 
     if (x < 0 || x >= g->num_tensors)
       return enet_set_error(ENET_ERROR_INVALID_MODEL, "output %d: tensor index %d out of range (subgraph has %d)", i,
                             x, g->num_tensors);
+    if (source[x] == SRC_STATE)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL,
+                            "output %d: tensor %d '%s' is a state variable (ops read states; the state table assigns "
+                            "them)", i, x, g->tensors[x].name);
     if (source[x] != SRC_NONE)
       return enet_set_error(ENET_ERROR_INVALID_MODEL,
                             "output %d: tensor %d '%s' is already a graph input, a constant or another op's output", i,
@@ -267,10 +271,119 @@ static enet_status read_operator(const enet_subgraph_def* g, const fb_table* t, 
   if (activation < 0 || activation >= ENET_Activation_COUNT)
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "unknown fused activation %d", activation);
   op->activation = activation;
+  int8_t requantization;
+  TRY_FB(fb_get_i8(t, ENET_Operator_requantization, ENET_Operator_requantization_DEFAULT, &requantization));
+  if (requantization < 0 || requantization >= ENET_Requantization_COUNT)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "unknown requantization %d", requantization);
+  op->requantization = requantization;
+  int8_t hybrid;
+  TRY_FB(fb_get_i8(t, ENET_Operator_hybrid_quantization, ENET_Operator_hybrid_quantization_DEFAULT, &hybrid));
+  if (hybrid < 0 || hybrid >= ENET_HybridQuantization_COUNT)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "unknown hybrid_quantization %d", hybrid);
+  op->hybrid_quantization = hybrid;
   return ENET_OK;
 }
 
-static enet_status read_subgraph(const loader* ld, const fb_table* t, enet_subgraph_def* g) {
+/* ---- state variables (schema StateVariable) ---- */
+
+static int same_quantization(const enet_tensor_def* a, const enet_tensor_def* b) {
+  if (a->num_quant != b->num_quant || (a->num_quant > 1 && a->quant_axis != b->quant_axis)) return 0;
+  for (int i = 0; i < a->num_quant; i++)
+    if (a->scale[i] != b->scale[i] || a->zero_point[i] != b->zero_point[i]) return 0;
+  return 1;
+}
+
+/* `other` (the initial value or the assigned tensor) must match the state's dtype, quantization and
+ * shape; a -1 dim of `other` is resolved at prepare (state.c checks it again then). */
+static enet_status check_state_match(const enet_subgraph_def* g, int k, const char* role, int x) {
+  const enet_tensor_def* state = &g->tensors[g->states[k].tensor];
+  const enet_tensor_def* other = &g->tensors[x];
+  int same_shape = other->ndim == state->ndim;
+  for (int d = 0; same_shape && d < state->ndim; d++)
+    same_shape = other->shape[d] == -1 || other->shape[d] == state->shape[d];
+  char a[ENET_SHAPE_STR_MAX], b[ENET_SHAPE_STR_MAX];
+  if (other->dtype != state->dtype)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "state %d '%s': %s tensor %d '%s' is %s, the state is %s", k,
+                          state->name, role, x, other->name, enet_dtype_name(other->dtype),
+                          enet_dtype_name(state->dtype));
+  if (!same_shape)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "state %d '%s': %s tensor %d '%s' has shape %s, the state %s", k,
+                          state->name, role, x, other->name, enet_format_shape(a, sizeof a, other->ndim, other->shape),
+                          enet_format_shape(b, sizeof b, state->ndim, state->shape));
+  if (!same_quantization(state, other))
+    return enet_set_error(ENET_ERROR_INVALID_MODEL,
+                          "state %d '%s': %s tensor %d '%s' has other quantization parameters than the state", k,
+                          state->name, role, x, other->name);
+  return ENET_OK;
+}
+
+/* Reads SubGraph.states before the operators: each state tensor is marked SRC_STATE, so ops may
+ * read it and none may produce it. The assigned tensors are checked after the operators. */
+static enet_status read_states(const fb_table* t, enet_subgraph_def* g, int main_graph, uint8_t* source) {
+  fb_vector states;
+  TRY_FB(fb_get_vector(t, ENET_SubGraph_states, 4, &states));
+  if (states.len == 0) return ENET_OK;
+  if (!main_graph)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "only the main subgraph may have state variables (this one has %u)",
+                          states.len);
+  if (states.len > (uint32_t)g->num_tensors)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "%u state variables but only %d tensors", states.len,
+                          g->num_tensors);
+  TRY(alloc_array((void**)&g->states, states.len, sizeof(enet_state_def)));
+  g->num_states = (int)states.len;
+  for (int k = 0; k < g->num_states; k++) {
+    fb_table st;
+    int32_t x, init, assigned;
+    TRY_FB(fb_vec_table(&states, (uint32_t)k, &st));
+    TRY_FB(fb_get_i32(&st, ENET_StateVariable_tensor, ENET_StateVariable_tensor_DEFAULT, &x));
+    TRY_FB(fb_get_i32(&st, ENET_StateVariable_initial_value, ENET_StateVariable_initial_value_DEFAULT, &init));
+    TRY_FB(fb_get_i32(&st, ENET_StateVariable_assigned, ENET_StateVariable_assigned_DEFAULT, &assigned));
+    g->states[k] = (enet_state_def){x, init, assigned};
+    static const char* const what[] = {"", "a graph input", "a constant", "an op output",
+                                       "already a state (two entries would assign it twice)"};
+    if (x < 0 || x >= g->num_tensors)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "state %d: tensor index %d out of range (subgraph has %d)", k, x,
+                            g->num_tensors);
+    if (source[x] != SRC_NONE)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "state %d: tensor %d '%s' is %s", k, x, g->tensors[x].name,
+                            what[source[x]]);
+    const enet_tensor_def* state = &g->tensors[x];
+    for (int d = 0; d < state->ndim; d++)
+      if (state->shape[d] < 0)
+        return enet_set_error(ENET_ERROR_INVALID_MODEL, "state %d '%s': dim %d is dynamic; states have static shapes",
+                              k, state->name, d);
+    source[x] = SRC_STATE;
+    if (init < 0 || init >= g->num_tensors)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL,
+                            "state %d '%s': initial value tensor index %d out of range (subgraph has %d)", k,
+                            state->name, init, g->num_tensors);
+    if (source[init] != SRC_CONSTANT)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "state %d '%s': initial value tensor %d '%s' is not a constant",
+                            k, state->name, init, g->tensors[init].name);
+    TRY(check_state_match(g, k, "initial value", init));
+  }
+  return ENET_OK;
+}
+
+/* After the operators: each assigned value exists (a graph input, constant, op output or state). */
+static enet_status check_state_assignments(const enet_subgraph_def* g, const uint8_t* source) {
+  for (int k = 0; k < g->num_states; k++) {
+    int x = g->states[k].assigned;
+    const char* name = g->tensors[g->states[k].tensor].name;
+    if (x == -1) continue;
+    if (x < 0 || x >= g->num_tensors)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL,
+                            "state %d '%s': assigned tensor index %d out of range (subgraph has %d)", k, name, x,
+                            g->num_tensors);
+    if (source[x] == SRC_NONE)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "state %d '%s': assigned tensor %d '%s' is never produced", k,
+                            name, x, g->tensors[x].name);
+    TRY(check_state_match(g, k, "assigned", x));
+  }
+  return ENET_OK;
+}
+
+static enet_status read_subgraph(const loader* ld, const fb_table* t, enet_subgraph_def* g, int main_graph) {
   uint32_t name_len;
   fb_vector tensors, ops;
   TRY_FB(fb_get_string(t, ENET_SubGraph_name, &g->name, &name_len));
@@ -312,6 +425,7 @@ static enet_status read_subgraph(const loader* ld, const fb_table* t, enet_subgr
     else
       source[x] = SRC_GRAPH_INPUT;
   }
+  if (s == ENET_OK) s = read_states(t, g, main_graph, source);
 
   if (s == ENET_OK) {
     s = alloc_array((void**)&g->ops, ops.len, sizeof(enet_op_def));
@@ -325,6 +439,7 @@ static enet_status read_subgraph(const loader* ld, const fb_table* t, enet_subgr
     if (s != ENET_OK) enet_prefix_error("op %u '%s' (%s): ", i, op->name, enet_opcode_name(op->opcode));
   }
 
+  if (s == ENET_OK) s = check_state_assignments(g, source);
   if (s == ENET_OK) s = read_int_vector(t, ENET_SubGraph_outputs, tensors.len, "outputs", &g->outputs, &g->num_outputs);
   for (int i = 0; s == ENET_OK && i < g->num_outputs; i++) {
     int x = g->outputs[i];
@@ -423,13 +538,13 @@ static enet_status read_model(loader* ld) {
     fb_table st;
     enet_subgraph_def* g = &m->subgraphs[i];
     g->name = "";
-    enet_status s = fb_vec_table(&subgraphs, i, &st) < 0 ? ENET_ERROR_INVALID_MODEL : read_subgraph(ld, &st, g);
+    enet_status s = fb_vec_table(&subgraphs, i, &st) < 0 ? ENET_ERROR_INVALID_MODEL : read_subgraph(ld, &st, g, i == 0);
     if (s != ENET_OK) {
       if (i > 0) enet_prefix_error("subgraph %u '%s': ", i, g->name);
       return s;
     }
   }
-  return ENET_OK;
+  return enet_check_control_flow(m); /* IF / WHILE against their bodies (ops/control_flow.c) */
 }
 
 void enet_model_free(enet_model* m) {
@@ -448,6 +563,7 @@ void enet_model_free(enet_model* m) {
     free(g->ops);
     free(g->inputs);
     free(g->outputs);
+    free(g->states);
   }
   free(m->subgraphs);
   free(m->metadata_keys);

@@ -31,6 +31,29 @@ static enet_status read_i32_vector(const fb_table* t, int slot, uint32_t max_len
   return ENET_OK;
 }
 
+/* Reads a [ubyte] vector of at most max_len bytes, left in place. */
+static enet_status read_u8_vector(const fb_table* t, int slot, uint32_t max_len, const char* what,
+                                  const uint8_t** in_place, int* len, uint8_t* has) {
+  fb_vector v;
+  int r = fb_get_vector(t, slot, 1, &v);
+  if (r < 0) return ENET_ERROR_INVALID_MODEL;
+  *has = (uint8_t)r;
+  if (v.len > max_len)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s has %u bytes, at most %u allowed", what, v.len, max_len);
+  *len = (int)v.len;
+  *in_place = v.len ? v.buf->data + v.pos : NULL;
+  return ENET_OK;
+}
+
+/* Reads a string of at most max_len bytes (NUL-terminated in the model's bytes; "" when absent). */
+static enet_status read_string(const fb_table* t, int slot, uint32_t max_len, const char* what,
+                               const char** out, uint32_t* len) {
+  if (fb_get_string(t, slot, out, len) < 0) return ENET_ERROR_INVALID_MODEL;
+  if (*len > max_len)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "%s has %u bytes, at most %u allowed", what, *len, max_len);
+  return ENET_OK;
+}
+
 enet_status enet_read_Conv2DOptions(const fb_table* t, enet_Conv2DOptions* o) {
   if (!t) t = &no_table;
   memset(o, 0, sizeof *o);
@@ -59,6 +82,8 @@ enet_status enet_read_Pool2DOptions(const fb_table* t, enet_Pool2DOptions* o) {
   if (fb_get_i32(t, ENET_Pool2DOptions_pad_right, ENET_Pool2DOptions_pad_right_DEFAULT, &o->pad_right) < 0) return ENET_ERROR_INVALID_MODEL;
   if (fb_get_u8(t, ENET_Pool2DOptions_count_include_pad, ENET_Pool2DOptions_count_include_pad_DEFAULT, &o->count_include_pad) < 0) return ENET_ERROR_INVALID_MODEL;
   o->count_include_pad = o->count_include_pad != 0;
+  if (fb_get_u8(t, ENET_Pool2DOptions_tflite_int8_average, ENET_Pool2DOptions_tflite_int8_average_DEFAULT, &o->tflite_int8_average) < 0) return ENET_ERROR_INVALID_MODEL;
+  o->tflite_int8_average = o->tflite_int8_average != 0;
   return ENET_OK;
 }
 
@@ -227,6 +252,43 @@ enet_status enet_read_InstanceNormOptions(const fb_table* t, enet_InstanceNormOp
   return ENET_OK;
 }
 
+enet_status enet_read_RecurrentOptions(const fb_table* t, enet_RecurrentOptions* o) {
+  if (!t) t = &no_table;
+  memset(o, 0, sizeof *o);
+  if (fb_get_i8(t, ENET_RecurrentOptions_direction, ENET_RecurrentOptions_direction_DEFAULT, &o->direction) < 0) return ENET_ERROR_INVALID_MODEL;
+  if (fb_get_i32(t, ENET_RecurrentOptions_layout, ENET_RecurrentOptions_layout_DEFAULT, &o->layout) < 0) return ENET_ERROR_INVALID_MODEL;
+  if (fb_get_u8(t, ENET_RecurrentOptions_linear_before_reset, ENET_RecurrentOptions_linear_before_reset_DEFAULT, &o->linear_before_reset) < 0) return ENET_ERROR_INVALID_MODEL;
+  o->linear_before_reset = o->linear_before_reset != 0;
+  return ENET_OK;
+}
+
+enet_status enet_read_IfBranchOptions(const fb_table* t, enet_IfBranchOptions* o) {
+  if (!t) t = &no_table;
+  memset(o, 0, sizeof *o);
+  if (fb_get_i32(t, ENET_IfBranchOptions_then_subgraph, ENET_IfBranchOptions_then_subgraph_DEFAULT, &o->then_subgraph) < 0) return ENET_ERROR_INVALID_MODEL;
+  if (fb_get_i32(t, ENET_IfBranchOptions_else_subgraph, ENET_IfBranchOptions_else_subgraph_DEFAULT, &o->else_subgraph) < 0) return ENET_ERROR_INVALID_MODEL;
+  return ENET_OK;
+}
+
+enet_status enet_read_WhileLoopOptions(const fb_table* t, enet_WhileLoopOptions* o) {
+  if (!t) t = &no_table;
+  memset(o, 0, sizeof *o);
+  if (fb_get_i32(t, ENET_WhileLoopOptions_cond_subgraph, ENET_WhileLoopOptions_cond_subgraph_DEFAULT, &o->cond_subgraph) < 0) return ENET_ERROR_INVALID_MODEL;
+  if (fb_get_i32(t, ENET_WhileLoopOptions_body_subgraph, ENET_WhileLoopOptions_body_subgraph_DEFAULT, &o->body_subgraph) < 0) return ENET_ERROR_INVALID_MODEL;
+  if (fb_get_i32(t, ENET_WhileLoopOptions_max_iterations, ENET_WhileLoopOptions_max_iterations_DEFAULT, &o->max_iterations) < 0) return ENET_ERROR_INVALID_MODEL;
+  return ENET_OK;
+}
+
+enet_status enet_read_CustomOptions(const fb_table* t, enet_CustomOptions* o) {
+  if (!t) t = &no_table;
+  memset(o, 0, sizeof *o);
+  if (read_string(t, ENET_CustomOptions_name, 128, "CustomOptions.name", &o->name, &o->len_name) != ENET_OK)
+    return ENET_ERROR_INVALID_MODEL;
+  if (read_u8_vector(t, ENET_CustomOptions_data, 16u << 20, "CustomOptions.data", &o->data, &o->num_data, &o->has_data) != ENET_OK)
+    return ENET_ERROR_INVALID_MODEL;
+  return ENET_OK;
+}
+
 enet_status enet_read_op_options(int type, const fb_table* t, enet_op_options* o) {
   memset(o, 0, sizeof *o);
   switch (type) {
@@ -272,6 +334,14 @@ enet_status enet_read_op_options(int type, const fb_table* t, enet_op_options* o
       return enet_read_LayerNormOptions(t, &o->layer_norm);
     case ENET_OperatorOptions_InstanceNormOptions:
       return enet_read_InstanceNormOptions(t, &o->instance_norm);
+    case ENET_OperatorOptions_RecurrentOptions:
+      return enet_read_RecurrentOptions(t, &o->recurrent);
+    case ENET_OperatorOptions_IfBranchOptions:
+      return enet_read_IfBranchOptions(t, &o->if_branch);
+    case ENET_OperatorOptions_WhileLoopOptions:
+      return enet_read_WhileLoopOptions(t, &o->while_loop);
+    case ENET_OperatorOptions_CustomOptions:
+      return enet_read_CustomOptions(t, &o->custom);
   }
   return enet_set_error(ENET_ERROR_INVALID_MODEL, "unknown options type %d", type);
 }

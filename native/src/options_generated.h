@@ -17,7 +17,9 @@ static inline int32_t enet_options_i32(const uint8_t* v, int i) {
 
 /* One struct per options table, schema defaults filled in. A vector field X comes with
  * num_X (entries) and has_X (1 when the file gives the field, even empty); a short one is
- * copied inline, widened to int64_t (the core's type for shapes and paddings). */
+ * copied inline, widened to int64_t (the core's type for shapes and paddings); a [ubyte]
+ * one stays in the model's bytes. A string field X is NUL-terminated in the model's bytes
+ * ("" when absent), with len_X its length in bytes. */
 typedef struct enet_Conv2DOptions {
   int32_t stride_h;
   int32_t stride_w;
@@ -40,6 +42,7 @@ typedef struct enet_Pool2DOptions {
   int32_t pad_left;
   int32_t pad_right;
   uint8_t count_include_pad; /* 0 or 1 */
+  uint8_t tflite_int8_average; /* 0 or 1 */
 } enet_Pool2DOptions;
 
 typedef struct enet_ReduceOptions {
@@ -156,6 +159,31 @@ typedef struct enet_InstanceNormOptions {
   float epsilon;
 } enet_InstanceNormOptions;
 
+typedef struct enet_RecurrentOptions {
+  int8_t direction; /* ENET_RecurrentDirection_* */
+  int32_t layout;
+  uint8_t linear_before_reset; /* 0 or 1 */
+} enet_RecurrentOptions;
+
+typedef struct enet_IfBranchOptions {
+  int32_t then_subgraph;
+  int32_t else_subgraph;
+} enet_IfBranchOptions;
+
+typedef struct enet_WhileLoopOptions {
+  int32_t cond_subgraph;
+  int32_t body_subgraph;
+  int32_t max_iterations;
+} enet_WhileLoopOptions;
+
+typedef struct enet_CustomOptions {
+  const char* name; /* at most 128 bytes */
+  uint32_t len_name;
+  const uint8_t* data; /* at most 16u << 20 bytes, in the model's bytes */
+  int num_data;
+  uint8_t has_data;
+} enet_CustomOptions;
+
 /* The decoded options of an op; its registry row's options_type says which member is valid. */
 typedef union enet_op_options {
   enet_Conv2DOptions conv2d;
@@ -178,6 +206,10 @@ typedef union enet_op_options {
   enet_DepthSpaceOptions depth_space;
   enet_LayerNormOptions layer_norm;
   enet_InstanceNormOptions instance_norm;
+  enet_RecurrentOptions recurrent;
+  enet_IfBranchOptions if_branch;
+  enet_WhileLoopOptions while_loop;
+  enet_CustomOptions custom;
 } enet_op_options;
 
 /* Readers: t == NULL (table absent) reads as all defaults. ENET_OK, or
@@ -202,6 +234,10 @@ enet_status enet_read_ResizeOptions(const fb_table* t, enet_ResizeOptions* o);
 enet_status enet_read_DepthSpaceOptions(const fb_table* t, enet_DepthSpaceOptions* o);
 enet_status enet_read_LayerNormOptions(const fb_table* t, enet_LayerNormOptions* o);
 enet_status enet_read_InstanceNormOptions(const fb_table* t, enet_InstanceNormOptions* o);
+enet_status enet_read_RecurrentOptions(const fb_table* t, enet_RecurrentOptions* o);
+enet_status enet_read_IfBranchOptions(const fb_table* t, enet_IfBranchOptions* o);
+enet_status enet_read_WhileLoopOptions(const fb_table* t, enet_WhileLoopOptions* o);
+enet_status enet_read_CustomOptions(const fb_table* t, enet_CustomOptions* o);
 /* Reads `t` as the options table of union type `type` (ENET_OperatorOptions_*); NONE reads nothing. */
 enet_status enet_read_op_options(int type, const fb_table* t, enet_op_options* o);
 

@@ -23,6 +23,20 @@
 #define ENET_Activation_COUNT 3
 #define ENET_Activation_NAMES { "NONE", "RELU", "RELU6" }
 
+/* enum Requantization : byte */
+#define ENET_Requantization_FIXED_POINT 0
+#define ENET_Requantization_FLOAT32 1
+#define ENET_Requantization_COUNT 2
+#define ENET_Requantization_NAMES { "FIXED_POINT", "FLOAT32" }
+
+/* enum HybridQuantization : byte */
+#define ENET_HybridQuantization_ONNX_TENSOR 0
+#define ENET_HybridQuantization_XNNPACK_ROW 1
+#define ENET_HybridQuantization_XNNPACK_BATCH 2
+#define ENET_HybridQuantization_TFLITE_BATCH 3
+#define ENET_HybridQuantization_COUNT 4
+#define ENET_HybridQuantization_NAMES { "ONNX_TENSOR", "XNNPACK_ROW", "XNNPACK_BATCH", "TFLITE_BATCH" }
+
 /* enum OpCode : ushort */
 #define ENET_OpCode_CONV_2D 0
 #define ENET_OpCode_DEPTHWISE_CONV_2D 1
@@ -93,8 +107,14 @@
 #define ENET_OpCode_COS 66
 #define ENET_OpCode_SILU 67
 #define ENET_OpCode_TABLE 68
-#define ENET_OpCode_COUNT 69
-#define ENET_OpCode_NAMES { "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "RELU", "RELU6", "SIGMOID", "TANH", "HARD_SWISH", "MAX_POOL_2D", "AVG_POOL_2D", "MEAN", "RESHAPE", "TRANSPOSE", "CONCAT", "PAD", "SOFTMAX", "CLIP", "QUANTIZE", "DEQUANTIZE", "DIV", "POW", "MINIMUM", "MAXIMUM", "SQRT", "EXP", "LOG", "ABS", "NEG", "ERF", "GELU", "LEAKY_RELU", "PRELU", "HARD_SIGMOID", "LOG_SOFTMAX", "REDUCE_SUM", "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "MATMUL", "CONV_2D_TRANSPOSE", "SPLIT", "SLICE", "GATHER", "RESIZE", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "CAST", "LAYER_NORM", "INSTANCE_NORM", "BROADCAST_TO", "WHERE", "EQUAL", "LESS", "GREATER", "LESS_EQUAL", "GREATER_EQUAL", "FLOOR", "CEIL", "RECIPROCAL", "ELU", "SOFTPLUS", "SIN", "COS", "SILU", "TABLE" }
+#define ENET_OpCode_IF 70
+#define ENET_OpCode_WHILE 71
+#define ENET_OpCode_SHAPE 72
+#define ENET_OpCode_LSTM 75
+#define ENET_OpCode_GRU 76
+#define ENET_OpCode_CUSTOM 77
+#define ENET_OpCode_COUNT 78
+#define ENET_OpCode_NAMES { "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "RELU", "RELU6", "SIGMOID", "TANH", "HARD_SWISH", "MAX_POOL_2D", "AVG_POOL_2D", "MEAN", "RESHAPE", "TRANSPOSE", "CONCAT", "PAD", "SOFTMAX", "CLIP", "QUANTIZE", "DEQUANTIZE", "DIV", "POW", "MINIMUM", "MAXIMUM", "SQRT", "EXP", "LOG", "ABS", "NEG", "ERF", "GELU", "LEAKY_RELU", "PRELU", "HARD_SIGMOID", "LOG_SOFTMAX", "REDUCE_SUM", "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "MATMUL", "CONV_2D_TRANSPOSE", "SPLIT", "SLICE", "GATHER", "RESIZE", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "CAST", "LAYER_NORM", "INSTANCE_NORM", "BROADCAST_TO", "WHERE", "EQUAL", "LESS", "GREATER", "LESS_EQUAL", "GREATER_EQUAL", "FLOOR", "CEIL", "RECIPROCAL", "ELU", "SOFTPLUS", "SIN", "COS", "SILU", "TABLE", "?", "IF", "WHILE", "SHAPE", "?", "?", "LSTM", "GRU", "CUSTOM" }
 
 /* table QuantizationParameters: field slot ids (vtable entry = 4 + 2 * slot) */
 #define ENET_QuantizationParameters_scale 0
@@ -150,6 +170,8 @@
 #define ENET_Pool2DOptions_pad_right_DEFAULT 0
 #define ENET_Pool2DOptions_count_include_pad 8
 #define ENET_Pool2DOptions_count_include_pad_DEFAULT 0
+#define ENET_Pool2DOptions_tflite_int8_average 9
+#define ENET_Pool2DOptions_tflite_int8_average_DEFAULT 0
 
 /* table ReduceOptions: field slot ids (vtable entry = 4 + 2 * slot) */
 #define ENET_ReduceOptions_axes 0
@@ -296,6 +318,39 @@
 #define ENET_InstanceNormOptions_epsilon 0
 #define ENET_InstanceNormOptions_epsilon_DEFAULT 1e-5f
 
+/* enum RecurrentDirection : byte */
+#define ENET_RecurrentDirection_FORWARD 0
+#define ENET_RecurrentDirection_REVERSE 1
+#define ENET_RecurrentDirection_BIDIRECTIONAL 2
+#define ENET_RecurrentDirection_COUNT 3
+#define ENET_RecurrentDirection_NAMES { "FORWARD", "REVERSE", "BIDIRECTIONAL" }
+
+/* table RecurrentOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_RecurrentOptions_direction 0
+#define ENET_RecurrentOptions_direction_DEFAULT ENET_RecurrentDirection_FORWARD
+#define ENET_RecurrentOptions_layout 1
+#define ENET_RecurrentOptions_layout_DEFAULT 0
+#define ENET_RecurrentOptions_linear_before_reset 2
+#define ENET_RecurrentOptions_linear_before_reset_DEFAULT 0
+
+/* table IfBranchOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_IfBranchOptions_then_subgraph 0
+#define ENET_IfBranchOptions_then_subgraph_DEFAULT 0
+#define ENET_IfBranchOptions_else_subgraph 1
+#define ENET_IfBranchOptions_else_subgraph_DEFAULT 0
+
+/* table WhileLoopOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_WhileLoopOptions_cond_subgraph 0
+#define ENET_WhileLoopOptions_cond_subgraph_DEFAULT 0
+#define ENET_WhileLoopOptions_body_subgraph 1
+#define ENET_WhileLoopOptions_body_subgraph_DEFAULT 0
+#define ENET_WhileLoopOptions_max_iterations 2
+#define ENET_WhileLoopOptions_max_iterations_DEFAULT -1
+
+/* table CustomOptions: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_CustomOptions_name 0
+#define ENET_CustomOptions_data 1
+
 /* union OperatorOptions (type id 0 = NONE) */
 #define ENET_OperatorOptions_NONE 0
 #define ENET_OperatorOptions_Conv2DOptions 1
@@ -318,7 +373,11 @@
 #define ENET_OperatorOptions_DepthSpaceOptions 18
 #define ENET_OperatorOptions_LayerNormOptions 19
 #define ENET_OperatorOptions_InstanceNormOptions 20
-#define ENET_OperatorOptions_COUNT 21
+#define ENET_OperatorOptions_RecurrentOptions 21
+#define ENET_OperatorOptions_IfBranchOptions 22
+#define ENET_OperatorOptions_WhileLoopOptions 23
+#define ENET_OperatorOptions_CustomOptions 24
+#define ENET_OperatorOptions_COUNT 25
 
 /* table Operator: field slot ids (vtable entry = 4 + 2 * slot) */
 #define ENET_Operator_opcode 0
@@ -329,6 +388,18 @@
 #define ENET_Operator_activation 5
 #define ENET_Operator_activation_DEFAULT ENET_Activation_NONE
 #define ENET_Operator_name 6
+#define ENET_Operator_requantization 7
+#define ENET_Operator_requantization_DEFAULT ENET_Requantization_FIXED_POINT
+#define ENET_Operator_hybrid_quantization 8
+#define ENET_Operator_hybrid_quantization_DEFAULT ENET_HybridQuantization_ONNX_TENSOR
+
+/* table StateVariable: field slot ids (vtable entry = 4 + 2 * slot) */
+#define ENET_StateVariable_tensor 0
+#define ENET_StateVariable_tensor_DEFAULT -1
+#define ENET_StateVariable_initial_value 1
+#define ENET_StateVariable_initial_value_DEFAULT -1
+#define ENET_StateVariable_assigned 2
+#define ENET_StateVariable_assigned_DEFAULT -1
 
 /* table SubGraph: field slot ids (vtable entry = 4 + 2 * slot) */
 #define ENET_SubGraph_name 0
@@ -336,6 +407,7 @@
 #define ENET_SubGraph_inputs 2
 #define ENET_SubGraph_outputs 3
 #define ENET_SubGraph_operators 4
+#define ENET_SubGraph_states 5
 
 /* struct Buffer: field byte offsets */
 #define ENET_Buffer_offset 0

@@ -8,12 +8,11 @@
  */
 #include "threadpool.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
 #include "cpu.h"
+#include "portable.h" /* pthreads, sched_yield (Windows: Win32 threads) */
 
 #define ENET_MAX_THREADS 64
 /* Spin iterations before sleeping: tens of microseconds on an idle core. Each
@@ -32,6 +31,8 @@ static inline void cpu_relax(int spin) {
     __builtin_ia32_pause();
 #elif defined(__aarch64__) || defined(__arm__)
     __asm__ __volatile__("yield");
+#elif defined(_WIN32)
+    YieldProcessor(); /* MSVC: pause / yield */
 #endif
   }
 }

@@ -1,11 +1,11 @@
 """Builds the C test programs of native/tests with CMake, once per pytest session.
 
-Used by tests/test_interpreter.py and tests/test_corrupt_models.py. The build
+Used by tests/test_interpreter.py, tests/test_corrupt_models.py and tests/ops/test_custom.py. The build
 uses native/CMakeLists.txt itself (so it compiles exactly what ships), with
 AddressSanitizer + UBSan when the compiler supports them, so every run of the
 programs also checks for out-of-bounds accesses and undefined behaviour.
 
-    programs = build_programs()        # {"edgenet_run": path, "test_c_api": path, "sanitized": bool}
+    programs = build_programs()        # {"edgenet_run": path, "test_c_api": path, "test_custom_op": path, "sanitized": bool}
 """
 import os
 import shutil
@@ -55,7 +55,8 @@ def build_programs():
                 raise RuntimeError(f"building native/tests failed:\n{error}")
         build_dir = os.path.join(root, "sanitized" if sanitized else "plain")
         _cache.update(edgenet_run=os.path.join(build_dir, "edgenet_run"),
-                      test_c_api=os.path.join(build_dir, "test_c_api"), sanitized=sanitized)
+                      test_c_api=os.path.join(build_dir, "test_c_api"),
+                      test_custom_op=os.path.join(build_dir, "test_custom_op"), sanitized=sanitized)
     return _cache
 
 

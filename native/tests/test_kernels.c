@@ -6,7 +6,9 @@
  *     scale of the rounding error of any summation order);
  *   - int8 bit-exact (random zero points, per-channel multipliers, clamps);
  *   - bit-identical for every thread count.
- * Built with the C tests and run natively and under qemu (scripts/run_arm_tests.sh).
+ * Built with the C tests and run natively and under qemu (scripts/run_arm_tests.sh); the
+ * AVX-512 / VNNI families also on AVX2-only CPUs in the -DEDGENET_EMULATE_X86=ON build (SIMDe).
+ * The families this CPU cannot run are listed ("NOT TESTED").
  * Prints each failure and exits 1 if any.
  */
 #define _POSIX_C_SOURCE 200809L /* posix_memalign */
@@ -472,12 +474,19 @@ static void test_qs8_conv(const enet_qs8_kernels* k, enet_threadpool** pools, in
   size_t nx = (size_t)(g.batch * g.in_h * g.in_w * g.in_c), ny = (size_t)(g.batch * g.out_h * g.out_w * g.out_c);
   size_t n = (size_t)g.out_c, kdim = (size_t)(g.k_h * g.k_w * g.in_c);
   int8_t *x = random_s8(nx, -128, 127), *w = random_s8(n * kdim, -127, 127);
+  /* Sometimes only extreme values (the largest sums, and -128 where the VNNI kernels' sign flip
+   * is 0), and the zero point at either end. */
+  int extremes = irand(0, 4) == 0;
+  if (extremes) {
+    for (size_t i = 0; i < nx; i++) x[i] = irand(0, 1) ? -128 : 127;
+    for (size_t i = 0; i < n * kdim; i++) w[i] = irand(0, 1) ? -128 : 127;
+  }
   int32_t* bias = NULL;
   if (irand(0, 3)) {
     bias = malloc(n * sizeof *bias);
     for (size_t c = 0; c < n; c++) bias[c] = irand(-20000, 20000);
   }
-  int32_t x_zp = irand(-128, 127);
+  int32_t x_zp = irand(0, 3) ? irand(-128, 127) : irand(0, 1) ? -128 : 127;
   enet_requant* rq = malloc(n * sizeof *rq);
   for (size_t c = 0; c < n; c++) rq[c] = random_multiplier(kdim);
   enet_s8_output out;
@@ -488,7 +497,7 @@ static void test_qs8_conv(const enet_qs8_kernels* k, enet_threadpool** pools, in
   else
     enet_ref_conv2d_s8(&g, x, x_zp, w, bias, rq, &out, want);
   const char* what = fc ? "qs8 fully connected" : "qs8 conv";
-  const char* isa = enet_isa_name(k->isa);
+  const char* isa = enet_isa_name(enet_qs8_gemm_isa(k));
   for (int t = 0; t < 3; t++) {
     int threads = enet_threadpool_size(pools[t]);
     void* mem = NULL;
@@ -539,7 +548,7 @@ static void test_qs8_dwconv(const enet_qs8_kernels* k, enet_threadpool** pools) 
   random_output(&out);
   int8_t *want = malloc(ny + 1), *got1 = malloc(ny + 1), *got = malloc(ny + 1);
   enet_ref_depthwise_conv2d_s8(&g, 1, x, x_zp, w, bias, rq, &out, want);
-  const char* isa = enet_isa_name(k->isa);
+  const char* isa = enet_isa_name(enet_qs8_dwconv_isa(k));
   char shape[160];
   snprintf(shape, sizeof shape, "in (%lld,%lld,%lld,%lld) k %lldx%lld s %d,%d d %d,%d pad %d,%d x_zp %d",
            (long long)g.batch, (long long)g.in_h, (long long)g.in_w, (long long)g.in_c, (long long)g.k_h,
@@ -635,18 +644,28 @@ static void test_crc32c(void) {
 int main(void) {
   test_crc32c();
   const enet_cpu_info* cpu = enet_cpu();
-  printf("cpu: sse41=%d avx2_fma=%d avx512_vnni=%d neon=%d neon_dot=%d i8mm=%d cores=%d; selected %s\n", cpu->sse41,
-         cpu->avx2_fma, cpu->avx512_vnni, cpu->neon, cpu->neon_dot, cpu->i8mm, cpu->num_cores,
+  printf("cpu: sse41=%d avx2_fma=%d avx512=%d avx512_vnni=%d avx_vnni=%d neon=%d neon_dot=%d i8mm=%d cores=%d%s; "
+         "selected %s\n", cpu->sse41, cpu->avx2_fma, cpu->avx512, cpu->avx512_vnni, cpu->avx_vnni, cpu->neon,
+         cpu->neon_dot, cpu->i8mm, cpu->num_cores, cpu->emulated ? " (AVX-512/VNNI emulated by SIMDe)" : "",
          enet_isa_name(enet_isa_selected()));
+  /* Every family of this architecture: those the CPU runs are tested, the others listed. */
+#if defined(__x86_64__)
+  static const enet_isa families[] = {ENET_ISA_SSE41, ENET_ISA_AVX2, ENET_ISA_AVXVNNI, ENET_ISA_AVX512,
+                                      ENET_ISA_AVX512VNNI};
+#else
+  static const enet_isa families[] = {ENET_ISA_NEON, ENET_ISA_NEONDOT, ENET_ISA_I8MM};
+#endif
+  enum { NUM_FAMILIES = sizeof families / sizeof families[0] };
+  for (size_t f = 0; f < NUM_FAMILIES; f++)
+    if (!enet_isa_supported(families[f]))
+      printf("NOT TESTED on this CPU: %s (the CPU or this build lacks it; run on one that has it, or build with "
+             "-DEDGENET_EMULATE_X86=ON)\n", enet_isa_name(families[f]));
   enet_threadpool* pools[3] = {enet_threadpool_create(1), enet_threadpool_create(2), enet_threadpool_create(3)};
-  static const enet_isa families[] = {ENET_ISA_SSE41, ENET_ISA_AVX2, ENET_ISA_NEON};
-  enet_isa best = enet_isa_selected();
   int tested = 0;
-  for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
-    /* Every family this CPU runs: the same architecture and not above the best. */
-    if (families[f] / 10 != best / 10 || families[f] > best) continue;
+  for (size_t f = 0; f < NUM_FAMILIES; f++) {
+    if (!enet_isa_supported(families[f])) continue;
     const enet_f32_kernels* k = enet_f32_kernels_for(families[f]);
-    if (!k) continue;
+    if (!k || (f > 0 && k == enet_f32_kernels_for(families[f - 1]))) continue; /* a family sharing a set */
     tested++;
     int before = failures;
     for (int i = 0; i < 60; i++) test_conv(k, pools, 0, 0, 0);
@@ -675,12 +694,10 @@ int main(void) {
   int before_pool = failures;
   for (int i = 0; i < 60; i++) test_f32_maxpool(pools);
   printf("f32 max pool: %s\n", failures == before_pool ? "equal to the reference" : "FAILED");
-  static const enet_isa qs8_families[] = {ENET_ISA_SSE41, ENET_ISA_AVX2, ENET_ISA_NEON, ENET_ISA_NEONDOT,
-                                          ENET_ISA_I8MM};
-  for (size_t f = 0; f < sizeof qs8_families / sizeof qs8_families[0]; f++) {
-    if (qs8_families[f] / 10 != best / 10 || qs8_families[f] > best) continue;
-    const enet_qs8_kernels* k = enet_qs8_kernels_for(qs8_families[f]);
-    if (!k) continue;
+  for (size_t f = 0; f < NUM_FAMILIES; f++) {
+    if (!enet_isa_supported(families[f])) continue;
+    const enet_qs8_kernels* k = enet_qs8_kernels_for(families[f]);
+    if (!k || (f > 0 && k == enet_qs8_kernels_for(families[f - 1]))) continue; /* a family sharing a set */
     tested++;
     int before = failures;
     for (int i = 0; i < 60; i++) test_qs8_conv(k, pools, 0);
@@ -689,7 +706,9 @@ int main(void) {
     for (int i = 0; i < 20; i++) test_qs8_binary(k, pools, ENET_BINARY_ADD);
     for (int i = 0; i < 20; i++) test_qs8_binary(k, pools, ENET_BINARY_SUB);
     for (int i = 0; i < 20; i++) test_qs8_binary(k, pools, ENET_BINARY_MUL);
-    printf("%s: %s\n", enet_isa_name(k->isa), failures == before ? "int8 kernels bit-exact with the reference" : "FAILED");
+    printf("%s (gemm %s, dwconv %s): %s\n", enet_isa_name(families[f]), enet_isa_name(enet_qs8_gemm_isa(k)),
+           enet_isa_name(enet_qs8_dwconv_isa(k)),
+           failures == before ? "int8 kernels bit-exact with the reference" : "FAILED");
   }
   int before = failures;
   for (int i = 0; i < 30; i++) test_qs8_global_mean();

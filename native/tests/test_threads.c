@@ -63,7 +63,7 @@ static int feed(enet_interpreter* it) {
 /* One interpreter, one invoke; fills `out`. Returns 0 when the model does not run. */
 static int run_once(const enet_model* model, int pool_threads, enet_interpreter** keep, outputs* out) {
   enet_interpreter* it = *keep;
-  enet_options options = {pool_threads};
+  enet_options options = {.num_threads = pool_threads};
   if (!it && enet_interpreter_create(model, &options, &it) != ENET_OK) return 0;
   *keep = it;
   if (!feed(it) || enet_interpreter_invoke(it) != ENET_OK) return 0;

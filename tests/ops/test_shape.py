@@ -50,3 +50,14 @@ def test_pad(seed):
     g, x = single_input_graph(shape)
     g.output(g.pad(x, paddings, constant_value=float(rng.standard_normal())), "y")
     assert_c_matches_reference(g, {"x": rand(rng, *shape)})
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_shape(dtype):
+    """SHAPE of a dynamic-batch input: the run-time dims (checked against the reference at two batches)."""
+    rng = np.random.default_rng(1300)
+    g = edgenet.Graph("shape")
+    x = g.input("x", (None, 5, 3))
+    g.output(g.shape(g.relu(x), dtype=dtype), "dims")
+    for batch in (1, 4):
+        assert_c_matches_reference(g, {"x": rand(rng, batch, 5, 3)})

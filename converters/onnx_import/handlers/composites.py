@@ -36,11 +36,9 @@ def norm_reduction(imp, node, attrs):
         y = g.add(g.log(g.reduce_sum(g.exp(g.sub(x, peak)), axes, keepdims=True)), peak)
         if keepdims:
             return y
-        return g.reshape(y, tuple(-1 if d is None else d for i, d in enumerate(y.shape) if i not in axes) or (1,))
+        return g.reshape(y, tuple(-1 if d is None else d for i, d in enumerate(y.shape) if i not in axes))
 
     v, axes, keepdims = args
-    if not keepdims and len(axes) == v.rank:
-        raise Unsupported("a rank-0 (scalar) result")
     set_reduced(imp, node.output[0], v, axes, keepdims, compute)
 
 

@@ -16,14 +16,23 @@ def spatial_input(imp, name, what):
     if v.rank == 3:
         x = imp.tensor(name, channels_last(3))  # (N, L, C) -> (N, 1, L, C) is a pure reshape
         n, length, c = x.shape
-        return imp.graph.reshape(x, (-1 if n is None else n, 1, length, c)), True
+        return imp.graph.reshape(x, _target(n, 1, length, c)), True
     raise Unsupported(f"{what} on rank-{v.rank} input (only 1-D and 2-D spatial inputs are supported)")
+
+
+def _target(*dims):
+    """A reshape target adding or removing the size-1 H of a 1-D value: its one open dim (batch or length)
+    becomes -1."""
+    if dims.count(None) > 1:
+        raise Unsupported(f"a 1-D convolution over {tuple(dims)} (None: known only at run time) with both the "
+                          "batch and the length open; pin the open dims")
+    return tuple(-1 if d is None else d for d in dims)
 
 
 def set_spatial_output(imp, name, y, was_1d):
     if was_1d:
         n, _, length, c = y.shape
-        imp.set(name, imp.graph.reshape(y, (-1 if n is None else n, length, c)), channels_last(3))
+        imp.set(name, imp.graph.reshape(y, _target(n, length, c)), channels_last(3))
     else:
         imp.set(name, y, channels_last(4))
 

@@ -39,8 +39,10 @@ def slice_(imp, node, attrs):
     begin, end, stride = [0] * rank, [whole] * rank, [1] * rank
     for a, s, e, st in zip(axes, starts, ends, steps):
         size = v.shape[a]
-        if size is None:
-            raise Unsupported(f"slicing dynamic dim {a}; pin input_shapes")
+        if size is None:  # an open dim can be taken whole (0 or below -2^31 up to 2^31 - 1 or beyond)
+            if st == 1 and (s == 0 or s <= -whole - 1) and e >= whole:
+                continue
+            raise Unsupported(f"slicing open dim {a} from {s} to {e} (step {st}) needs its size; pin input_shapes")
         b, e2, _ = slice(int(np.clip(s, -2**62, 2**62)), int(np.clip(e, -2**62, 2**62)), int(st)).indices(size)
         begin[a], end[a], stride[a] = b, (e2 if e2 >= 0 else -1), int(st)
     for a in range(rank):
@@ -57,26 +59,14 @@ def gather(imp, node, attrs):
     axis = attrs.get("axis", 0) % v.rank
     index_value = imp.value(node.input[1])
     if not index_value.is_const:  # run-time indices (token ids into an embedding table, ...)
-        if index_value.rank == 0:
-            raise Unsupported("a rank-0 run-time index")
         indices = imp.tensor(node.input[1])
         if indices.dtype not in ("int32", "int64"):
             raise Unsupported(f"indices of dtype {indices.dtype}")
         imp.set(node.output[0], imp.graph.gather(imp.tensor(node.input[0]), indices, axis=axis))
         return
-    indices = index_value.const
-    if indices.ndim == 0:
-        # A scalar index drops the axis: gather one, then reshape it away.
-        y = imp.graph.gather(imp.tensor(node.input[0]), imp.constant(indices.reshape(1).astype(np.int64),
-                                                                     name=node.input[1]), axis=axis)
-        shape = [-1 if d is None else d for i, d in enumerate(y.shape) if i != axis]
-        if not shape:
-            raise Unsupported("a rank-0 (scalar) result")
-        imp.set(node.output[0], imp.graph.reshape(y, tuple(shape)))
-        return
-    y = imp.graph.gather(imp.tensor(node.input[0]), imp.constant(indices.astype(np.int64), name=node.input[1]),
-                         axis=axis)
-    imp.set(node.output[0], y)
+    # A scalar index drops the axis (numpy.take); a rank-0 result is a rank-0 tensor.
+    indices = imp.constant(index_value.const.astype(np.int64), name=node.input[1])
+    imp.set(node.output[0], imp.graph.gather(imp.tensor(node.input[0]), indices, axis=axis))
 
 
 @handles("Expand")

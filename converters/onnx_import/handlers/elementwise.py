@@ -15,15 +15,44 @@ BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Pow": "pow", 
           "Less": "less", "Greater": "greater", "LessOrEqual": "less_equal", "GreaterOrEqual": "greater_equal"}
 
 
+COMPARISONS = ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual")
+
+
 @handles(*BINARY)
 def binary(imp, node, attrs):
     if node.op_type in ("Add", "Sub", "Mul", "Div") and attrs.get("broadcast") is not None and "axis" in attrs:
         raise Unsupported("legacy broadcast with axis (opset < 7)")
+    dtypes = {v.tensor.dtype for v in map(imp.value, node.input) if v.tensor is not None}
+    if node.op_type in COMPARISONS and dtypes and dtypes <= {"int32", "int64"}:
+        _integer_comparison(imp, node, dtypes)
+        return
     for name in node.input:  # integer arithmetic at run time is not supported
         v = imp.value(name)
         if not v.is_const and v.tensor.dtype != "float32":
-            raise Unsupported(f"input {name!r} has dtype {v.tensor.dtype}; only float32 arithmetic is supported")
+            raise Unsupported(f"input {name!r} has dtype {v.tensor.dtype}; only float32 arithmetic is supported",
+                              runtime=[name])
     _broadcasting(imp, node, BINARY[node.op_type])
+
+
+def _integer_comparison(imp, node, dtypes):
+    """A comparison of int32 / int64 values (e.g. a sample rate input against 16000): computed in their
+    own dtype, constants converted to it (ONNX gives both operands one type)."""
+    if len(dtypes) > 1:
+        raise Unsupported(f"operands of different dtypes {sorted(dtypes)}")
+    dtype = dtypes.pop()
+    perm, rank = common_layout(imp, node.input)
+    operands = []
+    for name in node.input:
+        v = imp.value(name)
+        if not v.is_const:
+            operands.append(imp.tensor(name, perm))
+            continue
+        array = v.const.reshape((1,) * (rank - v.const.ndim) + v.const.shape)
+        if not np.array_equal(array.astype(dtype), array):
+            raise Unsupported(f"constant {name!r} is not exactly representable as {dtype}")
+        array = array.astype(dtype)
+        operands.append(imp.constant(array if perm is None else np.transpose(array, perm), name=name))
+    imp.set(node.output[0], getattr(imp.graph, BINARY[node.op_type])(*operands), perm)
 
 
 @handles("Min", "Max", "Sum")
@@ -82,7 +111,7 @@ UNARY = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSwish": "har
 def unary_input(imp, node):
     v = imp.value(node.input[0])
     if v.tensor.dtype != "float32":
-        raise Unsupported(f"input has dtype {v.tensor.dtype}; only float32 is supported")
+        raise Unsupported(f"input has dtype {v.tensor.dtype}; only float32 is supported", runtime=node.input[:1])
     return v.tensor, v.perm
 
 

@@ -48,8 +48,6 @@ def matmul(imp, node, attrs):
     a = imp.tensor(node.input[0])
     b = imp.tensor(node.input[1])
     a_1d, b_1d = a_v.rank == 1, b_v.rank == 1
-    if a_1d and b_1d:
-        raise Unsupported("a rank-0 (scalar) result")
     if a_1d:
         a = g.reshape(a, (1,) + a.shape)
     if b_1d:
@@ -57,5 +55,5 @@ def matmul(imp, node, attrs):
     y = g.matmul(a, b)
     if a_1d or b_1d:
         shape = y.shape[:-2] + ((y.shape[-2],) if not a_1d else ()) + ((y.shape[-1],) if not b_1d else ())
-        y = g.reshape(y, tuple(-1 if d is None else d for d in shape) or (1,))
+        y = g.reshape(y, tuple(-1 if d is None else d for d in shape))  # () for vector . vector
     imp.set(node.output[0], y)

@@ -1,19 +1,15 @@
-"""ONNX RNN, GRU and LSTM, unrolled over the (fixed) sequence length into plain edgenet ops.
+"""ONNX LSTM, GRU and RNN.
 
-Why unrolled: every step is fully_connected + add + sigmoid/tanh + mul, ops that already have
-float and int8 C kernels, so an imported LSTM runs (and quantizes) with no op of its own. The
-price is a graph that grows with the sequence length; a fused recurrent op would be faster.
+LSTM and GRU import onto the fused `lstm` / `gru` ops (edgenet/ops/recurrent.py): one node whatever
+the sequence length, which may stay dynamic (known only at run time). Supported there: directions
+forward / reverse / bidirectional, layout 0 and 1, initial_h / initial_c as run-time inputs or
+constants, linear_before_reset 0/1 (GRU), all outputs, the default activations, sequence_lens absent
+or equal to the sequence length everywhere.
 
-Per direction d the input projection of all time steps is one fully_connected
-(X @ W[d].T + Wb[d] (+ the recurrent biases that are added unconditionally)), split into steps
-along the time axis; each step then adds h_prev @ R[d].T and applies the gate equations of the
-ONNX spec. A zero initial state (absent initial_h / initial_c) simply drops the terms that read it
-at the first step, so a dynamic batch needs no zero-filled constant.
-
-Supported: directions forward / reverse / bidirectional, layout 0 and 1, initial_h / initial_c as
-run-time inputs or constants, peepholes (LSTM), linear_before_reset 0/1 (GRU), the activations
-Sigmoid / Tanh / Relu, sequence_lens absent or equal to the sequence length everywhere, all
-outputs. Refused with a reason: clip, input_forget, other activations, shorter sequence_lens.
+What the fused ops do not compute -- peepholes (LSTM's P), activations other than the defaults, and
+the plain RNN op -- is unrolled over a fixed sequence length into plain edgenet ops (_Unroller below:
+every step fully_connected + add + sigmoid/tanh/relu + mul). With a dynamic sequence length those are
+refused with the reason. Refused always: clip, input_forget, shorter sequence_lens.
 """
 import numpy as np
 
@@ -230,6 +226,78 @@ class _Unroller:
         return per_direction[0] if len(per_direction) == 1 else self.g.concat(per_direction, axis=axis)
 
 
+def _direction(attrs):
+    direction = attrs.get("direction", b"forward")
+    return direction.decode() if isinstance(direction, bytes) else direction
+
+
+def _needs_unrolling(imp, node, attrs):
+    """Why the fused op cannot compute this node (peepholes, other activations), or None."""
+    if node.op_type == "RNN":
+        return "RNN (no fused op)"
+    if node.op_type == "LSTM":
+        p = imp.require_const(input_name(node, 7), "P")
+        if p is not None and np.any(p):
+            return "peepholes (P)"
+    names = attrs.get("activations")
+    if names is not None:
+        names = [n.decode() if isinstance(n, bytes) else n for n in names]
+        default = DEFAULT_ACTIVATIONS[node.op_type] * (2 if _direction(attrs) == "bidirectional" else 1)
+        if [n.lower() for n in names] != [n.lower() for n in default]:
+            return f"activations {names}"
+    return None
+
+
+def _fused(imp, node, attrs):
+    """One lstm / gru node."""
+    if attrs.get("clip") is not None:
+        raise Unsupported("the clip attribute")
+    if attrs.get("input_forget", 0):
+        raise Unsupported("input_forget (coupled input and forget gates)")
+    direction, layout = _direction(attrs), attrs.get("layout", 0)
+    if direction not in ("forward", "reverse", "bidirectional"):
+        raise Unsupported(f"direction {direction!r}")
+    x = imp.value(node.input[0])
+    if x.is_const or x.rank != 3 or x.tensor.dtype != "float32":
+        raise Unsupported("X must be a rank-3 float32 run-time tensor")
+    steps = x.shape[1 if layout else 0]
+    lens = imp.require_const(input_name(node, 4), "sequence_lens")
+    if lens is not None and (steps is None or np.any(np.asarray(lens) != steps)):
+        raise Unsupported(f"sequence_lens {np.asarray(lens).tolist()}: only full-length sequences (every entry "
+                          f"equal to the sequence length {steps}) are supported")
+    w = imp.require_const(node.input[1], "W").astype(np.float32)
+    r = imp.require_const(node.input[2], "R").astype(np.float32)
+    hidden = attrs.get("hidden_size")
+    if hidden is not None and r.shape[-1] != hidden:
+        raise Unsupported(f"R has shape {r.shape}, which does not match hidden_size {hidden}")
+    b = imp.require_const(input_name(node, 3), "B")
+    b = None if b is None or not np.any(b) else b.astype(np.float32)
+    states = []
+    for index in (5, 6) if node.op_type == "LSTM" else (5,):
+        name = input_name(node, index)
+        const = imp.const(name)
+        if not name or (const is not None and not np.any(const)):
+            states.append(None)  # zeros
+        else:
+            states.append(const.astype(np.float32) if const is not None else imp.tensor(name))
+    g = imp.graph
+    if node.op_type == "LSTM":
+        outputs = g.lstm(imp.tensor(node.input[0]), w, r, b, *states, direction=direction, layout=layout)
+    else:
+        outputs = g.gru(imp.tensor(node.input[0]), w, r, b, *states, direction=direction, layout=layout,
+                        linear_before_reset=attrs.get("linear_before_reset", 0))
+    for name, t in zip(node.output, outputs):
+        imp.set(name, t)
+
+
 @handles("RNN", "GRU", "LSTM")
 def recurrent(imp, node, attrs):
+    reason = _needs_unrolling(imp, node, attrs)
+    if reason is None:
+        _fused(imp, node, attrs)
+        return
+    x = imp.value(node.input[0])
+    if x.rank == 3 and x.shape[1 if attrs.get("layout", 0) else 0] is None:
+        raise Unsupported(f"{reason} with a dynamic sequence length: only the fused LSTM / GRU (default "
+                          "activations, no peepholes) run at any length; pin the length with input_shapes")
     _Unroller(imp, node, attrs).emit()

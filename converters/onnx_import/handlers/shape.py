@@ -1,7 +1,7 @@
 """Reshape, Flatten, Squeeze / Unsqueeze, Transpose, Concat, Pad, Shape / Size."""
 import numpy as np
 
-from ..registry import Unsupported, axes_arg, common_layout, edge_axis, handles, input_name, ints, inverse
+from ..registry import OPEN_DIM_STANDINS, Unsupported, axes_arg, common_layout, edge_axis, handles, input_name, ints, inverse
 
 
 def _reshape_to(imp, name, shape):
@@ -18,15 +18,27 @@ def _reshape_to(imp, name, shape):
 
 @handles("Reshape")
 def reshape(imp, node, attrs):
+    """The target shape is evaluated once per open-dim stand-in (see registry.OPEN_DIM_STANDINS),
+    with 0 copying the input's dim and -1 inferred from the element count: a dim equal in both
+    evaluations is static, and at most one dim may depend on the open ones (it becomes -1)."""
     v = imp.value(node.input[0])
-    shape = ints(imp.require_const(node.input[1], "shape"))
-    if not attrs.get("allowzero", 0):
-        shape = [v.shape[i] if d == 0 else d for i, d in enumerate(shape)]
-    if None in shape:
-        if -1 in shape or shape.count(None) > 1:
-            raise Unsupported("reshape copying a dynamic dim together with -1; pin input_shapes")
-        shape = [-1 if d is None else d for d in shape]
-    imp.set(node.output[0], _reshape_to(imp, node.input[0], shape))
+    target = imp.value(node.input[1])
+    evaluations = []
+    for k, standin in enumerate(OPEN_DIM_STANDINS):
+        in_shape = [standin if d is None else d for d in v.shape]
+        shape = [int(d) for d in np.asarray(target.shape_value[k] if target.is_shape_value else
+                                            imp.require_const(node.input[1], "shape")).reshape(-1)]
+        if not attrs.get("allowzero", 0):
+            shape = [in_shape[i] if d == 0 else d for i, d in enumerate(shape)]
+        if -1 in shape:
+            rest = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+            shape[shape.index(-1)] = int(np.prod(in_shape, dtype=np.int64)) // max(rest, 1)
+        evaluations.append(shape)
+    shape = [a if a == b else None for a, b in zip(*evaluations)]
+    if shape.count(None) > 1:
+        raise Unsupported(f"reshape of {v.shape} to {tuple(shape)} (None: sizes known only at run time) "
+                          "needs more than one inferred size; pin the open dims")
+    imp.set(node.output[0], _reshape_to(imp, node.input[0], [-1 if d is None else d for d in shape]))
 
 
 @handles("Flatten")
@@ -41,11 +53,17 @@ def flatten(imp, node, attrs):
 
 @handles("Squeeze", "Unsqueeze")
 def squeeze(imp, node, attrs):
+    """A reshape; with more than one open dim (one reshape can infer only one) a gather per axis
+    instead: taking index 0 of a size-1 dim drops it, indices of shape (1, n) or (n, 1) along a
+    static neighbour of size n insert one."""
     v = imp.value(node.input[0])
     shape = list(v.shape)
     if node.op_type == "Squeeze":
         axes = axes_arg(imp, node, attrs, 1, v.rank)
         axes = [i for i, d in enumerate(shape) if d == 1] if axes is None else axes
+        if any(shape[a] is None for a in axes):
+            raise Unsupported(f"squeezes open dim(s) {[a for a in axes if shape[a] is None]} of {tuple(shape)}; "
+                              "edgenet cannot check at conversion time that they will be 1: pin the open dims")
         if any(shape[a] != 1 for a in axes):
             raise Unsupported(f"squeeze of non-1 dims {axes} of {tuple(shape)}")
         new = [d for i, d in enumerate(shape) if i not in axes]
@@ -55,9 +73,28 @@ def squeeze(imp, node, attrs):
         new = list(shape)
         for a in axes:
             new.insert(a, 1)
-    if not new:
-        raise Unsupported("a rank-0 (scalar) result")
-    imp.set(node.output[0], _reshape_to(imp, node.input[0], [-1 if d is None else d for d in new]))
+    if shape.count(None) <= 1:
+        imp.set(node.output[0], _reshape_to(imp, node.input[0], [-1 if d is None else d for d in new]))
+        return
+    x = imp.tensor(node.input[0])
+    if node.op_type == "Squeeze":
+        for a in sorted(axes, reverse=True):
+            x = imp.graph.gather(x, imp.constant(np.array(0, np.int64), name="squeeze_index"), axis=a)
+    else:
+        for a in axes:  # x has rank a or more; the new dim goes before x's dim a
+            static = [d for d, size in enumerate(x.shape) if size is not None]
+            if not static:
+                raise Unsupported(f"unsqueeze of {tuple(x.shape)}: every dim is open; pin the open dims")
+            # Next to a static dim when there is one there; else before any static dim, then moved.
+            at = a if a in static else a - 1 if a - 1 in static else static[0]
+            before = at != a - 1  # the new dim goes before dim `at` (else after it)
+            indices = np.arange(x.shape[at]).reshape((1, -1) if before else (-1, 1))
+            x = imp.graph.gather(x, imp.constant(indices.astype(np.int64), name="unsqueeze_indices"), axis=at)
+            new_dim = at if before else at + 1
+            if new_dim != a:
+                order = [d for d in range(x.ndim) if d != new_dim]
+                x = imp.graph.transpose(x, order[:a] + [new_dim] + order[a:])
+    imp.set(node.output[0], x)
 
 
 @handles("Transpose")
@@ -118,12 +155,14 @@ def pad(imp, node, attrs):
 
 @handles("Shape", "Size")
 def shape(imp, node, attrs):
+    """A constant when the shape is static, else a shape value (importer.Value) that the shape
+    arithmetic after it carries to a Reshape, where the open dims become -1."""
     v = imp.value(node.input[0])
-    if None in v.shape:
-        raise Unsupported(f"the input shape {v.shape} is not static; pin it with input_shapes=")
-    if node.op_type == "Size":
-        imp.set_const(node.output[0], np.array(int(np.prod(v.shape)), np.int64))
-        return
-    dims = np.array(v.shape, np.int64)
-    start, end = attrs.get("start", 0), attrs.get("end", len(dims))
-    imp.set_const(node.output[0], dims[start:end])
+    evaluations = []
+    for standin in OPEN_DIM_STANDINS:
+        dims = np.array([standin if d is None else d for d in v.shape], np.int64)
+        if node.op_type == "Size":
+            evaluations.append(np.array(np.prod(dims), np.int64))
+        else:
+            evaluations.append(dims[attrs.get("start", 0):attrs.get("end", len(dims))])
+    imp.set_shape_value(node.output[0], evaluations)

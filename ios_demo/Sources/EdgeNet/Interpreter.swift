@@ -30,7 +30,9 @@ public final class Interpreter {
     public init(model: Model, options: Options = Options()) throws(InterpreterError) {
         self.model = model
         self.options = options
-        var cOptions = enet_options(num_threads: try cInt(options.threadCount ?? 0, "thread count"))
+        // Zero-initialized, then set: enet_options grows (custom_ops, C only), so no memberwise init.
+        var cOptions = enet_options()
+        cOptions.num_threads = try cInt(options.threadCount ?? 0, "thread count")
         var interpreter: OpaquePointer?
         try check(enet_interpreter_create(model.pointer, &cOptions, &interpreter), "creating interpreter")
         guard let interpreter else {
@@ -122,6 +124,23 @@ public final class Interpreter {
             enet_interpreter_resize_input(pointer, cIndex, Int32(clamping: dims.count), dims.baseAddress)
         }
         try check(status, "resizing input \(index) to \(shape)")
+    }
+
+    /// Resizes the input called `name` (see `resizeInput(at:to:)`); `.invalidArgument`
+    /// for an unknown name.
+    public func resizeInput(named name: String, to shape: Tensor.Shape) throws(InterpreterError) {
+        guard let index = inputIndex(named: name) else {
+            throw InterpreterError(.invalidArgument, "unknown input '\(name)'")
+        }
+        try resizeInput(at: index, to: shape)
+    }
+
+    /// Sets every state variable of a streaming model back to its initial value,
+    /// so the next invoke starts a new stream. Each invoke starts from the states
+    /// the previous successful invoke left; two interpreters keep separate states.
+    /// A model without states: nothing to do.
+    public func resetState() throws(InterpreterError) {
+        try check(enet_interpreter_reset_state(pointer), "resetting the state")
     }
 
     /// Convenience: feeds float32 inputs by name, invokes, and returns every

@@ -4,20 +4,26 @@
  * Microkernels (one per file, XNNPACK-style names: dtype-op-tile-isa):
  *   x86/f32-gemm-6x16-avx2.c   x86/f32-gemm-4x8-sse.c   arm/f32-gemm-4x8-neon.c
  *   x86/f32-igemm-6x16-avx2.c  x86/f32-igemm-4x8-sse.c  arm/f32-igemm-4x8-neon.c
+ *   x86/f32-gemm-7x32-avx512.c x86/f32-igemm-7x32-avx512.c (row helpers in x86/f32-gemm-avx512.h)
  *   x86/f32-winograd-4x4-3x3-avx2.c  arm/f32-winograd-4x4-3x3-neon.c
- *   x86/f32-dwconv-c8-avx2.c   x86/f32-dwconv-c4-sse.c  arm/f32-dwconv-c4-neon.c
- *   x86/f32-vbinary-avx2.c     arm/f32-vbinary-neon.c
+ *   x86/f32-dwconv-c8-avx2.c   x86/f32-dwconv-c16-avx512.c x86/f32-dwconv-c4-sse.c  arm/f32-dwconv-c4-neon.c
+ *   x86/f32-vbinary-avx2.c     x86/f32-vbinary-avx512.c  arm/f32-vbinary-neon.c
  *   x86/f32-vsilu-avx2.c x86/f32-vsigmoid-avx2.c x86/f32-vtanh-avx2.c x86/f32-vhswish-avx2.c x86/f32-softmax-avx2.c
  *   arm/f32-vsilu-neon.c arm/f32-vsigmoid-neon.c arm/f32-vtanh-neon.c arm/f32-vhswish-neon.c arm/f32-softmax-neon.c
  *     (A64 only), with the shared exp inlined from x86/f32-exp-avx2.h and arm/f32-exp-neon.h
+ *   x86/f32-vsilu-avx512.c x86/f32-vsigmoid-avx512.c x86/f32-vtanh-avx512.c x86/f32-vhswish-avx512.c
+ *     (exp from x86/f32-exp-avx512.h)
  *   x86/qs8-gemm-3x8c8-avx2.c  x86/qs8-gemm-6x16c2-avx2.c x86/qs8-gemm-4x8c2-sse41.c arm/qs8-gemm-4x8c2-neon.c
  *   arm/qs8-gemm-4x8c4-neondot.c arm/qs8-gemm-4x8c8-neoni8mm.c
- *   x86/qs8-dwconv-c16-avx2.c  x86/qs8-dwconv-c8-sse41.c arm/qs8-dwconv-c8-neon.c
+ *   x86/qs8-gemm-7x16c4-avx512vnni.c x86/qs8-gemm-4x16c4-avxvnni.c (vpdpbusd, unsigned activations)
+ *   x86/qs8-dwconv-c16-avx2.c  x86/qs8-dwconv-c32-avx512.c x86/qs8-dwconv-c8-sse41.c arm/qs8-dwconv-c8-neon.c
  *   x86/qs8-vadd-avx2.c  x86/qs8-vmul-avx2.c  arm/qs8-vadd-neon.c  arm/qs8-vmul-neon.c
  *   x86/qs8-lut-avx2.c   arm/qs8-lut-neon.c (aarch64)
  *   x86/qs8-vmax-avx2.c  arm/qs8-vmax-neon.c  x86/f32-qs8-vcvt-avx2.c  arm/f32-qs8-vcvt-neon.c (aarch64)
  * with the shared int8 requantization inlined from x86/qs8-requant-avx2.h,
- * x86/qs8-requant-sse41.h and arm/qs8-requant-neon.h.
+ * x86/qs8-requant-avx512.h, x86/qs8-requant-sse41.h and arm/qs8-requant-neon.h.
+ * The AVX-512 and VNNI files include x86/x86-intrinsics.h first (their target
+ * attributes, and SIMDe in the EDGENET_EMULATE_X86 test build).
  * Each ISA file is wrapped in `#if` on its architecture so every file compiles
  * on every target, and uses function-level target attributes instead of
  * per-file compiler flags (SwiftPM and the NDK build compile all sources with
@@ -92,12 +98,16 @@ typedef void (*enet_f32_dwconv_ukernel)(size_t channels, size_t out_w, size_t ta
 
 void enet_f32_gemm_6x16_avx2(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, const float* bias,
                              float* c, size_t c_stride, float min, float max);
+void enet_f32_gemm_7x32_avx512(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
+                               const float* bias, float* c, size_t c_stride, float min, float max);
 void enet_f32_gemm_4x8_sse(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, const float* bias,
                            float* c, size_t c_stride, float min, float max);
 void enet_f32_gemm_4x8_neon(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, const float* bias,
                             float* c, size_t c_stride, float min, float max);
 void enet_f32_igemm_6x16_avx2(size_t mr, size_t nc, size_t kc, size_t ks, const float** a, const float* w,
                               const float* bias, float* c, size_t c_stride, float min, float max);
+void enet_f32_igemm_7x32_avx512(size_t mr, size_t nc, size_t kc, size_t ks, const float** a, const float* w,
+                                const float* bias, float* c, size_t c_stride, float min, float max);
 void enet_f32_igemm_4x8_sse(size_t mr, size_t nc, size_t kc, size_t ks, const float** a, const float* w,
                             const float* bias, float* c, size_t c_stride, float min, float max);
 void enet_f32_igemm_4x8_neon(size_t mr, size_t nc, size_t kc, size_t ks, const float** a, const float* w,
@@ -112,6 +122,8 @@ void enet_f32_winograd_output_4x4_3x3_neon(size_t channels, const float* m, size
                                            float max);
 void enet_f32_dwconv_c8_avx2(size_t channels, size_t out_w, size_t taps, const float** input, const float* w,
                              float* y, float min, float max);
+void enet_f32_dwconv_c16_avx512(size_t channels, size_t out_w, size_t taps, const float** input, const float* w,
+                                float* y, float min, float max);
 void enet_f32_dwconv_c4_sse(size_t channels, size_t out_w, size_t taps, const float** input, const float* w,
                             float* y, float min, float max);
 void enet_f32_dwconv_c4_neon(size_t channels, size_t out_w, size_t taps, const float** input, const float* w,
@@ -123,6 +135,9 @@ typedef void (*enet_f32_vbinary_ukernel)(size_t n, const float* a, const float* 
 void enet_f32_vadd_avx2(size_t n, const float* a, const float* b, float* y, float min, float max);
 void enet_f32_vsub_avx2(size_t n, const float* a, const float* b, float* y, float min, float max);
 void enet_f32_vmul_avx2(size_t n, const float* a, const float* b, float* y, float min, float max);
+void enet_f32_vadd_avx512(size_t n, const float* a, const float* b, float* y, float min, float max);
+void enet_f32_vsub_avx512(size_t n, const float* a, const float* b, float* y, float min, float max);
+void enet_f32_vmul_avx512(size_t n, const float* a, const float* b, float* y, float min, float max);
 void enet_f32_vadd_neon(size_t n, const float* a, const float* b, float* y, float min, float max);
 void enet_f32_vsub_neon(size_t n, const float* a, const float* b, float* y, float min, float max);
 void enet_f32_vmul_neon(size_t n, const float* a, const float* b, float* y, float min, float max);
@@ -135,6 +150,10 @@ void enet_f32_vsilu_avx2(size_t n, const float* x, float* y);
 void enet_f32_vsigmoid_avx2(size_t n, const float* x, float* y);
 void enet_f32_vtanh_avx2(size_t n, const float* x, float* y);
 void enet_f32_vhswish_avx2(size_t n, const float* x, float* y);
+void enet_f32_vsilu_avx512(size_t n, const float* x, float* y);
+void enet_f32_vsigmoid_avx512(size_t n, const float* x, float* y);
+void enet_f32_vtanh_avx512(size_t n, const float* x, float* y);
+void enet_f32_vhswish_avx512(size_t n, const float* x, float* y);
 void enet_f32_vsilu_neon(size_t n, const float* x, float* y);
 void enet_f32_vsigmoid_neon(size_t n, const float* x, float* y);
 void enet_f32_vtanh_neon(size_t n, const float* x, float* y);
@@ -363,6 +382,11 @@ void enet_qs8_gemm_3x8c8_avx2(size_t mr, size_t nc, size_t kc, const int8_t* a, 
 /* A is int16 (enet_qs8_kernels.a_bytes = 2), kc even. */
 void enet_qs8_gemm_6x16c2_avx2(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
                                int8_t* y, size_t y_stride, const enet_s8_output* out);
+/* vpdpbusd kernels: A holds uint8 a + 128 (enet_qs8_kernels.unsigned_a), kc a multiple of 4. */
+void enet_qs8_gemm_7x16c4_avx512vnni(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride,
+                                     const void* w, int8_t* y, size_t y_stride, const enet_s8_output* out);
+void enet_qs8_gemm_4x16c4_avxvnni(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
+                                  int8_t* y, size_t y_stride, const enet_s8_output* out);
 void enet_qs8_gemm_4x8c2_sse41(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
                                int8_t* y, size_t y_stride, const enet_s8_output* out);
 void enet_qs8_gemm_4x8c2_neon(size_t mr, size_t nc, size_t kc, const int8_t* a, size_t a_stride, const void* w,
@@ -373,6 +397,8 @@ void enet_qs8_gemm_4x8c8_neoni8mm(size_t mr, size_t nc, size_t kc, const int8_t*
                                   int8_t* y, size_t y_stride, const enet_s8_output* out);
 void enet_qs8_dwconv_c16_avx2(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w,
                               int8_t* y, const enet_s8_output* out);
+void enet_qs8_dwconv_c32_avx512(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w,
+                                int8_t* y, const enet_s8_output* out);
 void enet_qs8_dwconv_c8_sse41(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w,
                               int8_t* y, const enet_s8_output* out);
 void enet_qs8_dwconv_c8_neon(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w,
@@ -400,7 +426,9 @@ void enet_qs8_vmul_avx2(size_t n, const int8_t* a, const int8_t* b, int8_t* y, c
 void enet_qs8_vmul_neon(size_t n, const int8_t* a, const int8_t* b, int8_t* y, const enet_qs8_mul_params* p);
 
 typedef struct enet_qs8_kernels {
-  enet_isa isa;
+  enet_isa isa;       /* the ISA of the kernels below, as the profiler names them ... */
+  enet_isa gemm_isa;  /* ... except the GEMM's and the depthwise kernel's when set (not REFERENCE): */
+  enet_isa dwconv_isa; /* a family may pair its own GEMM with another family's vector kernels */
   size_t mr, nr, kr;  /* GEMM tile rows, columns, k per packed block */
   size_t weight_bytes; /* GEMM weights packed as int16 (2) or int8 (1) */
   enet_qs8_gemm_ukernel gemm;
@@ -420,7 +448,17 @@ typedef struct enet_qs8_kernels {
   /* NULL, or a GEMM-only set (only its GEMM fields are used) that the driver picks instead of
    * this set's GEMM for the shapes where it is faster (enet_qs8_gemm_for). */
   const struct enet_qs8_kernels* alt_gemm;
+  /* 1: the GEMM's A rows hold a[k] + 128 as uint8 (vpdpbusd multiplies unsigned by signed
+   * bytes): the driver flips their sign bits when it gathers them (never reading the input in
+   * place) and the packed bias also carries -128 * sum_k w (qs8_conv_gemm.c). */
+  int unsigned_a;
 } enet_qs8_kernels;
+
+/* The ISA names of k's GEMM and depthwise kernels (profiler names). */
+static inline enet_isa enet_qs8_gemm_isa(const enet_qs8_kernels* k) { return k->gemm_isa ? k->gemm_isa : k->isa; }
+static inline enet_isa enet_qs8_dwconv_isa(const enet_qs8_kernels* k) {
+  return k->dwconv_isa ? k->dwconv_isa : k->isa;
+}
 
 /* The int8 set for `isa`, or NULL: reference. (dispatch.c) */
 const enet_qs8_kernels* enet_qs8_kernels_for(enet_isa isa);

@@ -13,6 +13,10 @@
  * ISA and for any thread count.
  * On AVX2 the plan picks one of two GEMMs by shape (enet_qs8_gemm_for): 3x8c8
  * reads int8 rows, 6x16c2 wants int16 rows, which the driver widens per tile.
+ * The VNNI GEMMs (vpdpbusd: unsigned x signed bytes) read the rows with their sign
+ * bits flipped (x + 128 as uint8, flipped when gathered, 1x1 convs included); the
+ * packed bias takes 128 * sum_k w out too (enet_qs8_kernels.unsigned_a), so their
+ * sums are again exact.
  */
 #include <string.h>
 
@@ -46,8 +50,9 @@ static void plan_shape(const enet_qs8_kernels* k, const enet_window* g, enet_qs8
   p->n = (size_t)g->out_c;
   p->kdim = (size_t)(g->k_h * g->k_w * g->in_c);
   p->a_bytes = k->a_bytes == 2 ? 2 : 1;
-  /* int8 rows of a 1x1 conv are the input itself; int16 rows are always widened into scratch. */
-  p->direct = enet_window_is_pointwise(g) && p->a_bytes == 1;
+  /* int8 rows of a 1x1 conv are the input itself; int16 rows are always widened into scratch,
+   * unsigned ones flipped there. */
+  p->direct = enet_window_is_pointwise(g) && p->a_bytes == 1 && !k->unsigned_a;
   /* Gathered rows are padded to whole KR blocks (zeros, times zero weights), so the
    * microkernels see no k tail; the input itself is read with its own row length. */
   p->a_stride = p->direct ? p->kdim : enet_div_up(p->kdim, k->kr) * k->kr;
@@ -98,7 +103,8 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
       /* Folded bias in unsigned arithmetic: int32 wrap-around without undefined behaviour. */
       uint32_t b = bias ? (uint32_t)bias[o] : 0u, wsum = 0;
       for (size_t kk = 0; kk < p->kdim; kk++) wsum += (uint32_t)(int32_t)weights[o * p->kdim + kk];
-      folded[j] = (int32_t)(b - (uint32_t)x_zp * wsum);
+      /* An unsigned-A kernel sums (x + 128) * w: take 128 * sum_k w out as well. */
+      folded[j] = (int32_t)(b - ((uint32_t)x_zp + (k->unsigned_a ? 128u : 0u)) * wsum);
     }
     enet_qs8_pack_params(panel, nr, valid, folded, requant + pi * nr, out_zp);
     if (k->gemm_param_order) enet_qs8_reorder_params(panel, nr, k->gemm_param_order);
@@ -208,11 +214,18 @@ static void im2col(const enet_qs8_conv_plan* p, const int8_t* x, size_t m0, size
   }
 }
 
-/* The GEMM's A rows [m0, m0 + rows) at the start of scratch: the int8 im2col rows, or for an
- * int16 kernel those rows (or a 1x1 conv's input rows) widened. */
+/* x + 128 as uint8 (restrict: vectorized). */
+static void flip_sign_bits(uint8_t* restrict a, size_t n) {
+  for (size_t i = 0; i < n; i++) a[i] ^= 0x80;
+}
+
+/* The GEMM's A rows [m0, m0 + rows) at the start of scratch: the int8 im2col rows (for an
+ * unsigned-A kernel with their sign bits flipped, once per tile rather than once per panel in
+ * the kernel), or for an int16 kernel those rows (or a 1x1 conv's input rows) widened. */
 static void gather(const enet_qs8_conv_plan* p, const int8_t* x, size_t m0, size_t rows, int8_t* scratch) {
   if (p->a_bytes == 1) {
     im2col(p, x, m0, rows, scratch);
+    if (p->k->unsigned_a) flip_sign_bits((uint8_t*)scratch, rows * p->a_stride);
     return;
   }
   int16_t* a = (int16_t*)scratch;

@@ -23,13 +23,15 @@ static size_t block_bytes(const enet_qs8_kernels* k, size_t taps) {
 }
 
 /* Where weight (tap t, channel j of the block) goes among the block's weights.
- * Plain: t * cb + j. Tap pairs (int16, cb 16, x86/qs8-dwconv-c16-avx2.c): per pair of
- * taps 16 int16 pairs (w[t][c], w[t+1][c]), channels in the vpunpck{l,h}wd order
- * 0-3, 8-11 (first 8 pairs), then 4-7, 12-15. */
+ * Plain: t * cb + j. Tap pairs (int16; x86/qs8-dwconv-c16-avx2.c, x86/qs8-dwconv-c32-avx512.c):
+ * per pair of taps cb int16 pairs (w[t][c], w[t+1][c]), channels in the order of vpunpck{l,h}wd
+ * per 128-bit lane: the low unpack's 0-3, 8-11, 16-19, .. (cb / 2 pairs), then the high
+ * unpack's 4-7, 12-15, 20-23, ... */
 static size_t weight_index(const enet_qs8_kernels* k, size_t t, size_t j) {
-  if (!k->dwconv_tap_pairs) return t * k->dwconv_cb + j;
-  size_t half = (j >> 2) & 1, lane = (j & 3) + 4 * (j >> 3); /* lane of the 8 pairs in its half */
-  return (t / 2) * 32 + half * 16 + lane * 2 + t % 2;
+  const size_t cb = k->dwconv_cb;
+  if (!k->dwconv_tap_pairs) return t * cb + j;
+  size_t half = (j >> 2) & 1, lane = (j & 3) + 4 * (j >> 3); /* lane of the cb / 2 pairs in its half */
+  return (t / 2) * 2 * cb + half * cb + lane * 2 + t % 2;
 }
 
 size_t enet_qs8_dwconv_plan_size(const enet_qs8_kernels* k, const enet_window* g, int num_threads) {

@@ -41,7 +41,7 @@ void enet_qs8_pack_params(void* group, size_t g, size_t valid, const int32_t* bi
   int64_t* p64 = group;
   for (size_t c = 0; c < g; c++) {
     /* Padding channels get a harmless multiplier; their outputs are never stored. */
-    enet_requant r = c < valid ? requant[c] : (enet_requant){1 << 30, 31};
+    enet_requant r = c < valid ? requant[c] : (enet_requant){1 << 30, 31, 0.0f};
     p32[ENET_QS8_BIAS * g + c] = c < valid ? bias[c] : 0;
     p32[ENET_QS8_MULTIPLIER * g + c] = r.multiplier;
     p32[ENET_QS8_ACC_LIMIT * g + c] = acc_limit_for(r.shift);

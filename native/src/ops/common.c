@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "ops.h"
+#include "../portable.h" /* enet_aligned_alloc */
 
 int64_t enet_tensor_elements(const enet_rt_tensor* t) {
   int64_t n = 1;
@@ -52,9 +53,9 @@ enet_status enet_window_output(int64_t in, int pad_before, int pad_after, int64_
 }
 
 void* enet_alloc_op_state(enet_op_context* ctx, size_t bytes) {
-  void* block = NULL;
-  /* 64-byte aligned for SIMD loads and cache lines; posix_memalign memory is free()d like malloc's. */
-  if (posix_memalign(&block, 64, bytes ? bytes : 64) != 0) {
+  /* 64-byte aligned for SIMD loads and cache lines; the interpreter frees it with enet_aligned_free. */
+  void* block = enet_aligned_alloc(64, bytes ? bytes : 64);
+  if (!block) {
     enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory allocating %zu bytes of packed weights/scratch", bytes);
     return NULL;
   }

@@ -103,6 +103,7 @@ enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const enet_window*
   const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
   const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
   if (!k || !ctx->state || !ctx->inputs[1]->def->data || (bias && !bias->def->data)) return ENET_OK;
+  if (!enet_requantization_fixed_point(ctx)) return ENET_OK; /* FLOAT32: the reference kernel */
   enet_s8_state* st = ctx->state;
   int threads = enet_threadpool_size(ctx->threadpool);
   ctx->state = NULL;
@@ -114,7 +115,8 @@ enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const enet_window*
   /* The plan may pick another GEMM for this shape (enet_qs8_gemm_for): name the one that runs. */
   k = enet_qs8_conv_plan_init(plan, k, g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, st->in_zp,
                               st->requant, st->out.zero_point, st->out.min, st->out.max)->k;
-  snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-gemm-%zux%zuc%zu-%s", k->mr, k->nr, k->kr, enet_isa_name(k->isa));
+  snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-gemm-%zux%zuc%zu-%s", k->mr, k->nr, k->kr,
+           enet_isa_name(enet_qs8_gemm_isa(k)));
   free(st);
   ctx->optimized = 1;
   return ENET_OK;
@@ -126,8 +128,8 @@ static enet_status prepare_packed_s8_dwconv(enet_op_context* ctx, const enet_win
   const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
   const enet_rt_tensor* bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
   if (!k || !ctx->state || !ctx->inputs[1]->def->data || (bias && !bias->def->data) ||
-      ctx->op->options.conv2d.depth_multiplier != 1)
-    return ENET_OK;
+      ctx->op->options.conv2d.depth_multiplier != 1 || !enet_requantization_fixed_point(ctx))
+    return ENET_OK; /* FLOAT32 requantization: the reference kernel */
   enet_s8_state* st = ctx->state;
   int threads = enet_threadpool_size(ctx->threadpool);
   ctx->state = NULL;
@@ -138,16 +140,46 @@ static enet_status prepare_packed_s8_dwconv(enet_op_context* ctx, const enet_win
   }
   enet_qs8_dwconv_plan_init(plan, k, g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, st->in_zp,
                             st->requant, &st->out);
-  snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-dwconv-c%zu-%s", k->dwconv_cb, enet_isa_name(k->isa));
+  snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-dwconv-c%zu-%s", k->dwconv_cb, enet_isa_name(enet_qs8_dwconv_isa(k)));
   free(st);
   ctx->optimized = 1;
   return ENET_OK;
 }
 
+/* Hybrid: float x and y, constant int8 weights (their dtype says so). Each invoke quantizes x per
+ * image or as a whole (Operator.hybrid_quantization), sums in int32 and scales back to float
+ * (kernels/reference/reference_s8.h). */
+static enet_status prepare_hybrid(enet_op_context* ctx, const enet_window* g, int depthwise) {
+  int mode = ctx->op->hybrid_quantization;
+  if (mode == ENET_HybridQuantization_XNNPACK_ROW)
+    return enet_set_error(ENET_ERROR_INVALID_MODEL, "hybrid_quantization XNNPACK_ROW is for fully connected layers: "
+                          "a convolution window mixes rows (XNNPACK_BATCH quantizes each image)");
+  int64_t blocks = mode == ENET_HybridQuantization_ONNX_TENSOR ? 1 : g->batch;
+  enet_hybrid_plan* p;
+  enet_status s = enet_prepare_hybrid(ctx, depthwise ? 3 : 0, blocks, blocks ? g->batch / blocks : 1, &p);
+  if (s != ENET_OK) return s;
+  p->window = *g;
+  p->depth_multiplier = depthwise ? ctx->op->options.conv2d.depth_multiplier : 0;
+  return ENET_OK;
+}
+
+static void hybrid_task(void* context, size_t begin, size_t end, int thread) { /* output rows of all images */
+  (void)thread;
+  const enet_hybrid_plan* p = context;
+  enet_ref_conv2d_hybrid((int64_t)begin, (int64_t)end, &p->window, p->depth_multiplier, &p->x, p->w, p->w_zp,
+                         p->w_scale, p->bias, p->min, p->max, p->y);
+}
+
+static void invoke_hybrid(const enet_op_context* ctx) {
+  const enet_hybrid_plan* p = ctx->state;
+  enet_invoke_hybrid(ctx, hybrid_task, (size_t)(p->window.batch * p->window.out_h));
+}
+
 static enet_status prepare(enet_op_context* ctx, int depthwise) {
   enet_window g;
   int int8 = enet_is_int8_op(ctx); /* int8 kernels: ops/conv_s8.c */
-  enet_status s = int8 ? ENET_OK : enet_check_float(ctx);
+  int hybrid = enet_is_hybrid_op(ctx);
+  enet_status s = int8 || hybrid ? ENET_OK : enet_check_float(ctx);
   if (s == ENET_OK) s = conv_geometry(ctx, depthwise, &g);
   if (s != ENET_OK) return s;
   int64_t shape[4] = {g.batch, g.out_h, g.out_w, g.out_c};
@@ -156,6 +188,7 @@ static enet_status prepare(enet_op_context* ctx, int depthwise) {
     return enet_set_error(ENET_ERROR_INVALID_MODEL, "output shape (%lld, %lld, %lld, %lld) is too large",
                           (long long)g.batch, (long long)g.out_h, (long long)g.out_w, (long long)g.out_c);
   enet_set_output_shape(ctx->outputs[0], 4, shape);
+  if (hybrid) return prepare_hybrid(ctx, &g, depthwise);
   if (int8 && depthwise) {
     s = enet_depthwise_conv2d_s8_prepare(ctx, &g);
     return s == ENET_OK ? prepare_packed_s8_dwconv(ctx, &g) : s;
@@ -171,6 +204,10 @@ enet_status enet_conv2d_prepare(enet_op_context* ctx) { return prepare(ctx, 0); 
 enet_status enet_depthwise_conv2d_prepare(enet_op_context* ctx) { return prepare(ctx, 1); }
 
 void enet_conv2d_invoke(const enet_op_context* ctx) {
+  if (enet_is_hybrid_op(ctx)) {
+    invoke_hybrid(ctx);
+    return;
+  }
   if (ctx->optimized && enet_is_int8_op(ctx)) { /* packed at prepare */
     enet_qs8_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
     return;
@@ -189,6 +226,10 @@ void enet_conv2d_invoke(const enet_op_context* ctx) {
 }
 
 void enet_depthwise_conv2d_invoke(const enet_op_context* ctx) {
+  if (enet_is_hybrid_op(ctx)) {
+    invoke_hybrid(ctx);
+    return;
+  }
   if (ctx->optimized && enet_is_int8_op(ctx)) { /* packed at prepare */
     enet_qs8_dwconv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
     return;

@@ -1,4 +1,5 @@
 /* FULLY_CONNECTED: x (..., In), w (Out, In), bias (Out) or absent -> (..., Out). */
+#include <math.h>
 #include <stdio.h>
 
 #include "../kernels/optimized.h"
@@ -28,10 +29,34 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, int64_t rows, int64_
   return ENET_OK;
 }
 
+/* Hybrid: float x and y, constant int8 weights (their dtype says so). Each invoke quantizes x in
+ * blocks (Operator.hybrid_quantization: the whole tensor, each row, or each batch item), sums in
+ * int32 and scales back to float (kernels/reference/reference_s8.h). */
+static enet_status prepare_hybrid(enet_op_context* ctx, int64_t rows) {
+  const enet_rt_tensor* x = ctx->inputs[0];
+  int mode = ctx->op->hybrid_quantization;
+  int64_t blocks = mode == ENET_HybridQuantization_ONNX_TENSOR ? 1
+                   : mode == ENET_HybridQuantization_XNNPACK_ROW ? rows
+                                                                  : (x->ndim > 1 ? x->shape[0] : 1);
+  enet_hybrid_plan* p;
+  enet_status s = enet_prepare_hybrid(ctx, 0, blocks, blocks ? rows / blocks : 1, &p);
+  if (s == ENET_OK) p->window = (enet_window){.batch = rows, .in_c = ctx->inputs[1]->shape[1],
+                                              .out_c = ctx->inputs[1]->shape[0]};
+  return s;
+}
+
+static void hybrid_task(void* context, size_t begin, size_t end, int thread) { /* rows */
+  (void)thread;
+  const enet_hybrid_plan* p = context;
+  enet_ref_fully_connected_hybrid((int64_t)begin, (int64_t)end, p->window.in_c, p->window.out_c, &p->x, p->w,
+                                  p->w_zp, p->w_sum, p->w_scale, p->bias, p->min, p->max, p->y);
+}
+
 enet_status enet_fully_connected_prepare(enet_op_context* ctx) {
   const enet_rt_tensor *x = ctx->inputs[0], *w = ctx->inputs[1], *bias = ctx->num_inputs > 2 ? ctx->inputs[2] : NULL;
   int int8 = enet_is_int8_op(ctx); /* int8 kernel: ops/conv_s8.c */
-  enet_status s = int8 ? ENET_OK : enet_check_float(ctx);
+  int hybrid = enet_is_hybrid_op(ctx);
+  enet_status s = int8 || hybrid ? ENET_OK : enet_check_float(ctx);
   if (s == ENET_OK) s = enet_check_rank(ctx, 1, 2, "weights (Out, In)");
   if (s != ENET_OK) return s;
   if (x->ndim < 1 || x->shape[x->ndim - 1] != w->shape[1]) {
@@ -57,6 +82,7 @@ enet_status enet_fully_connected_prepare(enet_op_context* ctx) {
   }
   int64_t rows = 1; /* all leading dims of x */
   for (int d = 0; d + 1 < x->ndim; d++) rows *= x->shape[d];
+  if (hybrid) return prepare_hybrid(ctx, rows);
   return prepare_packed_f32(ctx, rows, w->shape[1], w->shape[0]);
 }
 
@@ -67,6 +93,10 @@ void enet_fully_connected_invoke(const enet_op_context* ctx) {
   }
   if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
     enet_fully_connected_s8_invoke(ctx);
+    return;
+  }
+  if (enet_is_hybrid_op(ctx)) {
+    enet_invoke_hybrid(ctx, hybrid_task, (size_t)((enet_hybrid_plan*)ctx->state)->window.batch);
     return;
   }
   if (ctx->optimized) { /* packed at prepare */

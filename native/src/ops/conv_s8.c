@@ -54,6 +54,7 @@ static enet_status prepare_s8(enet_op_context* ctx, const enet_window* g, int we
       enet_prefix_error("output channel %lld: ", (long long)c);
       return s;
     }
+    enet_use_float32_requantization(ctx, s_in, s_w, s_out, &st->requant[c]);
   }
   return ENET_OK;
 }

@@ -28,6 +28,7 @@ static enet_binary_op binary_op(const enet_op_context* ctx) {
 static enet_status prepare_packed_s8(enet_op_context* ctx) {
   const enet_rt_tensor *a = ctx->inputs[0], *b = ctx->inputs[1], *y = ctx->outputs[0];
   if (a->ndim != y->ndim || b->ndim != y->ndim) return ENET_OK;
+  if (binary_op(ctx) == ENET_BINARY_MUL && !enet_requantization_fixed_point(ctx)) return ENET_OK; /* FLOAT32 */
   for (int d = 0; d < y->ndim; d++)
     if (a->shape[d] != y->shape[d] || b->shape[d] != y->shape[d]) return ENET_OK;
   enet_s8_state* st = ctx->state;

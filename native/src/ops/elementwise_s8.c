@@ -133,9 +133,14 @@ enet_status enet_binary_s8_prepare(enet_op_context* ctx) {
   aligned_shape(ctx->inputs[0], y->ndim, as);
   aligned_shape(ctx->inputs[1], y->ndim, bs);
   int mul = ctx->op->opcode == ENET_OpCode_MUL;
-  if (k && (mul ? k->vmul != NULL : k->vadd != NULL) && split_rows(y->ndim, y->shape, as, bs, &rows))
+  if (k && (mul ? k->vmul != NULL : k->vadd != NULL) && split_rows(y->ndim, y->shape, as, bs, &rows) &&
+      (!mul || enet_requantization_fixed_point(ctx)))
     snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-v%s-%s-rows", mul ? "mul" : "add", enet_isa_name(k->isa));
-  if (mul) return enet_quantize_multiplier((double)s_a * (double)s_b / (double)s_out, &st->binary.mul_requant);
+  if (mul) {
+    s = enet_quantize_multiplier((double)s_a * (double)s_b / (double)s_out, &st->binary.mul_requant);
+    if (s == ENET_OK) enet_use_float32_requantization(ctx, s_a, s_b, s_out, &st->binary.mul_requant);
+    return s;
+  }
   return add_multipliers(s_a, s_b, s_out, &st->binary);
 }
 
@@ -150,7 +155,7 @@ void enet_binary_s8_invoke(const enet_op_context* ctx) {
   const enet_binary_s8_params* params = &((const enet_s8_state*)ctx->state)->binary;
   binary_rows rows;
   enet_qs8_binary_plan plan; /* a few dozen bytes of folded parameters: cheap to build per call */
-  if (split_rows(y->ndim, y->shape, as, bs, &rows) &&
+  if (split_rows(y->ndim, y->shape, as, bs, &rows) && (op != ENET_BINARY_MUL || enet_requantization_fixed_point(ctx)) &&
       enet_qs8_binary_plan_init(&plan, enet_qs8_kernels_for(ctx->isa), op, params)) {
     rows_job job = {&rows, &plan, a->data, b->data, y->data};
     size_t rows_per_task = rows.inner >= 4096 ? 1 : (size_t)(4096 / rows.inner);

@@ -1,6 +1,6 @@
 /* Elementwise math added for the ONNX importer (Python side: edgenet/ops/math.py):
  *   binary, broadcasting   DIV, POW, MINIMUM, MAXIMUM, PRELU (x, slope)
- *   comparisons -> BOOL    EQUAL, LESS, GREATER, LESS_EQUAL, GREATER_EQUAL
+ *   comparisons -> BOOL    EQUAL, LESS, GREATER, LESS_EQUAL, GREATER_EQUAL (float32, int32 or int64 operands)
  *   unary                  SQRT, EXP, LOG, ABS, NEG, ERF, FLOOR, CEIL, RECIPROCAL, SOFTPLUS, SIN,
  *                          COS, SILU, GELU, LEAKY_RELU, ELU, HARD_SIGMOID
  *   WHERE (cond, a, b) and CAST (to the output tensor's dtype). */
@@ -67,8 +67,11 @@ void enet_math_binary_invoke(const enet_op_context* ctx) {
 enet_status enet_compare_prepare(enet_op_context* ctx) {
   enet_compare_op op;
   if (!compare_op(ctx->op->opcode, &op)) return no_kernel(ctx);
-  enet_status s = enet_require_dtype(ctx->inputs[0], ENET_DataType_FLOAT32, "input a");
-  if (s == ENET_OK) s = enet_require_dtype(ctx->inputs[1], ENET_DataType_FLOAT32, "input b");
+  int dtype = ctx->inputs[0]->def->dtype;
+  if (dtype != ENET_DataType_FLOAT32 && dtype != ENET_DataType_INT32 && dtype != ENET_DataType_INT64)
+    return enet_set_error(ENET_ERROR_UNSUPPORTED, "input a has dtype %s; this op compares FLOAT32, INT32 or INT64",
+                          enet_dtype_name(dtype));
+  enet_status s = enet_require_dtype(ctx->inputs[1], dtype, "input b");
   if (s == ENET_OK) s = enet_require_dtype(ctx->outputs[0], ENET_DataType_BOOL, "the output");
   if (s == ENET_OK) s = enet_broadcast_prepare(ctx, 0, 2);
   return s;
@@ -81,7 +84,11 @@ void enet_compare_invoke(const enet_op_context* ctx) {
   enet_aligned_shape(b, y->ndim, bs);
   enet_compare_op op = ENET_COMPARE_EQUAL;
   compare_op(ctx->op->opcode, &op); /* known: prepare checked */
-  enet_ref_compare_f32(op, y->ndim, y->shape, as, a->data, bs, b->data, y->data);
+  switch (a->def->dtype) { /* one of the three: prepare checked */
+    case ENET_DataType_INT32: enet_ref_compare_i32(op, y->ndim, y->shape, as, a->data, bs, b->data, y->data); break;
+    case ENET_DataType_INT64: enet_ref_compare_i64(op, y->ndim, y->shape, as, a->data, bs, b->data, y->data); break;
+    default: enet_ref_compare_f32(op, y->ndim, y->shape, as, a->data, bs, b->data, y->data); break;
+  }
 }
 
 /* ---- unary ------------------------------------------------------------------ */

@@ -9,12 +9,15 @@
  *   pooling.c          MAX_POOL_2D, AVG_POOL_2D
  *   reduction.c        MEAN, REDUCE_SUM, REDUCE_MAX, REDUCE_MIN, ARG_MAX, ARG_MIN
  *   normalization.c    SOFTMAX, LOG_SOFTMAX, LAYER_NORM, INSTANCE_NORM
- *   shape.c            RESHAPE, TRANSPOSE, CONCAT, PAD
+ *   shape.c            RESHAPE, TRANSPOSE, CONCAT, PAD, SHAPE
  *   data.c             SPLIT, SLICE, GATHER, BROADCAST_TO, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
  *                      PAD in REFLECT / EDGE mode
  *   quantization.c     QUANTIZE, DEQUANTIZE
  *   linalg.c           MATMUL, CONV_2D_TRANSPOSE
  *   image.c            RESIZE
+ *   recurrent.c        LSTM, GRU
+ *   control_flow.c     IF, WHILE (bodies are other subgraphs; also the loader's cross-subgraph checks)
+ *   custom.c           CUSTOM (the app's kernel, registered by name: enet_options.custom_ops)
  * Each family file also holds the range checks of the options tables its ops read
  * (enet_check_*_options, run by the loader through registry.c).
  * The int8 side of each op lives in *_s8.c files (see ops_s8.h).
@@ -68,10 +71,16 @@ ENET_DECLARE_OP(broadcast_to);     /* data.c */
 ENET_DECLARE_OP(depth_space);      /* data.c */
 ENET_DECLARE_OP(border_pad);       /* data.c: PAD with PadOptions.mode REFLECT / EDGE */
 ENET_DECLARE_OP(resize);           /* image.c */
+ENET_DECLARE_OP(recurrent);        /* recurrent.c: LSTM, GRU */
+ENET_DECLARE_OP(shape);            /* shape.c: SHAPE */
+ENET_DECLARE_OP(if);               /* control_flow.c */
+ENET_DECLARE_OP(while);            /* control_flow.c */
+ENET_DECLARE_OP(custom);           /* custom.c */
 
 /* Range checks of a decoded options table (generated reader: options_generated.h), in the
  * family file of the ops that read it; the loader runs them through the registry. */
 typedef enet_status (*enet_options_check)(const enet_op_options* options);
+enet_status enet_check_recurrent_options(const enet_op_options* options);        /* recurrent.c */
 enet_status enet_check_conv2d_options(const enet_op_options* options);           /* conv.c */
 enet_status enet_check_pool2d_options(const enet_op_options* options);           /* pooling.c */
 enet_status enet_check_reduce_options(const enet_op_options* options);           /* reduction.c */
@@ -89,6 +98,7 @@ enet_status enet_check_depth_space_options(const enet_op_options* options);     
 enet_status enet_check_resize_options(const enet_op_options* options);           /* image.c */
 enet_status enet_check_layer_norm_options(const enet_op_options* options);       /* normalization.c */
 enet_status enet_check_instance_norm_options(const enet_op_options* options);    /* normalization.c */
+enet_status enet_check_custom_options(const enet_op_options* options);           /* custom.c */
 
 /* Elements of a prepared tensor (its byte size was overflow-checked). */
 int64_t enet_tensor_elements(const enet_rt_tensor* t);
@@ -100,7 +110,7 @@ enet_status enet_check_rank(const enet_op_context* ctx, int i, int ndim, const c
 enet_status enet_window_output(int64_t in, int pad_before, int pad_after, int64_t k, int dilation, int stride,
                                const char* what, int64_t* out);
 
-/* Allocates ctx->state (64-byte aligned, freed by the interpreter); NULL with
+/* Allocates ctx->state (64-byte aligned, freed by the interpreter with enet_aligned_free); NULL with
  * an error message when out of memory. */
 void* enet_alloc_op_state(enet_op_context* ctx, size_t bytes);
 /* The clamp [min, max] equal to a fused float activation (NONE: +-infinity). */

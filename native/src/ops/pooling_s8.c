@@ -1,5 +1,6 @@
 /* int8 MAX_POOL_2D (input and output share scale and zero point), AVG_POOL_2D and
- * MEAN (sum of x - zp, requantized with M = s_in / (s_out * count)). */
+ * MEAN (sum of x - zp, requantized with M = s_in / (s_out * count)); AVG_POOL_2D
+ * with tflite_int8_average uses TFLite's arithmetic instead (models from .tflite). */
 #include <stdio.h>
 
 #include "../kernels/optimized.h" /* enet_qs8_global_mean, enet_qs8_maxpool_run */
@@ -32,6 +33,17 @@ enet_status enet_pool2d_s8_prepare(enet_op_context* ctx, const enet_window* g) {
     if (s == ENET_OK && k && k->vmax) snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-maxpool-%s", enet_isa_name(k->isa));
     return s;
   }
+  if (ctx->op->options.pool2d.tflite_int8_average) { /* TFLite's arithmetic: no multipliers */
+    if (ctx->op->options.pool2d.count_include_pad)
+      return enet_set_error(ENET_ERROR_INVALID_MODEL, "tflite_int8_average does not apply with count_include_pad");
+    if ((s = enet_check_same_quant(ctx)) == ENET_OK) s = enet_s8_state_alloc(ctx, 0, &st);
+    if (s == ENET_OK) {
+      st->out = out;
+      st->window = *g;
+      snprintf(ctx->kernel, sizeof ctx->kernel, "reference-tflite-average");
+    }
+    return s;
+  }
   int64_t max_count = g->k_h * g->k_w; /* k_h, k_w < 2^31: no overflow */
   if (max_count > MAX_AVERAGE_COUNT)
     return enet_set_error(ENET_ERROR_UNSUPPORTED, "int8 average pool window of %lld cells is too large",
@@ -58,6 +70,8 @@ void enet_pool2d_s8_invoke(const enet_op_context* ctx) {
     enet_qs8_maxpool_run(k, g, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
   else if (ctx->op->opcode == ENET_OpCode_MAX_POOL_2D)
     enet_ref_max_pool2d_s8(g, ctx->inputs[0]->data, ctx->outputs[0]->data);
+  else if (ctx->op->options.pool2d.tflite_int8_average) /* every ISA: the one kernel with TFLite's rounding */
+    enet_ref_avg_pool2d_s8_tflite(g, ctx->inputs[0]->data, &st->out, ctx->outputs[0]->data);
   else if (global && ctx->isa != ENET_ISA_REFERENCE)
     enet_qs8_global_mean((size_t)g->batch, (size_t)(g->in_h * g->in_w), (size_t)g->in_c, ctx->inputs[0]->data,
                          st->in_zp, st->requant[g->k_h * g->k_w - 1], &st->out, ctx->outputs[0]->data);

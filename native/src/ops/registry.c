@@ -34,6 +34,14 @@ static const char* const TABLE_INPUTS[] = {"input", "lookup table", NULL};
  * input (prepare checks its shape; SOFTMAX's its values). */
 #define OP_UNARY(options, fn) OP_CONST(1, 2, 0, options, fn, 0, TABLE, TABLE_INPUTS)
 
+/* LSTM / GRU: bias, initial_h, initial_c optional. */
+static const char* const LSTM_INPUTS[] = {"x", "w", "r", "bias", "initial_h", "initial_c", NULL};
+#define RECURRENT_OPTIONAL ((1u << 3) | (1u << 4) | (1u << 5))
+#define RECURRENT_CONST ((1u << 1) | (1u << 2) | (1u << 3))
+#define OP_RECURRENT(max_in, num_outputs, options, fn) \
+  {3, max_in, RECURRENT_OPTIONAL, num_outputs, options, enet_##fn##_prepare, enet_##fn##_invoke, RECURRENT_CONST, 0, \
+   LSTM_INPUTS}
+
 static const enet_op_registration registry[ENET_OpCode_COUNT] = {
     [ENET_OpCode_CONV_2D] = OP_CONV(OPT(Conv2DOptions), conv2d),
     [ENET_OpCode_DEPTHWISE_CONV_2D] = OP_CONV(OPT(Conv2DOptions), depthwise_conv2d),
@@ -113,6 +121,17 @@ static const enet_op_registration registry[ENET_OpCode_COUNT] = {
     [ENET_OpCode_SPACE_TO_DEPTH] = OP(1, 1, 0, OPT(DepthSpaceOptions), depth_space),
     /* ops/image.c */
     [ENET_OpCode_RESIZE] = OP(1, 1, 0, OPT(ResizeOptions), resize),
+    /* ops/recurrent.c: w, r and bias are packed at prepare, so constant */
+    [ENET_OpCode_LSTM] = OP_RECURRENT(6, 3, OPT(RecurrentOptions), recurrent),
+    [ENET_OpCode_GRU] = OP_RECURRENT(5, 2, OPT(RecurrentOptions), recurrent),
+    /* ops/shape.c */
+    [ENET_OpCode_SHAPE] = OP(1, 1, 0, OPT(NONE), shape),
+    /* ops/control_flow.c: IF (pred, operands...), WHILE (loop variables, invariants); the loader checks
+     * the bodies against the op (enet_check_control_flow) */
+    [ENET_OpCode_IF] = OP_MULTI_OUT(1, UNLIMITED, 0, OPT(IfBranchOptions), if),
+    [ENET_OpCode_WHILE] = OP_MULTI_OUT(1, UNLIMITED, 0, OPT(WhileLoopOptions), while),
+    /* ops/custom.c: the app's kernel (enet_options.custom_ops), any inputs, one or more outputs */
+    [ENET_OpCode_CUSTOM] = OP_MULTI_OUT(0, UNLIMITED, 0, OPT(CustomOptions), custom),
 };
 
 /* The range checks of each options table (tflite-micro's ParseXxx), run by the loader right
@@ -140,6 +159,10 @@ static const enet_options_check options_checks[ENET_OperatorOptions_COUNT] = {
     [OPT(ResizeOptions)] = enet_check_resize_options,
     [OPT(LayerNormOptions)] = enet_check_layer_norm_options,
     [OPT(InstanceNormOptions)] = enet_check_instance_norm_options,
+    [OPT(RecurrentOptions)] = enet_check_recurrent_options,
+    [OPT(IfBranchOptions)] = NULL,  /* subgraph indices: checked with the subgraphs (enet_check_control_flow) */
+    [OPT(WhileLoopOptions)] = NULL, /* any max_iterations; < 0 means none */
+    [OPT(CustomOptions)] = enet_check_custom_options,
 };
 
 enet_status enet_check_op_options(int options_type, const enet_op_options* options) {

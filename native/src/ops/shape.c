@@ -309,3 +309,26 @@ void enet_pad_invoke(const enet_op_context* ctx) {
                       x->data, ctx->outputs[0]->data);
   }
 }
+
+/* ---- SHAPE: the run-time dims of x as an INT32 or INT64 vector (x of any dtype) ---- */
+
+enet_status enet_shape_prepare(enet_op_context* ctx) {
+  int dtype = ctx->outputs[0]->def->dtype;
+  if (dtype != ENET_DataType_INT32 && dtype != ENET_DataType_INT64)
+    return enet_set_error(ENET_ERROR_UNSUPPORTED, "the output has dtype %s; SHAPE gives INT32 or INT64",
+                          enet_dtype_name(dtype));
+  int64_t rank = ctx->inputs[0]->ndim;
+  enet_set_output_shape(ctx->outputs[0], 1, &rank);
+  return ENET_OK;
+}
+
+void enet_shape_invoke(const enet_op_context* ctx) {
+  const enet_rt_tensor* x = ctx->inputs[0];
+  void* out = ctx->outputs[0]->data;
+  for (int d = 0; d < x->ndim; d++) {
+    if (ctx->outputs[0]->def->dtype == ENET_DataType_INT32)
+      ((int32_t*)out)[d] = (int32_t)x->shape[d]; /* dims < 2^31: a tensor's bytes fit in memory */
+    else
+      ((int64_t*)out)[d] = x->shape[d];
+  }
+}

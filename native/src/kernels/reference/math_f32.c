@@ -81,22 +81,28 @@ void enet_ref_math_binary_f32(enet_math_binary_op op, int ndim, const int64_t* o
   for (int64_t i = 0; i < it.total; i++, enet_broadcast_next(&it)) y[i] = binary(op, a[it.offset[0]], b[it.offset[1]]);
 }
 
-void enet_ref_compare_f32(enet_compare_op op, int ndim, const int64_t* out_shape, const int64_t* a_shape,
-                          const float* a, const int64_t* b_shape, const float* b, uint8_t* y) {
-  const int64_t* shapes[2] = {a_shape, b_shape};
-  enet_broadcast it;
-  enet_broadcast_init(&it, ndim, out_shape, 2, shapes);
-  for (int64_t i = 0; i < it.total; i++, enet_broadcast_next(&it)) {
-    float va = a[it.offset[0]], vb = b[it.offset[1]];
-    switch (op) {
-      case ENET_COMPARE_EQUAL: y[i] = va == vb; break;
-      case ENET_COMPARE_LESS: y[i] = va < vb; break;
-      case ENET_COMPARE_GREATER: y[i] = va > vb; break;
-      case ENET_COMPARE_LESS_EQUAL: y[i] = va <= vb; break;
-      case ENET_COMPARE_GREATER_EQUAL: y[i] = va >= vb; break;
-    }
+/* One comparison kernel per operand type; the body is the same, so a macro writes all three. */
+#define ENET_DEFINE_COMPARE(suffix, type)                                                                        \
+  void enet_ref_compare_##suffix(enet_compare_op op, int ndim, const int64_t* out_shape, const int64_t* a_shape,  \
+                                 const type* a, const int64_t* b_shape, const type* b, uint8_t* y) {              \
+    const int64_t* shapes[2] = {a_shape, b_shape};                                                               \
+    enet_broadcast it;                                                                                           \
+    enet_broadcast_init(&it, ndim, out_shape, 2, shapes);                                                        \
+    for (int64_t i = 0; i < it.total; i++, enet_broadcast_next(&it)) {                                           \
+      type va = a[it.offset[0]], vb = b[it.offset[1]];                                                           \
+      switch (op) {                                                                                              \
+        case ENET_COMPARE_EQUAL: y[i] = va == vb; break;                                                         \
+        case ENET_COMPARE_LESS: y[i] = va < vb; break;                                                           \
+        case ENET_COMPARE_GREATER: y[i] = va > vb; break;                                                        \
+        case ENET_COMPARE_LESS_EQUAL: y[i] = va <= vb; break;                                                    \
+        case ENET_COMPARE_GREATER_EQUAL: y[i] = va >= vb; break;                                                 \
+      }                                                                                                          \
+    }                                                                                                            \
   }
-}
+
+ENET_DEFINE_COMPARE(f32, float)
+ENET_DEFINE_COMPARE(i32, int32_t)
+ENET_DEFINE_COMPARE(i64, int64_t)
 
 void enet_ref_where(int ndim, const int64_t* out_shape, const int64_t* cond_shape, const uint8_t* cond,
                     const int64_t* a_shape, const void* a, const int64_t* b_shape, const void* b, size_t elem_size,

@@ -49,6 +49,31 @@ void enet_ref_avg_pool2d_s8(const enet_window* g, int count_include_pad, const i
         }
 }
 
+/* TFLite's int8 average (models imported from .tflite; input and output share
+ * scale and zero point): the raw int8 values of the window's real cells summed,
+ * divided by their count rounding half away from zero. */
+void enet_ref_avg_pool2d_s8_tflite(const enet_window* g, const int8_t* x, const enet_s8_output* out, int8_t* y) {
+  for (int64_t n = 0; n < g->batch; n++)
+    for (int64_t oy = 0; oy < g->out_h; oy++)
+      for (int64_t ox = 0; ox < g->out_w; ox++)
+        for (int64_t c = 0; c < g->in_c; c++) {
+          int32_t acc = 0, count = 0;
+          for (int64_t ky = 0; ky < g->k_h; ky++) {
+            int64_t iy = oy * g->stride_h - g->pad_top + ky;
+            if (iy < 0 || iy >= g->in_h) continue;
+            for (int64_t kx = 0; kx < g->k_w; kx++) {
+              int64_t ix = ox * g->stride_w - g->pad_left + kx;
+              if (ix < 0 || ix >= g->in_w) continue;
+              acc += x[((n * g->in_h + iy) * g->in_w + ix) * g->in_c + c];
+              count++;
+            }
+          }
+          /* count >= 1 (prepare forbids padding-only windows); C division truncates toward zero */
+          int32_t average = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+          y[((n * g->out_h + oy) * g->out_w + ox) * g->in_c + c] = enet_clamp_s8(average - out->zero_point, out);
+        }
+}
+
 void enet_ref_mean_s8(int ndim, const int64_t* shape, const uint8_t* reduce, const int8_t* x, int32_t x_zp,
                       enet_requant requant, const enet_s8_output* out, int8_t* y) {
   int64_t stride[ENET_MAX_DIMS], s = 1, out_total = 1, count = 1;

@@ -127,9 +127,13 @@ typedef enum enet_compare_op {
   ENET_COMPARE_LESS_EQUAL,
   ENET_COMPARE_GREATER_EQUAL,
 } enet_compare_op;
-/* Broadcasting comparison -> bool (one byte, 0 or 1). */
+/* Broadcasting comparison -> bool (one byte, 0 or 1), of float32, int32 or int64 operands. */
 void enet_ref_compare_f32(enet_compare_op op, int ndim, const int64_t* out_shape, const int64_t* a_shape,
                           const float* a, const int64_t* b_shape, const float* b, uint8_t* y);
+void enet_ref_compare_i32(enet_compare_op op, int ndim, const int64_t* out_shape, const int64_t* a_shape,
+                          const int32_t* a, const int64_t* b_shape, const int32_t* b, uint8_t* y);
+void enet_ref_compare_i64(enet_compare_op op, int ndim, const int64_t* out_shape, const int64_t* a_shape,
+                          const int64_t* a, const int64_t* b_shape, const int64_t* b, uint8_t* y);
 /* y = cond ? a : b with three-way broadcasting; a, b and y of any dtype of `elem_size` bytes. */
 void enet_ref_where(int ndim, const int64_t* out_shape, const int64_t* cond_shape, const uint8_t* cond,
                     const int64_t* a_shape, const void* a, const int64_t* b_shape, const void* b, size_t elem_size,
@@ -212,5 +216,62 @@ typedef struct enet_resize_params {
 } enet_resize_params;
 void enet_ref_resize_f32(const enet_resize_params* p, int64_t batch, int64_t in_h, int64_t in_w, int64_t channels,
                          int64_t out_h, int64_t out_w, const float* x, float* y);
+
+/* ---- LSTM / GRU (recurrent_f32.c; ONNX semantics, see edgenet/ops/recurrent.py) ---- */
+typedef enum enet_recurrent_kind { ENET_RECURRENT_LSTM, ENET_RECURRENT_GRU } enet_recurrent_kind;
+typedef struct enet_recurrent_geometry {
+  enet_recurrent_kind kind;
+  int64_t steps, batch, input, hidden;
+  int gates;               /* 4 (LSTM: i, o, f, c) or 3 (GRU: z, r, h) */
+  int directions;          /* 1 or 2 */
+  int reverse;             /* direction 0 runs from the last step to the first (RecurrentDirection REVERSE) */
+  int layout;              /* 0: x (T, B, I), y (T, D, B, H), states (D, B, H); 1: (B, T, I), (B, T, D, H), (B, D, H) */
+  int linear_before_reset; /* GRU */
+} enet_recurrent_geometry;
+/* The weights in ONNX layout: float w (D, G*H, I) and r (D, G*H, H), or int8 ones with one scale per
+ * row of G*H (shared by the directions), used with dynamic quantization: each vector multiplied by
+ * them is quantized symmetrically, s = max|v| / 127, q = round half even(v / s), the int32 dot
+ * products scaled by s * scale[row]. bias (D, 2*G*H) = [Wb | Rb] or NULL. */
+typedef struct enet_recurrent_weights {
+  const float *w, *r;
+  const int8_t *w_s8, *r_s8; /* non-NULL: int8 weights (w, r unused) */
+  const float *w_scale, *r_scale;
+  const float* bias;
+} enet_recurrent_weights;
+/* Element offsets of x row (t, b), of y row (t, d, b) and of state row (d, b). */
+static inline int64_t enet_recurrent_x_row(const enet_recurrent_geometry* g, int64_t t, int64_t b) {
+  return (g->layout ? b * g->steps + t : t * g->batch + b) * g->input;
+}
+static inline int64_t enet_recurrent_y_row(const enet_recurrent_geometry* g, int64_t t, int d, int64_t b) {
+  return (g->layout ? (b * g->steps + t) * g->directions + d : (t * g->directions + d) * g->batch + b) * g->hidden;
+}
+static inline int64_t enet_recurrent_state_row(const enet_recurrent_geometry* g, int d, int64_t b) {
+  return (g->layout ? b * g->directions + d : (int64_t)d * g->batch + b) * g->hidden;
+}
+/* out[j] = v . M[d][row0 + j] for j < rows, M = w (k = I) or r (k = H); `q` holds k int8 (int8 weights). */
+void enet_recurrent_matvec(const enet_recurrent_weights* wt, int recurrent, int d, int64_t gh, const float* v,
+                           int64_t k, int64_t row0, int64_t rows, float* out, int8_t* q);
+/* The folded input-side bias of direction d (G*H floats): Wb + Rb, except GRU's Rbh with
+ * linear_before_reset (added inside r * (h Rh^T + Rbh) instead). Zeros without bias. */
+void enet_recurrent_input_bias(const enet_recurrent_geometry* g, const float* bias, int d, float* out);
+/* Elementwise y = f(x) over n floats: sigmoid and tanh, the reference's or a vector kernel. */
+typedef void (*enet_recurrent_vfunc)(size_t n, const float* x, float* y);
+void enet_recurrent_ref_sigmoid(size_t n, const float* x, float* y); /* enet_ref_unary_f32 */
+void enet_recurrent_ref_tanh(size_t n, const float* x, float* y);
+/* One LSTM step of one batch row: gates (4H pre-activations, i o f c, overwritten), c updated, h written. */
+void enet_recurrent_lstm_cell(int64_t hidden, float* gates, float* c, float* h, enet_recurrent_vfunc sigmoid,
+                              enet_recurrent_vfunc tanh_fn);
+/* One GRU step of one batch row, in two halves around the product that needs r:
+ * gates: gx[0:2H] = sigmoid(gx[0:2H] + gh[0:2H]) (z, r), with gx = x W^T + the input bias and
+ * gh[0:2H] = h Rzr^T; output: h = (1 - z) * n + z * h, n = tanh(gx[2H:] + r * gh[2H:]) with
+ * gh[2H:] = h Rh^T + Rbh (linear_before_reset), else n = tanh(gx[2H:] + gh[2H:]) with gh[2H:] = (r * h) Rh^T. */
+void enet_recurrent_gru_gates(int64_t hidden, float* gx, const float* gh, enet_recurrent_vfunc sigmoid);
+void enet_recurrent_gru_output(int64_t hidden, int linear_before_reset, float* gx, const float* gh, float* h,
+                               enet_recurrent_vfunc tanh_fn);
+/* Floats of scratch enet_ref_recurrent_f32 needs. */
+size_t enet_ref_recurrent_scratch_floats(const enet_recurrent_geometry* g);
+/* h0, c0: initial states or NULL (zeros); c0 and y_c LSTM only. */
+void enet_ref_recurrent_f32(const enet_recurrent_geometry* g, const enet_recurrent_weights* wt, const float* x,
+                            const float* h0, const float* c0, float* y, float* y_h, float* y_c, float* scratch);
 
 #endif /* EDGENET_KERNELS_REFERENCE_H */

@@ -12,14 +12,19 @@
 #define EDGENET_KERNELS_REFERENCE_S8_H
 
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "reference.h" /* enet_window, enet_binary_op */
 
-/* A real multiplier M ~ multiplier * 2^-shift, multiplier in [2^30, 2^31), shift in [1, 62]. */
+/* A real multiplier M ~ multiplier * 2^-shift, multiplier in [2^30, 2^31), shift in [1, 62].
+ * float_scale != 0: the op's Operator.requantization is FLOAT32 (schema/edgenet.fbs) and
+ * enet_requantize uses it instead; only the reference kernels honour it, so kernel selection
+ * (enet_requantization_fixed_point) keeps such ops off the SIMD paths. */
 typedef struct enet_requant {
   int32_t multiplier;
   int32_t shift;
+  float float_scale;
 } enet_requant;
 
 /* Where an int8 result goes: add the zero point, clamp to [min, max] (the fused activation). */
@@ -33,8 +38,16 @@ static inline int64_t enet_floor_shift(int64_t v, int shift) {
   return v >= 0 ? v >> shift : -((-(v + 1)) >> shift) - 1;
 }
 
-/* round(acc * M), ties toward +infinity: (acc * multiplier + 2^(shift-1)) >> shift. */
+/* round(acc * M), ties toward +infinity: (acc * multiplier + 2^(shift-1)) >> shift.
+ * FLOAT32 requantization (LiteRT's XNNPACK kernels): (float)acc * float_scale in float32,
+ * rounded to nearest even (rintf, the default rounding mode), limited first to +-2^20 (any
+ * value out there saturates anyway) so the conversion is defined. */
 static inline int64_t enet_requantize(int32_t acc, enet_requant r) {
+  if (r.float_scale != 0.0f) {
+    float v = (float)acc * r.float_scale;
+    v = v < -1048576.0f ? -1048576.0f : v > 1048576.0f ? 1048576.0f : v;
+    return (int64_t)rintf(v);
+  }
   return enet_floor_shift((int64_t)acc * r.multiplier + ((int64_t)1 << (r.shift - 1)), r.shift);
 }
 
@@ -56,12 +69,50 @@ void enet_ref_fully_connected_s8(int64_t rows, int64_t in, int64_t out_features,
                                  const int8_t* w, const int32_t* bias, const enet_requant* requant,
                                  const enet_s8_output* out, int8_t* y);
 
+/* ---- hybrid layers: float activations quantized at run time, int8 weights ------------------
+ * `mode` is the schema's HybridQuantization (schema/edgenet.fbs, docs/QUANTIZATION.md "Hybrid
+ * layers"): how each block of x becomes int8 with its own scale and zero point, and how the exact
+ * int32 sum acc = sum (x_q - x_zp) * (w - w_zp[o]) is scaled back:
+ *   ONNX_TENSOR    onnxruntime's DynamicQuantizeLinear: scale = (hi - lo) / 255 (1 if hi == lo), uint8
+ *                  zp = rint(clamp(-lo / scale)), q = clamp(rint(x / scale) + zp) (stored minus 128);
+ *                  y = acc * (x_scale * w_scale[o]) + bias[o].
+ *   XNNPACK_*      XNNPACK's qd8: m = 255 / (hi - lo) (1 if hi == lo), x_scale = 1 / m, zp from the end
+ *                  with the smaller error, q = clamp(rint(x * m) + zp); y = fmaf(acc * x_scale,
+ *                  w_scale[o], bias[o]).
+ *   TFLITE_BATCH   TFLite's AsymmetricQuantizeFloats: scale and zp in double from the float range,
+ *                  q = clamp(roundf(zp + x * (1 / scale))); y = acc * x_scale * w_scale[o] + bias[o].
+ * lo = min(x, 0), hi = max(x, 0) per block; rint ties to even; NaN inputs give the lowest code.
+ * Each float operation is its own statement, so no compiler contracts two into an fma. */
+typedef struct enet_hybrid_input {
+  int mode;               /* ENET_HybridQuantization_* */
+  const int8_t* q;        /* x quantized */
+  const float* scale;     /* per block */
+  const int32_t* zp;      /* per block */
+  int64_t rows_per_block; /* fully connected rows (conv: images) sharing one block's parameters */
+} enet_hybrid_input;
+/* Quantizes `blocks` consecutive blocks of block_size values each. */
+void enet_ref_hybrid_quantize(int mode, int64_t blocks, int64_t block_size, const float* x, int8_t* x_q,
+                              float* x_scale, int32_t* x_zp);
+/* Rows [begin, end) of y (rows, out), clamped to [min, max]. acc is computed as sum x_q * w -
+ * x_zp * w_sum[o] - w_zp[o] * sum x_q + in * x_zp * w_zp[o] (w_sum[o] = sum_i w[o][i]; the caller
+ * bounds the sums: ops/conv_fc.c). bias may be NULL. */
+void enet_ref_fully_connected_hybrid(int64_t begin, int64_t end, int64_t in, int64_t out_features,
+                                     const enet_hybrid_input* x, const int8_t* w, const int32_t* w_zp,
+                                     const int32_t* w_sum, const float* w_scale, const float* bias, float min,
+                                     float max, float* y);
+/* Output rows [begin, end) of batch * out_h of a conv (depth_multiplier 0) or depthwise conv
+ * (depth_multiplier M >= 1): padding adds 0 (it holds x_zp). bias may be NULL. */
+void enet_ref_conv2d_hybrid(int64_t begin, int64_t end, const enet_window* g, int depth_multiplier,
+                            const enet_hybrid_input* x, const int8_t* w, const int32_t* w_zp, const float* w_scale,
+                            const float* bias, float min, float max, float* y);
+
 /* ---- pooling and mean ------------------------------------------------------
  * avg pool: acc = sum (x - x_zp) over the window's counted cells, requantized with
  * requant_by_count[count - 1] (count = cells counted, 1..k_h*k_w). */
 void enet_ref_max_pool2d_s8(const enet_window* g, const int8_t* x, int8_t* y);
 void enet_ref_avg_pool2d_s8(const enet_window* g, int count_include_pad, const int8_t* x, int32_t x_zp,
                             const enet_requant* requant_by_count, const enet_s8_output* out, int8_t* y);
+void enet_ref_avg_pool2d_s8_tflite(const enet_window* g, const int8_t* x, const enet_s8_output* out, int8_t* y);
 /* Mean over dims with reduce[d] != 0: acc = sum (x - x_zp), requantized with M = s_in / (s_out * count). */
 void enet_ref_mean_s8(int ndim, const int64_t* shape, const uint8_t* reduce, const int8_t* x, int32_t x_zp,
                       enet_requant requant, const enet_s8_output* out, int8_t* y);

@@ -428,6 +428,14 @@ JNIEXPORT void JNICALL Java_org_edgenet_Interpreter_nativeInvoke(JNIEnv* env, jc
   if (status != ENET_OK) throw_status(env, status, "Running the model");
 }
 
+JNIEXPORT void JNICALL Java_org_edgenet_Interpreter_nativeResetState(JNIEnv* env, jclass cls, jlong handle) {
+  (void)cls;
+  enet_interpreter* it = interp_of(env, handle);
+  if (it == NULL) return;
+  enet_status status = enet_interpreter_reset_state(it);
+  if (status != ENET_OK) throw_status(env, status, "resetState");
+}
+
 JNIEXPORT void JNICALL Java_org_edgenet_Interpreter_nativeGetOutputArray(JNIEnv* env, jclass cls, jlong handle,
                                                                          jint index, jarray array,
                                                                          jint element_size) {

@@ -177,8 +177,10 @@ public final class Interpreter implements AutoCloseable {
   }
 
   /**
-   * Sets the shape of input {@code index}. Only dimensions the model marks dynamic (-1) may
-   * change; output shapes follow.
+   * Sets the shape of input {@code index} and re-plans memory without reloading the model. Only
+   * dimensions the model marks dynamic (-1) may change; output shapes follow, and state variables
+   * keep their values. IllegalArgumentException (with the core's message) for an index out of
+   * range, a wrong rank or a changed fixed dimension.
    */
   public void resizeInput(int index, int[] shape) {
     if (shape == null) {
@@ -187,6 +189,25 @@ public final class Interpreter implements AutoCloseable {
     long h = enter();
     try {
       nativeResizeInput(h, index, shape);
+    } finally {
+      exit();
+    }
+  }
+
+  /** {@link #resizeInput(int, int[])} for the input called {@code name}. */
+  public void resizeInput(String name, int[] shape) {
+    resizeInput(getInputIndex(name), shape);
+  }
+
+  /**
+   * Sets every state variable of a streaming model back to its initial value, so the next run
+   * starts a new stream. Each run of an interpreter starts from the states its previous successful
+   * run left; two interpreters keep separate states. Nothing to do for a model without states.
+   */
+  public void resetState() {
+    long h = enter();
+    try {
+      nativeResetState(h);
     } finally {
       exit();
     }
@@ -516,6 +537,8 @@ public final class Interpreter implements AutoCloseable {
       long handle, int index, ByteBuffer buffer, int position, int numBytes);
 
   private static native void nativeInvoke(long handle);
+
+  private static native void nativeResetState(long handle);
 
   private static native void nativeGetOutputArray(
       long handle, int index, Object array, int elementSize);

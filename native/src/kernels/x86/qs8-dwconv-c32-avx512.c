@@ -1,0 +1,53 @@
+/* qs8 depthwise row, 32 channels per block, AVX-512 BW (see enet_qs8_dwconv_ukernel): the zmm
+ * twin of qs8-dwconv-c16-avx2.c. Taps go in pairs: the inputs of taps t and t+1 widened to
+ * int16 (vpmovsxbw) and interleaved (vpunpck{l,h}wd, per 128-bit lane), so one vpmaddwd
+ * multiplies both by their weights and adds the two exact products into an int32 lane per
+ * channel. The block's weights are packed to match (qs8_dwconv.c, "tap pairs"): per pair,
+ * the 16 (w[t][c], w[t+1][c]) of the low unpack's channels (0-3, 8-11, 16-19, 24-27), then
+ * the high unpack's (4-7, ..., 28-31); an odd last tap pairs with zero weights. The
+ * parameters are in that lane order too (dispatch.c), so nothing is shuffled until vpackssdw
+ * of (low, high), which restores channel order. The loops run block by block so each
+ * block's parameters are loaded once per row; a last partial block reads and writes
+ * exactly `channels` bytes through byte masks. */
+#if defined(__x86_64__)
+#include "x86-intrinsics.h"
+
+#include "qs8-requant-avx512.h"
+
+#define CB 32
+
+ENET_TARGET_AVX512 void enet_qs8_dwconv_c32_avx512(size_t channels, size_t out_w, size_t taps, const int8_t** input,
+                                                   const void* w, int8_t* y, const enet_s8_output* out) {
+  const size_t pairs = (taps + 1) / 2, block = ENET_QS8_PARAMS_BYTES(CB) + pairs * 2 * CB * sizeof(int16_t);
+  const __m256i min = _mm256_set1_epi8((char)out->min), max = _mm256_set1_epi8((char)out->max);
+  const uint8_t* wb = w;
+  for (size_t c = 0; c < channels; c += CB, wb += block) {
+    const size_t n = channels - c < CB ? channels - c : CB;
+    const __mmask32 mask = n == CB ? 0xFFFFFFFFu : (1u << n) - 1;
+    const int16_t* wt = (const int16_t*)(wb + ENET_QS8_PARAMS_BYTES(CB));
+    const int32_t* bias = enet_qs8_param32(wb, CB, ENET_QS8_BIAS);
+    const __m512i bias_lo = _mm512_loadu_si512((const void*)bias), bias_hi = _mm512_loadu_si512((const void*)(bias + 16));
+    enet_qs8_requant16_params rq_lo, rq_hi;
+    enet_qs8_requant16_load(&rq_lo, wb, CB, 0);
+    enet_qs8_requant16_load(&rq_hi, wb, CB, 16);
+    const int8_t** in = input;
+    for (size_t p = 0; p < out_w; p++, in += taps) {
+      __m512i acc_lo = bias_lo, acc_hi = bias_hi; /* the low and high unpack's channels */
+      for (size_t q = 0; q < pairs; q++) {
+        const int8_t* x1 = 2 * q + 1 < taps ? in[2 * q + 1] : in[2 * q]; /* odd tap: zero weights */
+        const __m512i a = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, in[2 * q] + c));
+        const __m512i b = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, x1 + c));
+        const int16_t* wq = wt + q * 2 * CB;
+        acc_lo = _mm512_add_epi32(acc_lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b),
+                                                             _mm512_loadu_si512((const void*)wq)));
+        acc_hi = _mm512_add_epi32(acc_hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b),
+                                                             _mm512_loadu_si512((const void*)(wq + CB))));
+      }
+      const __m512i h = _mm512_packs_epi32(enet_qs8_requant16_epi32(&rq_lo, acc_lo),
+                                           enet_qs8_requant16_epi32(&rq_hi, acc_hi)); /* channel order */
+      const __m256i v = _mm256_min_epi8(_mm256_max_epi8(_mm512_cvtsepi16_epi8(h), min), max);
+      _mm256_mask_storeu_epi8(y + p * channels + c, mask, v);
+    }
+  }
+}
+#endif
