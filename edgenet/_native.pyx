@@ -5,6 +5,8 @@ Thin on purpose: one Python call per C call, C status codes turned into
 exceptions carrying enet_last_error(). The user-facing API, with its checks of
 names, shapes and dtypes, is edgenet/interpreter.py.
 """
+from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBUF_WRITE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.memoryview cimport PyMemoryView_FromMemory
 from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
@@ -168,12 +170,14 @@ cdef class Model:
         verify_checksum: as in from_file."""
         cdef Model m = Model()
         cdef unsigned flags = ENET_LOAD_DEFAULT if verify_checksum else ENET_LOAD_SKIP_CHECKSUM
-        cdef const unsigned char[::1] view = memoryview(data).cast("B")
-        cdef const void* ptr = &view[0] if view.shape[0] else <const void*>b""
-        cdef size_t size = view.shape[0]
+        cdef Py_buffer view
         cdef enet_status status
-        with nogil:
-            status = enet_model_load_buffer_ex(ptr, size, 1, flags, &m.ptr)
+        PyObject_GetBuffer(memoryview(data).cast("B"), &view, PyBUF_SIMPLE)
+        try:
+            with nogil:
+                status = enet_model_load_buffer_ex(view.buf, view.len, 1, flags, &m.ptr)
+        finally:
+            PyBuffer_Release(&view)
         check(status)
         return m
 
@@ -193,7 +197,7 @@ cdef dict info_to_dict(enet_tensor_info* info):
     return {
         "name": info.name.decode("utf-8", "replace"),
         "dtype": DTYPES[info.dtype],
-        "shape": tuple(info.shape[d] for d in range(info.ndim)),
+        "shape": tuple([info.shape[d] for d in range(info.ndim)]),
         "bytes": info.bytes,
         "quantization": quant,
     }
@@ -218,7 +222,7 @@ cdef enet_status _custom_prepare(enet_custom_call* call) noexcept with gil:
     cdef int i, d
     try:
         kernel = <object>call.user_data
-        inputs = [(tuple(call.inputs[i].shape[d] for d in range(call.inputs[i].ndim)), DTYPES[call.inputs[i].dtype])
+        inputs = [(tuple([call.inputs[i].shape[d] for d in range(call.inputs[i].ndim)]), DTYPES[call.inputs[i].dtype])
                   for i in range(call.num_inputs)]
         outputs = list(kernel.prepare(inputs, _custom_options(call)))
         if len(outputs) != call.num_outputs:
@@ -238,10 +242,10 @@ cdef enet_status _custom_prepare(enet_custom_call* call) noexcept with gil:
 
 cdef object _custom_array(const enet_custom_tensor* t, bint writable):
     """A numpy view of a tensor's data (no copy)."""
-    shape = tuple(t.shape[d] for d in range(t.ndim))
+    shape = tuple([t.shape[d] for d in range(t.ndim)])
     if t.bytes == 0:
         return np.empty(shape, DTYPES[t.dtype])
-    cdef unsigned char[::1] view = <unsigned char[:t.bytes]> (<unsigned char*>t.data)
+    view = PyMemoryView_FromMemory(<char*>t.data, t.bytes, PyBUF_WRITE)
     array = np.asarray(view).view(DTYPES[t.dtype]).reshape(shape)
     array.flags.writeable = writable
     return array
@@ -349,13 +353,18 @@ cdef class NativeInterpreter:
 
     def set_input(self, int index, array):
         """Copies a C-contiguous numpy array (checked by the caller) into input `index`."""
-        cdef const unsigned char[::1] view
-        cdef const void* ptr = NULL
+        cdef Py_buffer view
+        cdef enet_status status
         self.idle()
-        if array.nbytes:  # memoryview cannot cast an empty array; the core takes (NULL, 0)
-            view = memoryview(array).cast("B")
-            ptr = &view[0]
-        check(enet_interpreter_set_input(self.ptr, index, ptr, array.nbytes))
+        if not array.nbytes:  # memoryview cannot cast an empty array; the core takes (NULL, 0)
+            check(enet_interpreter_set_input(self.ptr, index, NULL, 0))
+            return
+        PyObject_GetBuffer(memoryview(array).cast("B"), &view, PyBUF_SIMPLE)
+        try:
+            status = enet_interpreter_set_input(self.ptr, index, view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+        check(status)
 
     def invoke(self):
         cdef enet_status status
@@ -376,10 +385,18 @@ cdef class NativeInterpreter:
     def get_output(self, int index):
         """A fresh numpy array holding a copy of output `index`."""
         info = self.output_info(index)
+        cdef Py_buffer view
+        cdef enet_status status
         out = np.empty(info["shape"], dtype=info["dtype"])
-        cdef unsigned char[::1] view = memoryview(out).cast("B") if out.nbytes else None
-        cdef void* ptr = &view[0] if out.nbytes else NULL
-        check(enet_interpreter_get_output(self.ptr, index, ptr, out.nbytes))
+        if not out.nbytes:
+            check(enet_interpreter_get_output(self.ptr, index, NULL, 0))
+            return out
+        PyObject_GetBuffer(memoryview(out).cast("B"), &view, PyBUF_SIMPLE | PyBUF_WRITABLE)
+        try:
+            status = enet_interpreter_get_output(self.ptr, index, view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+        check(status)
         return out
 
     @property
@@ -402,5 +419,5 @@ cdef class NativeInterpreter:
         self.idle()
         check(enet_interpreter_profile(self.ptr, index, &p))
         return dict(opcode=p.opcode.decode(), name=p.name.decode(errors="replace"),
-                    shape=tuple(p.shape[d] for d in range(p.ndim)), kernel=p.kernel.decode(),
+                    shape=tuple([p.shape[d] for d in range(p.ndim)]), kernel=p.kernel.decode(),
                     total_ns=p.total_ns, invokes=p.invokes)
