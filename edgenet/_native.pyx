@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: language_level=3, boundscheck=False, wraparound=False, binding=False, auto_pickle=False
 """Low-level binding of the C API in native/include/edgenet.h.
 
 Thin on purpose: one Python call per C call, C status codes turned into
