@@ -52,7 +52,7 @@ _complete_from_source_tree()
 
 # `import edgenet` loads only numpy and the C core's binding (Interpreter): all a device running
 # .enet files needs. The rest loads when first used: the Graph builder and op definitions, and above
-# all the converter toolchain (edgenet.converters, whose import made `import edgenet` about 3.5x
+# all the converter toolchain (edgenet.converters, whose import made `import edgenet` about 4x
 # slower; docs/ARCHITECTURE.md, "`import edgenet` is lazy"). Public name -> the submodule defining it:
 _EXPORTS = {
     "AccuracyTarget": ".converters", "EnetModel": ".converters", "compare": ".converters",
