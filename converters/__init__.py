@@ -21,11 +21,16 @@ Layers, top to bottom; a module imports only from layers below it (tests/test_im
     serialize.py    to_bytes(graph, metadata): Graph -> .enet bytes (only writes bytes)
     model.py        EnetModel / load(path_or_bytes): a .enet file read back for inspection
 """
-from .accuracy import AccuracyTarget, Comparison, compare
-from .model import EnetModel, OperatorInfo, TensorInfo, load
-from .pipeline import convert
-from .report import QuantizationReport, quantization_report
-from .serialize import FORMAT_VERSION
+from edgenet._lazy import lazy_attributes
 
-__all__ = ["AccuracyTarget", "Comparison", "compare", "convert", "quantization_report", "QuantizationReport", "load",
-           "EnetModel", "TensorInfo", "OperatorInfo", "FORMAT_VERSION"]
+# Names import on first use (PEP 562), so `edgenet.load` (the .enet reader behind `edgenet inspect`)
+# loads model.py only, not the conversion toolchain. Public name -> the module defining it:
+_EXPORTS = {"AccuracyTarget": ".accuracy", "Comparison": ".accuracy", "compare": ".accuracy", "convert": ".pipeline",
+            "quantization_report": ".report", "QuantizationReport": ".report", "load": ".model",
+            "EnetModel": ".model", "TensorInfo": ".model", "OperatorInfo": ".model", "FORMAT_VERSION": ".serialize"}
+# Submodules reachable as attributes without importing them first (`edgenet.converters.passes`), as
+# when this file imported them all.
+_SUBMODULES = ("accuracy", "calibration", "equalize", "frontends", "model", "onnx_import", "passes", "pipeline",
+               "progress", "qdq", "quantize", "report", "serialize", "tflite_import")
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS, _SUBMODULES)
+__all__ = list(_EXPORTS)

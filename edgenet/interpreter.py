@@ -35,7 +35,6 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from . import _native
-from .ops import custom
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,15 +140,24 @@ class PythonKernel:
     """A custom op's kernel for the C core, in Python: the registered shape rule and numpy reference
     (edgenet/ops/custom.py), called back by edgenet/_native.pyx with concrete shapes and the data."""
 
+    # edgenet.ops.custom is imported in the methods, not at the top: importing it loads every op
+    # definition (edgenet.ops), which a model without custom ops never needs.
+
     def __init__(self, op):
+        from .ops import custom
+
         self.op = custom.lookup(op) if isinstance(op, str) else op
         self.name = self.op.name
 
     def prepare(self, inputs, options):
+        from .ops import custom
+
         specs = [_Spec(tuple(shape), np.dtype(dtype).name) for shape, dtype in inputs]
         return custom.checked_outputs(self.name, self.op.infer(specs, options))
 
     def invoke(self, arrays, options):
+        from .ops import custom
+
         expected = self.prepare([(a.shape, a.dtype) for a in arrays], options)
         return custom.run_reference(self.op, arrays, options, expected)
 

@@ -1,10 +1,12 @@
 """No import cycles among the modules of edgenet/ and converters/ (imported as edgenet.converters).
 
 Read from the source with `ast`, not by importing: every import statement counts, including the
-ones inside functions, which hide a cycle from Python but not from a reader. A module importing
-its own package (`from . import register` in a family module of edgenet/ops) is an edge to the
-package's __init__, so the classic "package imports its children, a child imports the package"
-loop counts as a cycle too. (The oracle is the import statements themselves: the test reports
+ones inside functions, which hide a cycle from Python but not from a reader, and a package's tables
+of names imported on first use (`_EXPORTS` / `_SUBMODULES` in edgenet/__init__.py and
+converters/__init__.py, read by edgenet/_lazy.py). A module importing its own package
+(`from . import register` in a family module of edgenet/ops) is an edge to the package's
+__init__, so the classic "package imports its children, a child imports the package" loop
+counts as a cycle too. (The oracle is the import statements themselves: the test reports
 each cycle it finds by name, so a failure says which modules to untangle.)
 """
 import ast
@@ -51,6 +53,23 @@ def _imported(module, path, node, modules):
     return found
 
 
+def _lazily_imported(module, tree, modules):
+    """The in-tree modules a package's lazy tables name: `_EXPORTS = {name: ".submodule"}` and
+    `_SUBMODULES = ("submodule", ...)`, assigned at the top level of its __init__.py."""
+    found = set()
+    for node in tree.body:
+        targets = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+        if "_EXPORTS" in targets or "_SUBMODULES" in targets:
+            table = ast.literal_eval(node.value)
+            for relative in table.values() if isinstance(table, dict) else ["." + name for name in table]:
+                name = module + relative
+                while name and name not in modules:
+                    name = name.rpartition(".")[0]
+                if name and name != module:
+                    found.add(name)
+    return found
+
+
 def import_graph():
     modules = _modules()
     graph = {}
@@ -63,6 +82,8 @@ def import_graph():
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 graph[module] |= _imported(module, path, node, modules)
+        if path.name == "__init__.py":
+            graph[module] |= _lazily_imported(module, tree, modules)
     return graph
 
 
@@ -103,6 +124,8 @@ def test_the_analysis_sees_the_modules_and_their_imports():
     assert "edgenet.converters.serialize" in graph["edgenet.converters.pipeline"]  # relative import
     assert "edgenet.ops.registry" in graph["edgenet.ops.conv"]  # `from .registry import register`
     assert "edgenet.graph" in graph["edgenet.converters.quantize.rewrite"]  # absolute `from edgenet.graph`
+    assert {"edgenet.converters", "edgenet.ops.custom"} <= graph["edgenet"]  # _EXPORTS (imported on first use)
+    assert {"edgenet.converters.pipeline", "edgenet.converters.passes"} <= graph["edgenet.converters"]
 
 
 def test_cycles_are_found():

@@ -1,7 +1,5 @@
 """Reading a .tflite file into the TFLite schema's object tree (schema_generated.ModelT), with the
 checks that turn a truncated or corrupted file into a clear error instead of a Python traceback."""
-import os
-
 import numpy as np
 
 from . import schema_generated as S
@@ -23,15 +21,6 @@ class TFLiteImportError(ValueError):
 
 def is_tflite_bytes(data):
     return len(data) >= 8 and bytes(data[4:8]) == IDENTIFIER
-
-
-def is_tflite_file(path):
-    """Whether the file at `path` is a .tflite model: detected from its bytes, not its name."""
-    try:
-        with open(os.fspath(path), "rb") as f:
-            return is_tflite_bytes(f.read(8))
-    except OSError:
-        return False
 
 
 def text(value):
