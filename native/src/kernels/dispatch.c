@@ -85,9 +85,9 @@ static const uint8_t tap_pair_order32[32] = {0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 1
 #define QS8_AVX2_DWCONV                                                                            \
   .dwconv_cb = 16, .dwconv_weight_bytes = 2, .dwconv_tap_pairs = 1, .dwconv_param_order = tap_pair_order, \
   .dwconv = enet_qs8_dwconv_c16_avx2
-#define QS8_AVX512_DWCONV                                                                                      \
-  .dwconv_isa = ENET_ISA_AVX512, .dwconv_cb = 32, .dwconv_weight_bytes = 2, .dwconv_tap_pairs = 1,             \
-  .dwconv_param_order = tap_pair_order32, .dwconv = enet_qs8_dwconv_c32_avx512
+#define QS8_AVX512_DWCONV(family, kernel)                                                          \
+  .dwconv_isa = family, .dwconv_cb = 32, .dwconv_weight_bytes = 2, .dwconv_tap_pairs = 1,         \
+  .dwconv_param_order = tap_pair_order32, .dwconv = kernel
 #define QS8_AVX2_GEMM                                                                                        \
   .mr = 3, .nr = 8, .kr = 8, .weight_bytes = 2, .gemm = enet_qs8_gemm_3x8c8_avx2, .gemm_param_order = hadd_order, \
   .a_bytes = 1, .alt_gemm = &qs8_avx2_c2
@@ -100,9 +100,12 @@ static const enet_qs8_kernels qs8_avx2 = {QS8_AVX2_VECTOR, QS8_AVX2_GEMM, QS8_AV
 static const enet_qs8_kernels qs8_avxvnni = {
     QS8_AVX2_VECTOR, QS8_VNNI_GEMM(ENET_ISA_AVXVNNI, 4, enet_qs8_gemm_4x16c4_avxvnni), QS8_AVX2_DWCONV};
 #endif
-static const enet_qs8_kernels qs8_avx512 = {QS8_AVX2_VECTOR, QS8_AVX2_GEMM, QS8_AVX512_DWCONV};
+static const enet_qs8_kernels qs8_avx512 = {QS8_AVX2_VECTOR, QS8_AVX2_GEMM,
+                                            QS8_AVX512_DWCONV(ENET_ISA_AVX512, enet_qs8_dwconv_c32_avx512)};
+/* Depthwise too: vpdpwssd (the int16-pair multiply-add with accumulation) is AVX512-VNNI. */
 static const enet_qs8_kernels qs8_avx512vnni = {
-    QS8_AVX2_VECTOR, QS8_VNNI_GEMM(ENET_ISA_AVX512VNNI, 7, enet_qs8_gemm_7x16c4_avx512vnni), QS8_AVX512_DWCONV};
+    QS8_AVX2_VECTOR, QS8_VNNI_GEMM(ENET_ISA_AVX512VNNI, 7, enet_qs8_gemm_7x16c4_avx512vnni),
+    QS8_AVX512_DWCONV(ENET_ISA_AVX512VNNI, enet_qs8_dwconv_c32_avx512vnni)};
 /* SSE4.1: GEMM and depthwise; add/mul/lut/max/quantize run the reference. */
 static const enet_qs8_kernels qs8_sse41 = {
     .isa = ENET_ISA_SSE41, .mr = 4, .nr = 8, .kr = 2, .weight_bytes = 2, .gemm = enet_qs8_gemm_4x8c2_sse41,

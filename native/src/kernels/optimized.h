@@ -399,6 +399,8 @@ void enet_qs8_dwconv_c16_avx2(size_t channels, size_t out_w, size_t taps, const 
                               int8_t* y, const enet_s8_output* out);
 void enet_qs8_dwconv_c32_avx512(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w,
                                 int8_t* y, const enet_s8_output* out);
+void enet_qs8_dwconv_c32_avx512vnni(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w,
+                                int8_t* y, const enet_s8_output* out);
 void enet_qs8_dwconv_c8_sse41(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w,
                               int8_t* y, const enet_s8_output* out);
 void enet_qs8_dwconv_c8_neon(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w,

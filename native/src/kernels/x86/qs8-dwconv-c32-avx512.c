@@ -8,7 +8,9 @@
  * parameters are in that lane order too (dispatch.c), so nothing is shuffled until vpackssdw
  * of (low, high), which restores channel order. The loops run block by block so each
  * block's parameters are loaded once per row; a last partial block reads and writes
- * exactly `channels` bytes through byte masks. */
+ * exactly `channels` bytes through byte masks, while full blocks load plainly (the load folds
+ * into vpmovsxbw). With AVX512-VNNI, vpdpwssd does vpmaddwd's multiply-add and the
+ * accumulation in one instruction (the same exact int32 sums): the body below is built twice. */
 #if defined(__x86_64__)
 #include "x86-intrinsics.h"
 
@@ -16,38 +18,53 @@
 
 #define CB 32
 
-ENET_TARGET_AVX512 void enet_qs8_dwconv_c32_avx512(size_t channels, size_t out_w, size_t taps, const int8_t** input,
-                                                   const void* w, int8_t* y, const enet_s8_output* out) {
-  const size_t pairs = (taps + 1) / 2, block = ENET_QS8_PARAMS_BYTES(CB) + pairs * 2 * CB * sizeof(int16_t);
-  const __m256i min = _mm256_set1_epi8((char)out->min), max = _mm256_set1_epi8((char)out->max);
-  const uint8_t* wb = w;
-  for (size_t c = 0; c < channels; c += CB, wb += block) {
-    const size_t n = channels - c < CB ? channels - c : CB;
-    const __mmask32 mask = n == CB ? 0xFFFFFFFFu : (1u << n) - 1;
-    const int16_t* wt = (const int16_t*)(wb + ENET_QS8_PARAMS_BYTES(CB));
-    const int32_t* bias = enet_qs8_param32(wb, CB, ENET_QS8_BIAS);
-    const __m512i bias_lo = _mm512_loadu_si512((const void*)bias), bias_hi = _mm512_loadu_si512((const void*)(bias + 16));
-    enet_qs8_requant16_params rq_lo, rq_hi;
-    enet_qs8_requant16_load(&rq_lo, wb, CB, 0);
-    enet_qs8_requant16_load(&rq_hi, wb, CB, 16);
-    const int8_t** in = input;
-    for (size_t p = 0; p < out_w; p++, in += taps) {
-      __m512i acc_lo = bias_lo, acc_hi = bias_hi; /* the low and high unpack's channels */
-      for (size_t q = 0; q < pairs; q++) {
-        const int8_t* x1 = 2 * q + 1 < taps ? in[2 * q + 1] : in[2 * q]; /* odd tap: zero weights */
-        const __m512i a = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, in[2 * q] + c));
-        const __m512i b = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, x1 + c));
-        const int16_t* wq = wt + q * 2 * CB;
-        acc_lo = _mm512_add_epi32(acc_lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b),
-                                                             _mm512_loadu_si512((const void*)wq)));
-        acc_hi = _mm512_add_epi32(acc_hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b),
-                                                             _mm512_loadu_si512((const void*)(wq + CB))));
-      }
-      const __m512i h = _mm512_packs_epi32(enet_qs8_requant16_epi32(&rq_lo, acc_lo),
-                                           enet_qs8_requant16_epi32(&rq_hi, acc_hi)); /* channel order */
-      const __m256i v = _mm256_min_epi8(_mm256_max_epi8(_mm512_cvtsepi16_epi8(h), min), max);
-      _mm256_mask_storeu_epi8(y + p * channels + c, mask, v);
-    }
+/* One output pixel of a block: acc_lo/acc_hi += the block's tap pairs. LOAD widens 32 inputs. */
+#define QS8_DWCONV_C32_PIXEL(LOAD, MADD)                                                     \
+  for (size_t q = 0; q < pairs; q++) {                                                      \
+    const int8_t* x1 = 2 * q + 1 < taps ? in[2 * q + 1] : in[2 * q]; /* odd tap: zero weights */ \
+    const __m512i a = LOAD(in[2 * q] + c), b = LOAD(x1 + c);                                \
+    const int16_t* wq = wt + q * 2 * CB;                                                    \
+    MADD(acc_lo, _mm512_unpacklo_epi16(a, b), _mm512_loadu_si512((const void*)wq));          \
+    MADD(acc_hi, _mm512_unpackhi_epi16(a, b), _mm512_loadu_si512((const void*)(wq + CB)));   \
   }
-}
+
+/* The kernel for one multiply-add flavour (MADD(acc, pairs, weights): acc += the pair products). */
+#define QS8_DWCONV_C32_KERNEL(NAME, TARGET, MADD)                                                                \
+  TARGET void NAME(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w, int8_t* y,   \
+                   const enet_s8_output* out) {                                                                  \
+    const size_t pairs = (taps + 1) / 2, block = ENET_QS8_PARAMS_BYTES(CB) + pairs * 2 * CB * sizeof(int16_t);   \
+    const __m256i min = _mm256_set1_epi8((char)out->min), max = _mm256_set1_epi8((char)out->max);               \
+    const uint8_t* wb = w;                                                                                       \
+    for (size_t c = 0; c < channels; c += CB, wb += block) {                                                     \
+      const size_t n = channels - c < CB ? channels - c : CB;                                                    \
+      const __mmask32 mask = n == CB ? 0xFFFFFFFFu : (1u << n) - 1;                                              \
+      const int16_t* wt = (const int16_t*)(wb + ENET_QS8_PARAMS_BYTES(CB));                                      \
+      const int32_t* bias = enet_qs8_param32(wb, CB, ENET_QS8_BIAS);                                             \
+      const __m512i bias_lo = _mm512_loadu_si512((const void*)bias);                                             \
+      const __m512i bias_hi = _mm512_loadu_si512((const void*)(bias + 16));                                      \
+      enet_qs8_requant16_params rq_lo, rq_hi;                                                                    \
+      enet_qs8_requant16_load(&rq_lo, wb, CB, 0);                                                                \
+      enet_qs8_requant16_load(&rq_hi, wb, CB, 16);                                                               \
+      const int8_t** in = input;                                                                                 \
+      for (size_t p = 0; p < out_w; p++, in += taps) {                                                           \
+        __m512i acc_lo = bias_lo, acc_hi = bias_hi; /* the low and high unpack's channels */                     \
+        if (n == CB) {                                                                                           \
+          QS8_DWCONV_C32_PIXEL(WIDEN_FULL, MADD)                                                                 \
+        } else {                                                                                                 \
+          QS8_DWCONV_C32_PIXEL(WIDEN_MASKED, MADD)                                                               \
+        }                                                                                                        \
+        const __m512i h = _mm512_packs_epi32(enet_qs8_requant16_epi32(&rq_lo, acc_lo),                           \
+                                             enet_qs8_requant16_epi32(&rq_hi, acc_hi)); /* channel order */      \
+        const __m256i v = _mm256_min_epi8(_mm256_max_epi8(_mm512_cvtsepi16_epi8(h), min), max);                  \
+        _mm256_mask_storeu_epi8(y + p * channels + c, mask, v);                                                  \
+      }                                                                                                          \
+    }                                                                                                            \
+  }
+
+#define WIDEN_FULL(p) _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i*)(p)))
+#define WIDEN_MASKED(p) _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, p))
+#define MADD_AVX512(acc, a, w) ((acc) = _mm512_add_epi32(acc, _mm512_madd_epi16(a, w)))
+
+QS8_DWCONV_C32_KERNEL(enet_qs8_dwconv_c32_avx512, ENET_TARGET_AVX512, MADD_AVX512)
+QS8_DWCONV_C32_KERNEL(enet_qs8_dwconv_c32_avx512vnni, ENET_TARGET_AVX512VNNI, ENET_DPWSSD512)
 #endif

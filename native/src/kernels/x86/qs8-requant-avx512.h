@@ -17,6 +17,7 @@ typedef struct enet_qs8_requant16_params {
   __m512i even_shift, odd_shift; /* int64: lanes 0, 2, .., 14 and 1, 3, .., 15 */
   __m512i even_rounding, odd_rounding;
   __m512i offset; /* out zero point - 2^(62 - shift) */
+  int clamp;      /* some lane's limit is below INT32_MAX (shift < 32); most conv layers have none */
 } enet_qs8_requant16_params;
 
 /* Lanes c..c+15 (c a multiple of 8) of a parameter group of g lanes in register order. */
@@ -24,6 +25,7 @@ ENET_TARGET_AVX512 static inline void enet_qs8_requant16_load(enet_qs8_requant16
                                                               size_t g, size_t c) {
   r->limit = _mm512_loadu_si512((const void*)(enet_qs8_param32(group, g, ENET_QS8_ACC_LIMIT) + c));
   r->neg_limit = _mm512_sub_epi32(_mm512_setzero_si512(), r->limit);
+  r->clamp = _mm512_cmpneq_epi32_mask(r->limit, _mm512_set1_epi32(INT32_MAX)) != 0;
   r->mult = _mm512_loadu_si512((const void*)(enet_qs8_param32(group, g, ENET_QS8_MULTIPLIER) + c));
   r->offset = _mm512_loadu_si512((const void*)(enet_qs8_param32(group, g, ENET_QS8_X86_OFFSET) + c));
   /* Each 8 int64 hold lanes (0, 2, 4, 6, 1, 3, 5, 7) of their 8: gather the even and odd halves. */
@@ -38,12 +40,13 @@ ENET_TARGET_AVX512 static inline void enet_qs8_requant16_load(enet_qs8_requant16
 
 /* 16 accumulators -> requantized int32 + out zero point, same lane order. */
 ENET_TARGET_AVX512 static inline __m512i enet_qs8_requant16_epi32(const enet_qs8_requant16_params* r, __m512i acc) {
-  acc = _mm512_min_epi32(_mm512_max_epi32(acc, r->neg_limit), r->limit);
+  if (r->clamp) acc = _mm512_min_epi32(_mm512_max_epi32(acc, r->neg_limit), r->limit);
   __m512i even = _mm512_mul_epi32(acc, r->mult); /* vpmuldq: lanes 0, 2, .., 14 */
   __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), _mm512_srli_epi64(r->mult, 32));
   even = _mm512_srlv_epi64(_mm512_add_epi64(even, r->even_rounding), r->even_shift);
   odd = _mm512_srlv_epi64(_mm512_add_epi64(odd, r->odd_rounding), r->odd_shift);
-  return _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32)), r->offset);
+  /* The odd results' low halves into the odd lanes: one vpshufd under a merge mask. */
+  return _mm512_add_epi32(_mm512_mask_shuffle_epi32(even, 0xAAAA, odd, _MM_PERM_CDAB), r->offset);
 }
 
 /* 16 accumulators in channel order -> 16 int8 (saturated, then clamped to [min, max]). */

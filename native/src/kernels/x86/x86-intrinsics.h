@@ -80,11 +80,14 @@ static inline __m512 enet_emulated_mm512_maskz_loadu_ps(unsigned k, const void* 
 #define ENET_TARGET_AVX512
 #define ENET_TARGET_AVX512VNNI
 #define ENET_DPBUSD512(acc, a, w) ((acc) = _mm512_dpbusd_epi32(acc, a, w))
+#define ENET_DPWSSD512(acc, a, w) ((acc) = _mm512_dpwssd_epi32(acc, a, w))
 #else
 /* acc += the four products of unsigned a bytes by signed w bytes per int32 lane: the
  * instruction _mm512_dpbusd_epi32 is (AT&T order: w, a, acc). Written out because GCC 12
  * copies every accumulator once per loop iteration around the intrinsic (clang does not). */
 #define ENET_DPBUSD512(acc, a, w) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "vm"(w))
+/* acc += a[2i] * w[2i] + a[2i+1] * w[2i+1] per int32 lane (int16 pairs, exact): vpmaddwd + vpaddd in one. */
+#define ENET_DPWSSD512(acc, a, w) __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "vm"(w))
 #define ENET_TARGET_AVXVNNI __attribute__((target("avx2,fma,avxvnni")))
 #define ENET_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")))
 #define ENET_TARGET_AVX512VNNI \
