@@ -359,7 +359,8 @@ cdef class NativeInterpreter:
         if not array.nbytes:  # memoryview cannot cast an empty array; the core takes (NULL, 0)
             check(enet_interpreter_set_input(self.ptr, index, NULL, 0))
             return
-        PyObject_GetBuffer(memoryview(array).cast("B"), &view, PyBUF_SIMPLE)
+        # numpy hands out a C-contiguous array of any dtype as plain bytes (PyBUF_SIMPLE)
+        PyObject_GetBuffer(array, &view, PyBUF_SIMPLE)
         try:
             status = enet_interpreter_set_input(self.ptr, index, view.buf, view.len)
         finally:
@@ -384,14 +385,16 @@ cdef class NativeInterpreter:
 
     def get_output(self, int index):
         """A fresh numpy array holding a copy of output `index`."""
-        info = self.output_info(index)
+        cdef enet_tensor_info info
         cdef Py_buffer view
         cdef enet_status status
-        out = np.empty(info["shape"], dtype=info["dtype"])
+        self.idle()
+        check(enet_interpreter_output_info(self.ptr, index, &info))  # shape and dtype only: no dict per run
+        out = np.empty(tuple([info.shape[d] for d in range(info.ndim)]), dtype=DTYPES[info.dtype])
         if not out.nbytes:
             check(enet_interpreter_get_output(self.ptr, index, NULL, 0))
             return out
-        PyObject_GetBuffer(memoryview(out).cast("B"), &view, PyBUF_SIMPLE | PyBUF_WRITABLE)
+        PyObject_GetBuffer(out, &view, PyBUF_SIMPLE | PyBUF_WRITABLE)
         try:
             status = enet_interpreter_get_output(self.ptr, index, view.buf, view.len)
         finally:

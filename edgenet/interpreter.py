@@ -198,6 +198,10 @@ class Interpreter:
         self.inputs = [_tensor_info(self._native.input_info(i)) for i in range(self._native.num_inputs)]
         self.outputs = [_tensor_info(self._native.output_info(i)) for i in range(self._native.num_outputs)]
         self._current_shapes = [info.shape for info in self.inputs]
+        # Looked up once: run() is called per frame, often after the CPU idled (cold caches).
+        self._input_names = [info.name for info in self.inputs]
+        self._output_names = [info.name for info in self.outputs]
+        self._layout = self._model.metadata("edgenet.layout")
         # Held from the first input write to the last output read: the native state (input
         # data, shapes, the arena planned for them, outputs) belongs to one run at a time, and
         # invoke releases the GIL.
@@ -268,7 +272,7 @@ class Interpreter:
         with self._lock:
             self._set_inputs(arrays)
             self._native.invoke()
-            return {info.name: self._native.get_output(i) for i, info in enumerate(self.outputs)}
+            return {name: self._native.get_output(i) for i, name in enumerate(self._output_names)}
 
     def profile(self, feeds, runs=10, warmup=1):
         """Runs the model `warmup` + `runs` times on `feeds` and returns a `Profile`: per op,
@@ -297,8 +301,7 @@ class Interpreter:
 
     def _checked_feeds(self, feeds):
         """The feeds as arrays in input order, each checked against its input (no native call)."""
-        layout = self._model.metadata("edgenet.layout")
-        return [self._check_feed(info, array, layout) for info, array in zip(self.inputs, self._arrange_feeds(feeds))]
+        return [self._check_feed(info, array, self._layout) for info, array in zip(self.inputs, self._arrange_feeds(feeds))]
 
     def _set_inputs(self, arrays):
         """Resizes dynamic inputs to the arrays' shapes and copies the arrays in (lock held)."""
@@ -326,8 +329,10 @@ class Interpreter:
 
     def _arrange_feeds(self, feeds):
         """Feeds in input order, with unknown or missing names reported."""
-        names = [info.name for info in self.inputs]
+        names = self._input_names
         if isinstance(feeds, dict):
+            if len(feeds) == len(names) and all(name in feeds for name in names):
+                return [feeds[name] for name in names]  # the usual call: exactly the model's inputs
             unknown = [name for name in feeds if name not in names]
             if unknown:
                 raise ValueError(f"unknown input name {unknown[0]!r}; the model's inputs are {names}")
@@ -356,4 +361,6 @@ class Interpreter:
         if not ok:
             raise ValueError(f"input {info.name!r}: expected shape {_shape_str(declared)}, "
                              f"got {_shape_str(array.shape)}{_layout_hint(declared, array.shape, layout)}")
+        if array.ndim and array.flags.c_contiguous:
+            return array
         return np.ascontiguousarray(array).reshape(array.shape)  # ascontiguousarray makes a 0-d feed 1-d
