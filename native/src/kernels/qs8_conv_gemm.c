@@ -125,10 +125,24 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
   return p;
 }
 
+/* n inputs to dst as x + 128 in uint8 (their sign bits flipped), for the unsigned-A kernels: in
+ * the same pass as the copy, so the gathered tile is written once. */
+static void put_flipped(uint8_t* restrict dst, const int8_t* restrict src, size_t n, int32_t x_zp) {
+  if (!src) {
+    memset(dst, (uint8_t)x_zp ^ 0x80, n);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) dst[i] = (uint8_t)src[i] ^ 0x80;
+}
+
 /* n inputs to dst (src NULL: n copies of the input zero point, the padding). Short runs (an
  * RGB stem's 3x3 window rows are 9 bytes) are two overlapping fixed-size moves, not a library
  * call or a byte loop. */
 static inline void put_inputs(const enet_qs8_conv_plan* p, int8_t* dst, const int8_t* src, size_t n) {
+  if (p->k->unsigned_a) {
+    put_flipped((uint8_t*)dst, src, n, p->x_zp);
+    return;
+  }
   if (n >= 16) {
     if (src)
       memcpy(dst, src, n);
@@ -214,18 +228,13 @@ static void im2col(const enet_qs8_conv_plan* p, const int8_t* x, size_t m0, size
   }
 }
 
-/* x + 128 as uint8 (restrict: vectorized). */
-static void flip_sign_bits(uint8_t* restrict a, size_t n) {
-  for (size_t i = 0; i < n; i++) a[i] ^= 0x80;
-}
-
 /* The GEMM's A rows [m0, m0 + rows) at the start of scratch: the int8 im2col rows (for an
- * unsigned-A kernel with their sign bits flipped, once per tile rather than once per panel in
- * the kernel), or for an int16 kernel those rows (or a 1x1 conv's input rows) widened. */
+ * unsigned-A kernel with their sign bits flipped as they are copied, once per tile rather than
+ * once per panel in the kernel), or for an int16 kernel those rows (or a 1x1 conv's input rows)
+ * widened. */
 static void gather(const enet_qs8_conv_plan* p, const int8_t* x, size_t m0, size_t rows, int8_t* scratch) {
   if (p->a_bytes == 1) {
     im2col(p, x, m0, rows, scratch);
-    if (p->k->unsigned_a) flip_sign_bits((uint8_t*)scratch, rows * p->a_stride);
     return;
   }
   int16_t* a = (int16_t*)scratch;
