@@ -229,11 +229,17 @@ def record_edgenet_kernels(job, variants):
     for variant in live(variants):
         if variant.runtime != "edgenet":
             continue
-        import edgenet
+        variant.kernels = edgenet_kernels(variant.files[0], job.eval_images[:1])
 
-        interpreter = edgenet.Interpreter(variant.files[0], num_threads=1)
-        profile = interpreter.profile({interpreter.inputs[0].name: job.eval_images[:1]}, runs=1)
-        variant.kernels = sorted({op.kernel for op in profile.ops})
+
+def edgenet_kernels(model, x):
+    """The sorted kernel variant names (profiler) edgenet's ops ran for `model` (a path or bytes)
+    at 1 thread; `x` is the array for the first input or a {name: array} feeds dict."""
+    import edgenet
+
+    interpreter = edgenet.Interpreter(model, num_threads=1)
+    feeds = x if isinstance(x, dict) else {interpreter.inputs[0].name: x}
+    return sorted({op.kernel for op in interpreter.profile(feeds, runs=1).ops})
 
 
 def time_interleaved(job, variants, threads_list, runs, warmup, pause):

@@ -106,36 +106,76 @@ class OnnxRuntime:
     def build(job, precision, out):
         if precision == "float32":
             return [job.onnx_path]
-        from onnxruntime import quantization as q
-
-        class Reader(q.CalibrationDataReader):
-            def __init__(self):
-                self._images = iter(job.calibration)
-
-            def get_next(self):
-                image = next(self._images, None)
-                return None if image is None else {"input": image[None]}
-
-        prepared = os.path.join(out, f"{job.model}_ort_prep.onnx")
-        q.quant_pre_process(job.onnx_path, prepared)  # shape inference + graph cleanup, as ORT recommends
         path = os.path.join(out, f"{job.model}_ort_int8.onnx")
-        # ORT's documented setting for x86 without VNNI: 7-bit weights, or its AVX2 u8 x s8 kernels
-        # saturate 16-bit pair sums (MobileNetV2's int8 features were as much noise as signal).
-        reduce_range = platform.machine().lower() in ("x86_64", "amd64") and not cpu_flags() & {"avx512_vnni", "avx_vnni"}
-        q.quantize_static(prepared, path, Reader(), quant_format=q.QuantFormat.QDQ, per_channel=True,
-                          reduce_range=reduce_range, activation_type=q.QuantType.QInt8,
-                          weight_type=q.QuantType.QInt8, calibrate_method=q.CalibrationMethod.MinMax)
+        ort_quantize_static(job.onnx_path, path, [{"input": image[None]} for image in job.calibration],
+                            os.path.join(out, f"{job.model}_ort_prep.onnx"))
         return [path]
 
     @staticmethod
     def load(files, threads):
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        session = onnxruntime.InferenceSession(files[0], options, providers=["CPUExecutionProvider"])
+        session = ort_session(files[0], threads)
         return lambda x: session.run(None, {"input": x})[0]
+
+
+def ort_reduce_range():
+    """ORT's documented setting for x86 without VNNI: 7-bit weights, or its AVX2 u8 x s8 kernels
+    saturate 16-bit pair sums (MobileNetV2's int8 features were as much noise as signal)."""
+    return platform.machine().lower() in ("x86_64", "amd64") and not cpu_flags() & {"avx512_vnni", "avx_vnni"}
+
+
+def ort_quantize_static(onnx_path, out_path, feeds, prepared_path):
+    """onnxruntime's static int8 (QDQ, per-channel int8 weights, int8 activations, MinMax ranges)
+    of `onnx_path` into `out_path`, calibrated on `feeds` (a list of {input name: array} dicts);
+    `prepared_path` receives ORT's pre-processed float model. Returns None, or a note on what the
+    preparation had to do beyond ORT's recommended quant_pre_process:
+      - a model below opset 13 is converted to opset 13 first (onnx.version_converter): per-channel
+        QDQ needs DequantizeLinear's axis attribute, which older opsets lack, and quantize_static
+        does not upgrade the opset itself (it writes a model ORT then refuses to load);
+      - when symbolic shape inference fails (e.g. nudenet's YOLOv8n), quant_pre_process runs with
+        skip_symbolic_shape=True, ORT's own option for that (ONNX shape inference still runs)."""
+    import onnx
+    from onnxruntime import quantization as q
+
+    class Reader(q.CalibrationDataReader):
+        def __init__(self):
+            self._feeds = iter(feeds)
+
+        def get_next(self):
+            return next(self._feeds, None)
+
+    notes = []
+    model = onnx.load(onnx_path)
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    if opset is not None and opset < 13:
+        onnx_path = prepared_path + ".opset13.onnx"
+        onnx.save(onnx.version_converter.convert_version(model, 13), onnx_path)
+        notes.append(f"converted from opset {opset} to 13 for per-channel QDQ")
+    del model
+    onnx_path, prepared_path = os.path.abspath(onnx_path), os.path.abspath(prepared_path)
+    cwd = os.getcwd()
+    os.chdir(os.path.dirname(prepared_path))  # where a failing symbolic shape inference dumps its model
+    try:
+        q.quant_pre_process(onnx_path, prepared_path)  # shape inference + graph cleanup, as ORT recommends
+    except Exception as error:
+        q.quant_pre_process(onnx_path, prepared_path, skip_symbolic_shape=True)
+        notes.append(f"quant_pre_process skipped symbolic shape inference ({type(error).__name__}: {_first_line(error)})")
+    finally:
+        os.chdir(cwd)
+    q.quantize_static(prepared_path, out_path, Reader(), quant_format=q.QuantFormat.QDQ, per_channel=True,
+                      reduce_range=ort_reduce_range(), activation_type=q.QuantType.QInt8,
+                      weight_type=q.QuantType.QInt8, calibrate_method=q.CalibrationMethod.MinMax)
+    return "; ".join(notes) or None
+
+
+def ort_session(path, threads):
+    """A CPU InferenceSession: `threads` intra-op threads, 1 inter-op thread, all graph optimizations."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
 # ----------------------------------------------------------------------------- LiteRT
