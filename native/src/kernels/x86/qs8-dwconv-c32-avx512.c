@@ -18,20 +18,22 @@
 
 #define CB 32
 
-/* One output pixel of a block: acc_lo/acc_hi += the block's tap pairs. LOAD widens 32 inputs. */
-#define QS8_DWCONV_C32_PIXEL(LOAD, MADD)                                                     \
-  for (size_t q = 0; q < pairs; q++) {                                                      \
+/* One output pixel of a block: acc_lo/acc_hi += the block's tap pairs. LOAD widens 32 inputs.
+ * Up to 5 pairs (3x3) the weights come from registers (w_lo/w_hi, loaded once per block). */
+#define QS8_DWCONV_C32_PIXEL(LOAD, MADD)                                                          \
+  for (size_t q = 0; q < pairs; q++) {                                                           \
     const int8_t* x1 = 2 * q + 1 < taps ? in[2 * q + 1] : in[2 * q]; /* odd tap: zero weights */ \
-    const __m512i a = LOAD(in[2 * q] + c), b = LOAD(x1 + c);                                \
-    const int16_t* wq = wt + q * 2 * CB;                                                    \
-    MADD(acc_lo, _mm512_unpacklo_epi16(a, b), _mm512_loadu_si512((const void*)wq));          \
-    MADD(acc_hi, _mm512_unpackhi_epi16(a, b), _mm512_loadu_si512((const void*)(wq + CB)));   \
+    const __m512i a = LOAD(in[2 * q] + c), b = LOAD(x1 + c);                                     \
+    const int16_t* wq = wt + q * 2 * CB;                                                         \
+    MADD(acc_lo, _mm512_unpacklo_epi16(a, b), pairs <= 5 ? w_lo[q] : _mm512_loadu_si512((const void*)wq)); \
+    MADD(acc_hi, _mm512_unpackhi_epi16(a, b), pairs <= 5 ? w_hi[q] : _mm512_loadu_si512((const void*)(wq + CB))); \
   }
 
-/* The kernel for one multiply-add flavour (MADD(acc, pairs, weights): acc += the pair products). */
+/* The body for one multiply-add flavour (MADD(acc, pairs, weights): acc += the pair products). */
 #define QS8_DWCONV_C32_KERNEL(NAME, TARGET, MADD)                                                                \
-  TARGET void NAME(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w, int8_t* y,   \
-                   const enet_s8_output* out) {                                                                  \
+  static inline __attribute__((always_inline)) TARGET void NAME##_body(                                          \
+      size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w, int8_t* y,                \
+      const enet_s8_output* out) {                                                                               \
     const size_t pairs = (taps + 1) / 2, block = ENET_QS8_PARAMS_BYTES(CB) + pairs * 2 * CB * sizeof(int16_t);   \
     const __m256i min = _mm256_set1_epi8((char)out->min), max = _mm256_set1_epi8((char)out->max);               \
     const uint8_t* wb = w;                                                                                       \
@@ -45,6 +47,11 @@
       enet_qs8_requant16_params rq_lo, rq_hi;                                                                    \
       enet_qs8_requant16_load(&rq_lo, wb, CB, 0);                                                                \
       enet_qs8_requant16_load(&rq_hi, wb, CB, 16);                                                               \
+      /* Local copies: the stores to y could alias the packed weights as far as the compiler knows. */          \
+      __m512i w_lo[5], w_hi[5];                                                                                  \
+      for (size_t q = 0; q < pairs && q < 5; q++)                                                                \
+        w_lo[q] = _mm512_loadu_si512((const void*)(wt + q * 2 * CB)),                                           \
+        w_hi[q] = _mm512_loadu_si512((const void*)(wt + q * 2 * CB + CB));                                     \
       const int8_t** in = input;                                                                                 \
       for (size_t p = 0; p < out_w; p++, in += taps) {                                                           \
         __m512i acc_lo = bias_lo, acc_hi = bias_hi; /* the low and high unpack's channels */                     \
@@ -56,7 +63,10 @@
         const __m512i h = _mm512_packs_epi32(enet_qs8_requant16_epi32(&rq_lo, acc_lo),                           \
                                              enet_qs8_requant16_epi32(&rq_hi, acc_hi)); /* channel order */      \
         const __m256i v = _mm256_min_epi8(_mm256_max_epi8(_mm512_cvtsepi16_epi8(h), min), max);                  \
-        _mm256_mask_storeu_epi8(y + p * channels + c, mask, v);                                                  \
+        if (n == CB) /* a plain store where it can: masked ones are slow on some CPUs (AMD Zen 4) */             \
+          _mm256_storeu_si256((__m256i*)(y + p * channels + c), v);                                              \
+        else                                                                                                     \
+          _mm256_mask_storeu_epi8(y + p * channels + c, mask, v);                                                \
       }                                                                                                          \
     }                                                                                                            \
   }
@@ -65,6 +75,19 @@
 #define WIDEN_MASKED(p) _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, p))
 #define MADD_AVX512(acc, a, w) ((acc) = _mm512_add_epi32(acc, _mm512_madd_epi16(a, w)))
 
+/* Each flavour is built as a body (any taps) called with taps = 9 as a constant (3x3, nearly every
+ * depthwise layer: the pair loop unrolls and its weights stay in registers) and with any taps. */
+#define QS8_DWCONV_C32_ENTRY(NAME, TARGET)                                                                  \
+  TARGET void NAME(size_t channels, size_t out_w, size_t taps, const int8_t** input, const void* w, int8_t* y, \
+                   const enet_s8_output* out) {                                                            \
+    if (taps == 9)                                                                                         \
+      NAME##_body(channels, out_w, 9, input, w, y, out);                                                   \
+    else                                                                                                   \
+      NAME##_body(channels, out_w, taps, input, w, y, out);                                                \
+  }
+
 QS8_DWCONV_C32_KERNEL(enet_qs8_dwconv_c32_avx512, ENET_TARGET_AVX512, MADD_AVX512)
+QS8_DWCONV_C32_ENTRY(enet_qs8_dwconv_c32_avx512, ENET_TARGET_AVX512)
 QS8_DWCONV_C32_KERNEL(enet_qs8_dwconv_c32_avx512vnni, ENET_TARGET_AVX512VNNI, ENET_DPWSSD512)
+QS8_DWCONV_C32_ENTRY(enet_qs8_dwconv_c32_avx512vnni, ENET_TARGET_AVX512VNNI)
 #endif
