@@ -304,6 +304,16 @@ def test_reshape_transpose_pad(seed):
     assert_exact(g, {"x": feed})
 
 
+@pytest.mark.parametrize("planes", [2, 3, 4])
+def test_nchw_to_nhwc_transpose(planes):
+    """The int8 image input's transpose (its own loop in the core for 2-4 planes), bit-exact."""
+    rng = np.random.default_rng(950 + planes)
+    g = edgenet.Graph("nchw")
+    x, feed = int8_input(g, rng, "x", (2, planes, 6, 5))
+    g.output(set_output_quant(g.transpose(x, (0, 2, 3, 1)), float(x.quant.scale[0]), int(x.quant.zero_point[0])), "y")
+    assert_exact(g, {"x": feed})
+
+
 # ---- bad quantized models: clear errors ----------------------------------------------------
 
 

@@ -26,6 +26,20 @@ def test_transpose(perm):
     assert_c_matches_reference(g, {"x": rand(rng, 2, 5, 7, 3)})
 
 
+@pytest.mark.parametrize("dtype", ["float32", "int32", "bool"])
+@pytest.mark.parametrize("planes", [1, 2, 3, 4, 5])
+def test_nchw_to_nhwc_transpose(planes, dtype):
+    """(0, 2, 3, 1) with few planes has its own loop in the core (a channels-first image input):
+    exact against numpy for 4- and 1-byte elements, every plane count around it."""
+    rng = np.random.default_rng(1050 + planes)
+    g = edgenet.Graph("nchw")
+    x = g.input("x", shape=(2, planes, 5, 7), dtype=dtype)
+    g.output(g.transpose(x, (0, 2, 3, 1)), "y")
+    feed = rng.integers(-1000, 1000, (2, planes, 5, 7)).astype(dtype)
+    y = edgenet.Interpreter(edgenet.convert(g)).run({"x": feed})["y"]
+    assert y.dtype == feed.dtype and np.array_equal(y, feed.transpose(0, 2, 3, 1))
+
+
 @pytest.mark.parametrize("axis", [0, 1, 2, 3, -1])
 def test_concat(axis):
     rng = np.random.default_rng(1100)

@@ -20,8 +20,37 @@ static void strided_copy(size_t size, int64_t n, const char* src, int64_t src_st
   }
 }
 
+/* [batch][planes][pixels] -> [batch][pixels][planes] for 2-4 planes (an NCHW image in, NHWC out: the
+ * first op of every model converted from a channels-first framework). One pass writing whole
+ * pixels, with the plane count a constant in each loop. */
+#define INTERLEAVE_PLANES(T, PLANES)                                                        \
+  for (int64_t b = 0; b < batch; b++) {                                                     \
+    const T* src = (const T*)x + b * PLANES * pixels;                                       \
+    T* dst = (T*)y + b * PLANES * pixels;                                                   \
+    for (int64_t i = 0; i < pixels; i++, dst += PLANES)                                     \
+      for (int c = 0; c < PLANES; c++) dst[c] = src[c * pixels + i];                        \
+  }
+#define INTERLEAVE_BY_PLANES(T)                                   \
+  switch (planes) {                                               \
+    case 2: INTERLEAVE_PLANES(T, 2) return 1;                      \
+    case 3: INTERLEAVE_PLANES(T, 3) return 1;                      \
+    case 4: INTERLEAVE_PLANES(T, 4) return 1;                      \
+    default: return 0;                                            \
+  }
+static int interleave_planes(int64_t batch, int64_t planes, int64_t pixels, size_t elem_size, const void* x,
+                             void* y) {
+  if (elem_size == 1) INTERLEAVE_BY_PLANES(uint8_t)
+  if (elem_size == 4) INTERLEAVE_BY_PLANES(uint32_t)
+  return 0;
+}
+#undef INTERLEAVE_BY_PLANES
+#undef INTERLEAVE_PLANES
+
 void enet_ref_transpose(int ndim, const int64_t* in_shape, const int* perm, size_t elem_size, const void* x,
                         void* y) {
+  if (ndim == 4 && perm[0] == 0 && perm[1] == 2 && perm[2] == 3 && perm[3] == 1 &&
+      interleave_planes(in_shape[0], in_shape[1], in_shape[2] * in_shape[3], elem_size, x, y))
+    return;
   int64_t in_stride[ENET_MAX_DIMS], out_shape[ENET_MAX_DIMS], out_stride[ENET_MAX_DIMS], step[ENET_MAX_DIMS],
       index[ENET_MAX_DIMS] = {0};
   int64_t total = 1, s = 1;
