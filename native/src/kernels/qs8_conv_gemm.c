@@ -130,9 +130,21 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
 static void put_flipped(uint8_t* restrict dst, const int8_t* restrict src, size_t n, int32_t x_zp) {
   if (!src) {
     memset(dst, (uint8_t)x_zp ^ 0x80, n);
-    return;
+  } else if (n >= 16) {
+    for (size_t i = 0; i < n; i++) dst[i] = (uint8_t)src[i] ^ 0x80; /* vectorized */
+  } else if (n >= 8) { /* two overlapping 8-byte moves, as put_inputs does (an RGB stem's 9-byte rows) */
+    uint64_t head, tail;
+    memcpy(&head, src, 8), memcpy(&tail, src + n - 8, 8);
+    head ^= 0x8080808080808080u, tail ^= 0x8080808080808080u;
+    memcpy(dst, &head, 8), memcpy(dst + n - 8, &tail, 8);
+  } else if (n >= 4) {
+    uint32_t head, tail;
+    memcpy(&head, src, 4), memcpy(&tail, src + n - 4, 4);
+    head ^= 0x80808080u, tail ^= 0x80808080u;
+    memcpy(dst, &head, 4), memcpy(dst + n - 4, &tail, 4);
+  } else {
+    for (size_t i = 0; i < n; i++) dst[i] = (uint8_t)src[i] ^ 0x80;
   }
-  for (size_t i = 0; i < n; i++) dst[i] = (uint8_t)src[i] ^ 0x80;
 }
 
 /* n inputs to dst (src NULL: n copies of the input zero point, the padding). Short runs (an
