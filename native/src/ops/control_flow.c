@@ -38,6 +38,7 @@
 
 /* The bodies an op runs: {then, else} or {cond, body}; 0 for any other op. */
 static int op_bodies(const enet_op_def* op, int bodies[2]) {
+  bodies[0] = bodies[1] = -1; /* no body: an index no subgraph has */
   if (op->opcode == ENET_OpCode_IF) {
     bodies[0] = op->options.if_branch.then_subgraph;
     bodies[1] = op->options.if_branch.else_subgraph;

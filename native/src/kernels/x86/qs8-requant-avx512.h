@@ -25,7 +25,7 @@ ENET_TARGET_AVX512 static inline void enet_qs8_requant16_load(enet_qs8_requant16
                                                               size_t g, size_t c) {
   r->limit = _mm512_loadu_si512((const void*)(enet_qs8_param32(group, g, ENET_QS8_ACC_LIMIT) + c));
   r->neg_limit = _mm512_sub_epi32(_mm512_setzero_si512(), r->limit);
-  r->clamp = _mm512_cmpneq_epi32_mask(r->limit, _mm512_set1_epi32(INT32_MAX)) != 0;
+  r->clamp = _mm512_cmpeq_epi32_mask(r->limit, _mm512_set1_epi32(INT32_MAX)) != 0xFFFF;
   r->mult = _mm512_loadu_si512((const void*)(enet_qs8_param32(group, g, ENET_QS8_MULTIPLIER) + c));
   r->offset = _mm512_loadu_si512((const void*)(enet_qs8_param32(group, g, ENET_QS8_X86_OFFSET) + c));
   /* Each 8 int64 hold lanes (0, 2, 4, 6, 1, 3, 5, 7) of their 8: gather the even and odd halves. */
@@ -45,8 +45,8 @@ ENET_TARGET_AVX512 static inline __m512i enet_qs8_requant16_epi32(const enet_qs8
   __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), _mm512_srli_epi64(r->mult, 32));
   even = _mm512_srlv_epi64(_mm512_add_epi64(even, r->even_rounding), r->even_shift);
   odd = _mm512_srlv_epi64(_mm512_add_epi64(odd, r->odd_rounding), r->odd_shift);
-  /* The odd results' low halves into the odd lanes: one vpshufd under a merge mask. */
-  return _mm512_add_epi32(_mm512_mask_shuffle_epi32(even, 0xAAAA, odd, _MM_PERM_CDAB), r->offset);
+  /* The odd results' low halves into the odd lanes (x86-intrinsics.h). */
+  return _mm512_add_epi32(ENET_MERGE_ODD_LOW_HALVES512(even, odd), r->offset);
 }
 
 /* 16 accumulators in channel order -> 16 int8 (saturated, then clamped to [min, max]). */

@@ -81,6 +81,8 @@ static inline __m512 enet_emulated_mm512_maskz_loadu_ps(unsigned k, const void* 
 #define ENET_TARGET_AVX512VNNI
 #define ENET_DPBUSD512(acc, a, w) ((acc) = _mm512_dpbusd_epi32(acc, a, w))
 #define ENET_DPWSSD512(acc, a, w) ((acc) = _mm512_dpwssd_epi32(acc, a, w))
+/* SIMDe has no masked vpshufd on zmm: the same lanes by a shift and a blend. */
+#define ENET_MERGE_ODD_LOW_HALVES512(even, odd) _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32))
 #else
 /* acc += the four products of unsigned a bytes by signed w bytes per int32 lane: the
  * instruction _mm512_dpbusd_epi32 is (AT&T order: w, a, acc). Written out because GCC 12
@@ -88,6 +90,9 @@ static inline __m512 enet_emulated_mm512_maskz_loadu_ps(unsigned k, const void* 
 #define ENET_DPBUSD512(acc, a, w) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "vm"(w))
 /* acc += a[2i] * w[2i] + a[2i+1] * w[2i+1] per int32 lane (int16 pairs, exact): vpmaddwd + vpaddd in one. */
 #define ENET_DPWSSD512(acc, a, w) __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "vm"(w))
+/* even's lanes 0, 2, .., 14 with odd's lanes 0, 2, .., 14 moved into lanes 1, 3, .., 15: one vpshufd under a
+ * merge mask. */
+#define ENET_MERGE_ODD_LOW_HALVES512(even, odd) _mm512_mask_shuffle_epi32(even, 0xAAAA, odd, _MM_PERM_CDAB)
 #define ENET_TARGET_AVXVNNI __attribute__((target("avx2,fma,avxvnni")))
 #define ENET_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")))
 #define ENET_TARGET_AVX512VNNI \
