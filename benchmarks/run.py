@@ -365,6 +365,33 @@ def format_targets(results):
     return "\n".join(lines)
 
 
+def format_issue14_targets(results):
+    """Issue 14's bar at 1 thread: edgenet float32 at or below every peer's float32, and edgenet
+    int8 at or below the faster of each peer's float32 and int8 (a user picks whichever is faster)."""
+    lines = []
+    for model in ("mobilenet_v2", "resnet18", "mobilenet_v3_small"):
+        variants = live(results.get(model) or [])
+        ours = {v.precision: v for v in variants if v.runtime == "edgenet"}
+        for precision in ("float32", "int8"):
+            mine = ours.get(precision)
+            candidates = ("float32",) if precision == "float32" else ("float32", "int8")
+            best = fastest_peer(variants, candidates[0], 1)
+            if len(candidates) > 1:
+                other = fastest_peer(variants, candidates[1], 1)
+                best = min(b for b in (best, other) if b) if (best or other) else None
+            if not (mine and mine.median(1) and best):
+                lines.append(f"- {model} {precision}: not measured")
+                continue
+            ratio = mine.median(1) / best[0]
+            peer_precision = next(v.precision for v in variants if v.runtime == best[1] and v.median(1) == best[0])
+            claim = "met" if ratio <= 1.0 else "NOT met"
+            if poor_agreement(mine):
+                claim = f"not claimed (edgenet int8 top-1 agreement {mine.agreement} is poor)"
+            lines.append(f"- {model} {precision}: edgenet {ms(mine.median(1))} ms vs fastest peer {best[1]} "
+                         f"{peer_precision} {ms(best[0])} ms = {ratio:.2f}x (target <= 1.0): {claim}")
+    return "\n".join(lines)
+
+
 def core_library_size():
     """Bytes of the stripped C core as the Python extension links it (edgenet's _native module)."""
     try:
@@ -468,6 +495,10 @@ Written by `python benchmarks/run.py` on {datetime.date.today().isoformat()}.
 ## Targets (issue 5)
 
 {format_targets(results)}
+
+## Targets (issue 14: every peer at 1 thread; int8 against each peer's faster precision)
+
+{format_issue14_targets(results)}
 
 ## edgenet kernels that ran (profiler names, 1 thread)
 
