@@ -127,16 +127,26 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
 
 /* n inputs to dst as x + 128 in uint8 (their sign bits flipped), for the unsigned-A kernels: in
  * the same pass as the copy, so the gathered tile is written once. */
+static inline void move8_flipped(uint8_t* dst, const int8_t* src) {
+  uint64_t v;
+  memcpy(&v, src, 8);
+  v ^= 0x8080808080808080u;
+  memcpy(dst, &v, 8);
+}
+
 static void put_flipped(uint8_t* restrict dst, const int8_t* restrict src, size_t n, int32_t x_zp) {
   if (!src) {
     memset(dst, (uint8_t)x_zp ^ 0x80, n);
-  } else if (n >= 16) {
+  } else if (n >= 64) {
     for (size_t i = 0; i < n; i++) dst[i] = (uint8_t)src[i] ^ 0x80; /* vectorized */
-  } else if (n >= 8) { /* two overlapping 8-byte moves, as put_inputs does (an RGB stem's 9-byte rows) */
-    uint64_t head, tail;
-    memcpy(&head, src, 8), memcpy(&tail, src + n - 8, 8);
-    head ^= 0x8080808080808080u, tail ^= 0x8080808080808080u;
-    memcpy(dst, &head, 8), memcpy(dst + n - 8, &tail, 8);
+  } else if (n >= 16) {
+    /* 8-byte moves, the last one overlapping: an RGB stem's window rows (21 bytes for 7x7) are
+     * too short for the vectorized loop to pay. */
+    for (size_t i = 0; i + 8 < n; i += 8) move8_flipped(dst + i, src + i);
+    move8_flipped(dst + n - 8, src + n - 8);
+  } else if (n >= 8) { /* two overlapping moves (a 3x3 RGB stem's 9-byte rows) */
+    move8_flipped(dst, src);
+    move8_flipped(dst + n - 8, src + n - 8);
   } else if (n >= 4) {
     uint32_t head, tail;
     memcpy(&head, src, 4), memcpy(&tail, src + n - 4, 4);
