@@ -285,9 +285,11 @@ def ms(seconds):
 
 
 def fastest_peer(variants, precision, threads, peers=None):
-    """(median seconds, runtime) of the fastest peer at this precision/thread count, or None."""
-    candidates = [(v.median(threads), v.runtime) for v in live(variants)
-                  if v.runtime != "edgenet" and v.precision == precision and v.median(threads)
+    """(median seconds, runtime, precision) of the fastest peer at this thread count, or None.
+    `precision`: one precision, or a tuple of them (the fastest of any)."""
+    precisions = (precision,) if isinstance(precision, str) else precision
+    candidates = [(v.median(threads), v.runtime, v.precision) for v in live(variants)
+                  if v.runtime != "edgenet" and v.precision in precisions and v.median(threads)
                   and (peers is None or v.runtime in peers)]
     return min(candidates) if candidates else None
 
@@ -374,21 +376,17 @@ def format_issue14_targets(results):
         ours = {v.precision: v for v in variants if v.runtime == "edgenet"}
         for precision in ("float32", "int8"):
             mine = ours.get(precision)
-            candidates = ("float32",) if precision == "float32" else ("float32", "int8")
-            best = fastest_peer(variants, candidates[0], 1)
-            if len(candidates) > 1:
-                other = fastest_peer(variants, candidates[1], 1)
-                best = min(b for b in (best, other) if b) if (best or other) else None
+            best = fastest_peer(variants, ("float32",) if precision == "float32" else ("float32", "int8"), 1)
             if not (mine and mine.median(1) and best):
                 lines.append(f"- {model} {precision}: not measured")
                 continue
-            ratio = mine.median(1) / best[0]
-            peer_precision = next(v.precision for v in variants if v.runtime == best[1] and v.median(1) == best[0])
+            peer_time, peer, peer_precision = best
+            ratio = mine.median(1) / peer_time
             claim = "met" if ratio <= 1.0 else "NOT met"
             if poor_agreement(mine):
                 claim = f"not claimed (edgenet int8 top-1 agreement {mine.agreement} is poor)"
-            lines.append(f"- {model} {precision}: edgenet {ms(mine.median(1))} ms vs fastest peer {best[1]} "
-                         f"{peer_precision} {ms(best[0])} ms = {ratio:.2f}x (target <= 1.0): {claim}")
+            lines.append(f"- {model} {precision}: edgenet {ms(mine.median(1))} ms vs fastest peer {peer} "
+                         f"{peer_precision} {ms(peer_time)} ms = {ratio:.2f}x (target <= 1.0): {claim}")
     return "\n".join(lines)
 
 
