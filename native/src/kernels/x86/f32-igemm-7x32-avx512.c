@@ -26,46 +26,9 @@ ENET_TARGET_AVX512 void enet_f32_igemm_7x32_avx512(size_t mr, size_t nc, size_t 
          c5h = c0h, c6l = c0l, c6h = c0h;
   for (size_t s = 0; s < ks; s++) {
     const float *a0 = r0[s], *a1 = r1[s], *a2 = r2[s], *a3 = r3[s], *a4 = r4[s], *a5 = r5[s], *a6 = r6[s];
-    if (nc <= 16) { /* a last panel of at most 16 channels: half the multiply-adds */
-      for (size_t k = 0; k < kc; k++, w += 32) {
-        const __m512 wl = _mm512_loadu_ps(w);
-        c0l = _mm512_fmadd_ps(_mm512_set1_ps(a0[k]), wl, c0l);
-        c1l = _mm512_fmadd_ps(_mm512_set1_ps(a1[k]), wl, c1l);
-        c2l = _mm512_fmadd_ps(_mm512_set1_ps(a2[k]), wl, c2l);
-        c3l = _mm512_fmadd_ps(_mm512_set1_ps(a3[k]), wl, c3l);
-        c4l = _mm512_fmadd_ps(_mm512_set1_ps(a4[k]), wl, c4l);
-        c5l = _mm512_fmadd_ps(_mm512_set1_ps(a5[k]), wl, c5l);
-        c6l = _mm512_fmadd_ps(_mm512_set1_ps(a6[k]), wl, c6l);
-      }
-      continue;
-    }
-    for (size_t k = 0; k < kc; k++, w += 32) {
-      const __m512 wl = _mm512_loadu_ps(w), wh = _mm512_loadu_ps(w + 16);
-      __m512 v = _mm512_set1_ps(a0[k]);
-      c0l = _mm512_fmadd_ps(v, wl, c0l), c0h = _mm512_fmadd_ps(v, wh, c0h);
-      v = _mm512_set1_ps(a1[k]);
-      c1l = _mm512_fmadd_ps(v, wl, c1l), c1h = _mm512_fmadd_ps(v, wh, c1h);
-      v = _mm512_set1_ps(a2[k]);
-      c2l = _mm512_fmadd_ps(v, wl, c2l), c2h = _mm512_fmadd_ps(v, wh, c2h);
-      v = _mm512_set1_ps(a3[k]);
-      c3l = _mm512_fmadd_ps(v, wl, c3l), c3h = _mm512_fmadd_ps(v, wh, c3h);
-      v = _mm512_set1_ps(a4[k]);
-      c4l = _mm512_fmadd_ps(v, wl, c4l), c4h = _mm512_fmadd_ps(v, wh, c4h);
-      v = _mm512_set1_ps(a5[k]);
-      c5l = _mm512_fmadd_ps(v, wl, c5l), c5h = _mm512_fmadd_ps(v, wh, c5h);
-      v = _mm512_set1_ps(a6[k]);
-      c6l = _mm512_fmadd_ps(v, wl, c6l), c6h = _mm512_fmadd_ps(v, wh, c6h);
-    }
+    ENET_F32_7X32_MULTIPLY_ADD(nc, kc, w);
   }
-  const __m512 vmin = _mm512_set1_ps(min), vmax = _mm512_set1_ps(max);
   const __mmask16 m0 = enet_f32_half_mask_avx512(nc, 0), m1 = enet_f32_half_mask_avx512(nc, 1);
-  /* Highest row first: an aliased missing row then never overwrites a real one. */
-  enet_f32_store_row_avx512(c6, m0, m1, c6l, c6h, vmin, vmax);
-  enet_f32_store_row_avx512(c5, m0, m1, c5l, c5h, vmin, vmax);
-  enet_f32_store_row_avx512(c4, m0, m1, c4l, c4h, vmin, vmax);
-  enet_f32_store_row_avx512(c3, m0, m1, c3l, c3h, vmin, vmax);
-  enet_f32_store_row_avx512(c2, m0, m1, c2l, c2h, vmin, vmax);
-  enet_f32_store_row_avx512(c1, m0, m1, c1l, c1h, vmin, vmax);
-  enet_f32_store_row_avx512(c0, m0, m1, c0l, c0h, vmin, vmax);
+  ENET_F32_7X32_STORE(m0, m1, min, max);
 }
 #endif
