@@ -61,10 +61,10 @@ def test_profile_covers_every_op_and_sums_to_invoke(monkeypatch):
     ("sse41", {"CONV_2D": "f32-gemm-4x8-sse", "CONV_2D_3x3": "f32-igemm-4x8-sse", "DEPTHWISE_CONV_2D": "f32-dwconv-c4-sse",
                "FULLY_CONNECTED": "f32-gemm-4x8-sse"}),
     ("avx2", {"CONV_2D": "f32-gemm-6x16-avx2", "CONV_2D_3x3": "f32-igemm-6x16-avx2", "DEPTHWISE_CONV_2D": "f32-dwconv-c8-avx2",
-              "ADD": "f32-vbinary-avx2", "FULLY_CONNECTED": "f32-gemm-6x16-avx2"}),
+              "ADD": "f32-vbinary-avx2", "FULLY_CONNECTED": "f32-gemv-1x16-avx2"}),
     ("avx512", {"CONV_2D": "f32-gemm-7x32-avx512", "CONV_2D_3x3": "f32-igemm-7x32-avx512",
                 "DEPTHWISE_CONV_2D": "f32-dwconv-c16-avx512", "ADD": "f32-vbinary-avx512",
-                "FULLY_CONNECTED": "f32-gemm-7x32-avx512"}),
+                "FULLY_CONNECTED": "f32-gemv-1x32-avx512"}),
 ] if X86 else [
     ("neon", {"CONV_2D": "f32-gemm-4x8-neon", "CONV_2D_3x3": "f32-igemm-4x8-neon", "DEPTHWISE_CONV_2D": "f32-dwconv-c4-neon",
               "ADD": "f32-vbinary-neon", "FULLY_CONNECTED": "f32-gemm-4x8-neon"}),
@@ -83,6 +83,7 @@ def test_kernel_names_follow_the_family(family, expect, monkeypatch):
     assert by_index[0].kernel == expect.get("CONV_2D_3x3", expect["CONV_2D"])
     assert by_index[2].kernel == expect["CONV_2D"]
     assert by_index[1].kernel == expect["DEPTHWISE_CONV_2D"]
+    # The classifier runs at batch 1: a one-row GEMM where the family has one (gemv).
     assert by_index[5].kernel == expect["FULLY_CONNECTED"]
     if "ADD" in expect:
         assert by_index[3].kernel == expect["ADD"]

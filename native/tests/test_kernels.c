@@ -112,7 +112,8 @@ static void test_conv(const enet_f32_kernels* k, enet_threadpool** pools, int de
   enet_window g;
   if (fc) { /* fully connected = 1x1 conv over rows */
     memset(&g, 0, sizeof g);
-    g.batch = irand(1, 9), g.in_h = g.in_w = g.out_h = g.out_w = 1, g.k_h = g.k_w = 1;
+    g.batch = irand(0, 2) ? irand(2, 9) : 1; /* batch 1 (a third): the one-row kernel, gemv */
+    g.in_h = g.in_w = g.out_h = g.out_w = 1, g.k_h = g.k_w = 1;
     g.in_c = deep ? irand(8193, 14000) : irand(1, 300), g.out_c = irand(1, deep ? 40 : 70);
     g.stride_h = g.stride_w = g.dilation_h = g.dilation_w = 1;
   } else if (deep) {
@@ -465,7 +466,8 @@ static void test_qs8_conv(const enet_qs8_kernels* k, enet_threadpool** pools, in
   enet_window g;
   if (fc) {
     memset(&g, 0, sizeof g);
-    g.batch = irand(1, 9), g.in_h = g.in_w = g.out_h = g.out_w = 1, g.k_h = g.k_w = 1;
+    g.batch = irand(0, 2) ? irand(2, 9) : 1; /* batch 1 (a third): the tiles' one-row path */
+    g.in_h = g.in_w = g.out_h = g.out_w = 1, g.k_h = g.k_w = 1;
     g.in_c = irand(1, 300), g.out_c = irand(1, 70);
     g.stride_h = g.stride_w = g.dilation_h = g.dilation_w = 1;
   } else {

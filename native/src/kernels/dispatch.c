@@ -8,6 +8,7 @@
 /* float sets; a kernel left NULL runs the reference. */
 static const enet_f32_kernels f32_avx2 = {
     .isa = ENET_ISA_AVX2, .gemm_mr = 6, .gemm_nr = 16, .gemm = enet_f32_gemm_6x16_avx2,
+    .gemv = enet_f32_gemv_1x16_avx2, .gemv_name = "f32-gemv-1x16-avx2",
     .dwconv_cb = 8, .dwconv = enet_f32_dwconv_c8_avx2,
     .gemm_name = "f32-gemm-6x16-avx2", .dwconv_name = "f32-dwconv-c8-avx2",
     .vadd = enet_f32_vadd_avx2, .vsub = enet_f32_vsub_avx2, .vmul = enet_f32_vmul_avx2,
@@ -24,6 +25,7 @@ static const enet_f32_kernels f32_avx2 = {
  * softmax and Winograd transforms. */
 static const enet_f32_kernels f32_avx512 = {
     .isa = ENET_ISA_AVX512, .gemm_mr = 7, .gemm_nr = 32, .gemm = enet_f32_gemm_7x32_avx512,
+    .gemv = enet_f32_gemv_1x32_avx512, .gemv_name = "f32-gemv-1x32-avx512",
     .dwconv_cb = 16, .dwconv = enet_f32_dwconv_c16_avx512,
     .gemm_name = "f32-gemm-7x32-avx512", .dwconv_name = "f32-dwconv-c16-avx512",
     .vadd = enet_f32_vadd_avx512, .vsub = enet_f32_vsub_avx512, .vmul = enet_f32_vmul_avx512,

@@ -175,7 +175,7 @@ enet_f32_conv_plan* enet_f32_conv_plan_init(void* memory, const enet_f32_kernels
 void enet_f32_conv_plan_name(const enet_f32_conv_plan* p, char* name, size_t size) {
   const enet_f32_kernels* k = p->k;
   switch (p->method) {
-    case ENET_F32_CONV_DIRECT: snprintf(name, size, "%s", k->gemm_name); break;
+    case ENET_F32_CONV_DIRECT: snprintf(name, size, "%s", p->m == 1 && k->gemv ? k->gemv_name : k->gemm_name); break;
     case ENET_F32_CONV_IM2COL: snprintf(name, size, "%s+im2col", k->gemm_name); break;
     case ENET_F32_CONV_IGEMM: snprintf(name, size, "%s", k->igemm_name); break;
     case ENET_F32_CONV_WINOGRAD: snprintf(name, size, "%s+%s", k->winograd_name, k->gemm_name); break;
@@ -312,14 +312,16 @@ static void conv_task(void* context, size_t begin, size_t end, int thread) {
         im2col_block(p, job->x, m0, rows, k0, k0 + kc, scratch);
         a = scratch, a_stride = kc;
       }
+      /* One row in all (batch 1 fully connected): the one-row kernel. */
+      enet_f32_gemm_ukernel gemm = p->m == 1 && p->k->gemv ? p->k->gemv : p->k->gemm;
       for (size_t pi = first; pi < last; pi++) {
         size_t n0 = pi * nr, nc = p->n - n0 < nr ? p->n - n0 : nr;
         const float* panel = p->packed + pi * p->panel_floats;
         const float* w = panel + nr + k0 * nr;
         const float* bias = k0 == 0 ? panel : NULL;
         for (size_t i = 0; i < rows; i += mr)
-          p->k->gemm(rows - i < mr ? rows - i : mr, nc, kc, a + i * a_stride, a_stride, w, bias,
-                     job->y + (m0 + i) * p->n + n0, p->n, lo, hi);
+          gemm(rows - i < mr ? rows - i : mr, nc, kc, a + i * a_stride, a_stride, w, bias,
+               job->y + (m0 + i) * p->n + n0, p->n, lo, hi);
       }
     }
     if (p->kdim == 0) /* no inputs: y = clamp(bias) */

@@ -100,6 +100,14 @@ void enet_f32_gemm_6x16_avx2(size_t mr, size_t nc, size_t kc, const float* a, si
                              float* c, size_t c_stride, float min, float max);
 void enet_f32_gemm_7x32_avx512(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
                                const float* bias, float* c, size_t c_stride, float min, float max);
+/* One-row GEMM (M == 1: a fully connected layer at batch 1), called as enet_f32_gemm_ukernel
+ * with mr 1: the same sums, but k is summed in interleaved partial sums (so the last bits may
+ * differ from the tile's). Used only when the whole GEMM has one row, so a row's result never
+ * depends on how rows were split into tiles or threads. */
+void enet_f32_gemv_1x16_avx2(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
+                             const float* bias, float* c, size_t c_stride, float min, float max);
+void enet_f32_gemv_1x32_avx512(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
+                               const float* bias, float* c, size_t c_stride, float min, float max);
 void enet_f32_gemm_4x8_sse(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, const float* bias,
                            float* c, size_t c_stride, float min, float max);
 void enet_f32_gemm_4x8_neon(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, const float* bias,
@@ -171,6 +179,8 @@ typedef struct enet_f32_kernels {
   enet_isa isa;
   size_t gemm_mr, gemm_nr;
   enet_f32_gemm_ukernel gemm;
+  enet_f32_gemm_ukernel gemv; /* the one-row GEMM over gemm's panels; NULL: gemm */
+  const char* gemv_name;
   size_t dwconv_cb;
   enet_f32_dwconv_ukernel dwconv;
   const char* gemm_name;   /* e.g. "f32-gemm-6x16-avx2" */

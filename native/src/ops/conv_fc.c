@@ -22,8 +22,9 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, int64_t rows, int64_
   enet_activation_range(ctx->op->activation, &lo, &hi);
   void* state = enet_alloc_op_state(ctx, enet_f32_conv_plan_size(k, &g, threads));
   if (!state) return ENET_ERROR_OUT_OF_MEMORY;
-  enet_f32_conv_plan_init(state, k, &g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, lo, hi);
-  snprintf(ctx->kernel, sizeof ctx->kernel, "%s", k->gemm_name);
+  enet_f32_conv_plan* plan =
+      enet_f32_conv_plan_init(state, k, &g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, lo, hi);
+  enet_f32_conv_plan_name(plan, ctx->kernel, sizeof ctx->kernel);
   ctx->fused_activation = 1;
   ctx->optimized = 1;
   return ENET_OK;

@@ -33,6 +33,39 @@ __attribute__((target("avx2,fma"))) static inline void load_row(const float* c, 
   }
 }
 
+/* The one-row GEMM (enet_f32_kernels.gemv: a fully connected layer at batch 1). The 6-row tile
+ * would run six copies of the row; here k goes round four independent sums instead, which
+ * hide the multiply-add latency. */
+__attribute__((target("avx2,fma"))) void enet_f32_gemv_1x16_avx2(size_t mr, size_t nc, size_t kc, const float* a,
+                                                                  size_t a_stride, const float* w, const float* bias,
+                                                                  float* c, size_t c_stride, float min, float max) {
+  (void)mr, (void)a_stride, (void)c_stride;
+  __m256 l0, h0;
+  if (bias)
+    l0 = _mm256_loadu_ps(bias), h0 = _mm256_loadu_ps(bias + 8);
+  else
+    load_row(c, nc, &l0, &h0);
+  __m256 l1 = _mm256_setzero_ps(), h1 = l1, l2 = l1, h2 = l1, l3 = l1, h3 = l1;
+  size_t k = 0;
+  for (; k + 4 <= kc; k += 4, w += 64) {
+    const __m256 v0 = _mm256_broadcast_ss(a + k), v1 = _mm256_broadcast_ss(a + k + 1);
+    const __m256 v2 = _mm256_broadcast_ss(a + k + 2), v3 = _mm256_broadcast_ss(a + k + 3);
+    l0 = _mm256_fmadd_ps(v0, _mm256_loadu_ps(w), l0), h0 = _mm256_fmadd_ps(v0, _mm256_loadu_ps(w + 8), h0);
+    l1 = _mm256_fmadd_ps(v1, _mm256_loadu_ps(w + 16), l1), h1 = _mm256_fmadd_ps(v1, _mm256_loadu_ps(w + 24), h1);
+    l2 = _mm256_fmadd_ps(v2, _mm256_loadu_ps(w + 32), l2), h2 = _mm256_fmadd_ps(v2, _mm256_loadu_ps(w + 40), h2);
+    l3 = _mm256_fmadd_ps(v3, _mm256_loadu_ps(w + 48), l3), h3 = _mm256_fmadd_ps(v3, _mm256_loadu_ps(w + 56), h3);
+  }
+  for (; k < kc; k++, w += 16) {
+    const __m256 v = _mm256_broadcast_ss(a + k);
+    l0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w), l0), h0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w + 8), h0);
+  }
+  l0 = _mm256_add_ps(_mm256_add_ps(l0, l1), _mm256_add_ps(l2, l3));
+  h0 = _mm256_add_ps(_mm256_add_ps(h0, h1), _mm256_add_ps(h2, h3));
+  /* Clamp with the accumulator second so a NaN passes through unchanged. */
+  const __m256 lo = _mm256_set1_ps(min), hi = _mm256_set1_ps(max);
+  store_row(c, nc, _mm256_min_ps(hi, _mm256_max_ps(lo, l0)), _mm256_min_ps(hi, _mm256_max_ps(lo, h0)));
+}
+
 __attribute__((target("avx2,fma"))) void enet_f32_gemm_6x16_avx2(size_t mr, size_t nc, size_t kc, const float* a,
                                                                   size_t a_stride, const float* w, const float* bias,
                                                                   float* c, size_t c_stride, float min, float max) {

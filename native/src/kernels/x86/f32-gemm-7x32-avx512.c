@@ -4,6 +4,35 @@
 #if defined(__x86_64__)
 #include "f32-gemm-avx512.h"
 
+/* The one-row GEMM (enet_f32_kernels.gemv: a fully connected layer at batch 1). The 7-row tile
+ * would run seven copies of the row; here k goes round four independent sums instead, which
+ * hide the multiply-add latency. */
+ENET_TARGET_AVX512 void enet_f32_gemv_1x32_avx512(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
+                                                  const float* w, const float* bias, float* c, size_t c_stride,
+                                                  float min, float max) {
+  (void)mr, (void)a_stride, (void)c_stride;
+  const __mmask16 m0 = enet_f32_half_mask_avx512(nc, 0), m1 = enet_f32_half_mask_avx512(nc, 1);
+  __m512 l0 = bias ? _mm512_loadu_ps(bias) : _mm512_maskz_loadu_ps(m0, c);
+  __m512 h0 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_maskz_loadu_ps(m1, c + 16);
+  __m512 l1 = _mm512_setzero_ps(), h1 = l1, l2 = l1, h2 = l1, l3 = l1, h3 = l1;
+  size_t k = 0;
+  for (; k + 4 <= kc; k += 4, w += 128) {
+    const __m512 v0 = _mm512_set1_ps(a[k]), v1 = _mm512_set1_ps(a[k + 1]);
+    const __m512 v2 = _mm512_set1_ps(a[k + 2]), v3 = _mm512_set1_ps(a[k + 3]);
+    l0 = _mm512_fmadd_ps(v0, _mm512_loadu_ps(w), l0), h0 = _mm512_fmadd_ps(v0, _mm512_loadu_ps(w + 16), h0);
+    l1 = _mm512_fmadd_ps(v1, _mm512_loadu_ps(w + 32), l1), h1 = _mm512_fmadd_ps(v1, _mm512_loadu_ps(w + 48), h1);
+    l2 = _mm512_fmadd_ps(v2, _mm512_loadu_ps(w + 64), l2), h2 = _mm512_fmadd_ps(v2, _mm512_loadu_ps(w + 80), h2);
+    l3 = _mm512_fmadd_ps(v3, _mm512_loadu_ps(w + 96), l3), h3 = _mm512_fmadd_ps(v3, _mm512_loadu_ps(w + 112), h3);
+  }
+  for (; k < kc; k++, w += 32) {
+    const __m512 v = _mm512_set1_ps(a[k]);
+    l0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(w), l0), h0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(w + 16), h0);
+  }
+  l0 = _mm512_add_ps(_mm512_add_ps(l0, l1), _mm512_add_ps(l2, l3));
+  h0 = _mm512_add_ps(_mm512_add_ps(h0, h1), _mm512_add_ps(h2, h3));
+  enet_f32_store_row_avx512(c, m0, m1, l0, h0, _mm512_set1_ps(min), _mm512_set1_ps(max));
+}
+
 ENET_TARGET_AVX512 void enet_f32_gemm_7x32_avx512(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
                                                   const float* w, const float* bias, float* c, size_t c_stride,
                                                   float min, float max) {
