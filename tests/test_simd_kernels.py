@@ -455,6 +455,44 @@ def test_transpose_every_permutation():
             np.testing.assert_array_equal(got, np.transpose(a, perm), err_msg=f"{shape} {perm}")
 
 
+@pytest.mark.parametrize("dtype", ["float32", "int32", "bool", "int8"])
+def test_three_plane_nchw_to_nhwc_interleave_kernels(dtype, monkeypatch):
+    """The image-input transpose (NCHW -> NHWC of 3 planes) runs the family's interleave kernel
+    (x32 for 4-byte elements, x8 for bytes): equal to numpy's transpose bit for bit (float NaN
+    payloads included), for pixel counts around the vector widths and a batch of 2, at 1-3 threads."""
+    rng = np.random.default_rng(77)
+    for h, w in [(1, 1), (1, 7), (3, 5), (4, 4), (5, 7), (16, 17), (224, 224)]:
+        shape = (2, 3, h, w)
+        g = edgenet.Graph("nchw")
+        if dtype == "int8":  # quantize, then move the int8 planes
+            q = g.quantize(g.input("x", shape), 0.05, 3)
+            y = g.transpose(q, (0, 2, 3, 1))
+            y.quant = q.quant
+            g.output(g.dequantize(y), "y")
+            a = rng.uniform(-6, 6, shape).astype(np.float32)
+            want = edgenet.reference.run(g, {"x": a})["y"].astype(np.float32)  # numpy's transpose
+        else:
+            g.output(g.transpose(g.input("x", shape, dtype=dtype), (0, 2, 3, 1)), "y")
+            a = {"float32": lambda: rng.standard_normal(shape).astype(np.float32),
+                 "int32": lambda: rng.integers(-2**31, 2**31, shape, dtype=np.int64).astype(np.int32),
+                 "bool": lambda: rng.random(shape) < 0.5}[dtype]()
+            if dtype == "float32":
+                a.view(np.uint32).reshape(-1)[::7] = 0x7FC00000 | rng.integers(0, 1 << 22, a.size)[::7].astype(np.uint32)
+            want = np.transpose(a, (0, 2, 3, 1))
+        model = edgenet.convert(g, optimize=False).to_bytes()
+        want_bits = np.ascontiguousarray(want).view(np.uint8)
+        for family in FAMILIES:
+            for threads in THREADS:
+                got = run_c(model, {"x": a}, family, threads, monkeypatch)["y"]
+                assert got.dtype == want.dtype and np.array_equal(got.view(np.uint8), want_bits), \
+                    f"{family}, {threads} threads, {shape}"
+        monkeypatch.setenv("EDGENET_ISA", "auto")
+        ops = edgenet.Interpreter(model).profile({"x": a}, runs=1).ops
+        kernel = next(op.kernel for op in ops if op.opcode == "TRANSPOSE")
+        if X86 and "avx2" in RUNNABLE:  # every x86 family from AVX2 up has the kernels
+            assert kernel.startswith("x8-interleave3-" if dtype in ("bool", "int8") else "x32-interleave3-"), kernel
+
+
 # ---- float SIGMOID / TANH / HARD_SWISH / SILU / SOFTMAX vector kernels (issue 14, item 3) ------------------
 
 UNARY_FORMULAS = {  # float64 oracles, written from each op's definition

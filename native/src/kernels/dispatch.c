@@ -20,7 +20,8 @@ static const enet_f32_kernels f32_avx2 = {
     .softmax = enet_f32_softmax_avx2, .softmax_name = "f32-softmax-avx2",
     .igemm = enet_f32_igemm_6x16_avx2, .igemm_name = "f32-igemm-6x16-avx2",
     .winograd_input = enet_f32_winograd_input_4x4_3x3_avx2, .winograd_output = enet_f32_winograd_output_4x4_3x3_avx2,
-    .winograd_name = "f32-winograd-4x4-3x3-avx2"};
+    .winograd_name = "f32-winograd-4x4-3x3-avx2",
+    .interleave3 = enet_x32_interleave3_avx2, .interleave3_name = "x32-interleave3-avx2"};
 /* AVX-512 F: its own GEMM, indirect GEMM, depthwise, elementwise and unary kernels; AVX2's
  * softmax and Winograd transforms. */
 static const enet_f32_kernels f32_avx512 = {
@@ -37,7 +38,8 @@ static const enet_f32_kernels f32_avx512 = {
     .softmax = enet_f32_softmax_avx2, .softmax_name = "f32-softmax-avx2",
     .igemm = enet_f32_igemm_7x32_avx512, .igemm_name = "f32-igemm-7x32-avx512",
     .winograd_input = enet_f32_winograd_input_4x4_3x3_avx2, .winograd_output = enet_f32_winograd_output_4x4_3x3_avx2,
-    .winograd_name = "f32-winograd-4x4-3x3-avx2"};
+    .winograd_name = "f32-winograd-4x4-3x3-avx2",
+    .interleave3 = enet_x32_interleave3_avx2, .interleave3_name = "x32-interleave3-avx2"};
 /* SSE4.1: GEMM, indirect GEMM and depthwise only (the vector ops and Winograd transforms need AVX2 + FMA). */
 static const enet_f32_kernels f32_sse = {
     .isa = ENET_ISA_SSE41, .gemm_mr = 4, .gemm_nr = 8, .gemm = enet_f32_gemm_4x8_sse,
@@ -55,6 +57,7 @@ static const enet_f32_kernels f32_neon = {
     .igemm = enet_f32_igemm_4x8_neon, .igemm_name = "f32-igemm-4x8-neon",
     .winograd_input = enet_f32_winograd_input_4x4_3x3_neon, .winograd_output = enet_f32_winograd_output_4x4_3x3_neon,
     .winograd_name = "f32-winograd-4x4-3x3-neon",
+    .interleave3 = enet_x32_interleave3_neon, .interleave3_name = "x32-interleave3-neon",
 #if defined(__aarch64__) /* exp-based and dividing kernels: A64 only (arm/f32-exp-neon.h); ARMv7 the reference */
     .vsilu = enet_f32_vsilu_neon, .vsigmoid = enet_f32_vsigmoid_neon, .vtanh = enet_f32_vtanh_neon,
     .vhswish = enet_f32_vhswish_neon,
@@ -83,7 +86,7 @@ static const uint8_t tap_pair_order32[32] = {0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 1
 /* The parts the x86 sets share: AVX2's vector kernels (isa names them), and each depthwise kernel. */
 #define QS8_AVX2_VECTOR                                                                                   \
   .isa = ENET_ISA_AVX2, .vadd = enet_qs8_vadd_avx2, .vmul = enet_qs8_vmul_avx2, .lut = enet_qs8_lut_avx2, \
-  .vmax = enet_qs8_vmax_avx2, .f32_to_qs8 = enet_f32_qs8_vcvt_avx2
+  .vmax = enet_qs8_vmax_avx2, .f32_to_qs8 = enet_f32_qs8_vcvt_avx2, .interleave3 = enet_x8_interleave3_avx2
 #define QS8_AVX2_DWCONV                                                                            \
   .dwconv_cb = 16, .dwconv_weight_bytes = 2, .dwconv_tap_pairs = 1, .dwconv_param_order = tap_pair_order, \
   .dwconv = enet_qs8_dwconv_c16_avx2
@@ -125,7 +128,7 @@ static const enet_qs8_kernels qs8_sse41 = {
 #define QS8_NEON_COMMON                                                                                      \
   .mr = 4, .nr = 8, .a_bytes = 1, .dwconv_cb = 8, .dwconv_weight_bytes = 1, .dwconv = enet_qs8_dwconv_c8_neon, \
   .vadd = enet_qs8_vadd_neon, .vmul = enet_qs8_vmul_neon, .lut = NEON_LUT, .vmax = enet_qs8_vmax_neon,          \
-  .f32_to_qs8 = NEON_VCVT
+  .f32_to_qs8 = NEON_VCVT, .interleave3 = enet_x8_interleave3_neon
 static const enet_qs8_kernels qs8_neon = {.isa = ENET_ISA_NEON, .kr = 2, .weight_bytes = 2,
                                           .gemm = enet_qs8_gemm_4x8c2_neon, QS8_NEON_COMMON};
 #endif

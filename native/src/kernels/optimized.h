@@ -173,6 +173,16 @@ typedef void (*enet_f32_softmax_ukernel)(size_t n, const float* x, float* y, flo
 void enet_f32_softmax_avx2(size_t n, const float* x, float* y, float beta);
 void enet_f32_softmax_neon(size_t n, const float* x, float* y, float beta);
 
+/* Three planes -> interleaved pixels: y[3 i + c] = x[c * pixels + i] for c < 3, i < pixels (an NCHW
+ * RGB image to NHWC: the TRANSPOSE that opens every model from a channels-first framework). Bits
+ * are copied unchanged: x32 for any 4-byte element (float, int32), x8 for bytes (int8, bool). */
+typedef void (*enet_x32_interleave3_ukernel)(size_t pixels, const uint32_t* x, uint32_t* y);
+typedef void (*enet_x8_interleave3_ukernel)(size_t pixels, const uint8_t* x, uint8_t* y);
+void enet_x32_interleave3_avx2(size_t pixels, const uint32_t* x, uint32_t* y);
+void enet_x32_interleave3_neon(size_t pixels, const uint32_t* x, uint32_t* y);
+void enet_x8_interleave3_avx2(size_t pixels, const uint8_t* x, uint8_t* y);
+void enet_x8_interleave3_neon(size_t pixels, const uint8_t* x, uint8_t* y);
+
 /* The float microkernels of one ISA family, with their tile sizes and names
  * (XNNPACK style, reported by the profiler). */
 typedef struct enet_f32_kernels {
@@ -198,6 +208,9 @@ typedef struct enet_f32_kernels {
   enet_f32_winograd_input_ukernel winograd_input;
   enet_f32_winograd_output_ukernel winograd_output;
   const char* winograd_name;    /* e.g. "f32-winograd-4x4-3x3-avx2" */
+  /* 4-byte NCHW -> NHWC for three planes (TRANSPOSE, any 4-byte dtype); NULL: the reference. */
+  enet_x32_interleave3_ukernel interleave3;
+  const char* interleave3_name; /* e.g. "x32-interleave3-avx2" */
 } enet_f32_kernels;
 
 /* The set for `isa` (NEONDOT/I8MM use the NEON float set), or NULL when
@@ -454,6 +467,7 @@ typedef struct enet_qs8_kernels {
   enet_qs8_lut_ukernel lut;   /* NULL: the reference kernel */
   enet_qs8_vmax_ukernel vmax; /* NULL: the reference max pool */
   enet_f32_qs8_vcvt_ukernel f32_to_qs8; /* NULL: the reference quantize */
+  enet_x8_interleave3_ukernel interleave3; /* byte NCHW -> NHWC, three planes; NULL: the reference */
   /* Rows of the GEMM's A: 0 or 1, int8 (read in place for 1x1 convs); 2, int16 (the driver widens
    * them into scratch, a_stride and kc then count int16 elements). */
   size_t a_bytes;

@@ -112,6 +112,44 @@ static void transpose_perm(const enet_op_context* ctx, int* perm) {
     perm[d] = ctx->op->options.transpose.num_perm ? ctx->op->options.transpose.perm[d] : ndim - 1 - d;
 }
 
+/* NCHW -> NHWC of a three-plane image (the first op of a model from a channels-first framework)
+ * through the family's interleave kernel, when it has one for the element size. */
+typedef struct interleave3_state {
+  enet_x32_interleave3_ukernel x32;
+  enet_x8_interleave3_ukernel x8;
+} interleave3_state;
+
+static enet_status prepare_interleave3(enet_op_context* ctx, const int* perm) {
+  const enet_rt_tensor* x = ctx->inputs[0];
+  size_t size = enet_dtype_size((enet_dtype)x->def->dtype);
+  if (x->ndim != 4 || perm[0] != 0 || perm[1] != 2 || perm[2] != 3 || perm[3] != 1 || x->shape[1] != 3) return ENET_OK;
+  const enet_f32_kernels* f = size == 4 ? enet_f32_kernels_for(ctx->isa) : NULL;
+  const enet_qs8_kernels* q = size == 1 ? enet_qs8_kernels_for(ctx->isa) : NULL;
+  interleave3_state found = {f ? f->interleave3 : NULL, q ? q->interleave3 : NULL};
+  if (!found.x32 && !found.x8) return ENET_OK;
+  interleave3_state* st = enet_alloc_op_state(ctx, sizeof *st);
+  if (!st) return ENET_ERROR_OUT_OF_MEMORY;
+  *st = found;
+  if (found.x32)
+    snprintf(ctx->kernel, sizeof ctx->kernel, "%s", f->interleave3_name);
+  else
+    snprintf(ctx->kernel, sizeof ctx->kernel, "x8-interleave3-%s", enet_isa_name(q->isa));
+  ctx->optimized = 1;
+  return ENET_OK;
+}
+
+static void interleave3(const enet_op_context* ctx, const interleave3_state* st) {
+  const enet_rt_tensor* x = ctx->inputs[0];
+  size_t pixels = (size_t)(x->shape[2] * x->shape[3]);
+  for (int64_t b = 0; b < x->shape[0]; b++) {
+    size_t offset = (size_t)b * 3 * pixels;
+    if (st->x32)
+      st->x32(pixels, (const uint32_t*)x->data + offset, (uint32_t*)ctx->outputs[0]->data + offset);
+    else
+      st->x8(pixels, (const uint8_t*)x->data + offset, (uint8_t*)ctx->outputs[0]->data + offset);
+  }
+}
+
 enet_status enet_transpose_prepare(enet_op_context* ctx) {
   const enet_rt_tensor* x = ctx->inputs[0];
   enet_status s = check_same_dtype(ctx);
@@ -128,10 +166,15 @@ enet_status enet_transpose_prepare(enet_op_context* ctx) {
     shape[d] = x->shape[perm[d]];
   }
   enet_set_output_shape(ctx->outputs[0], x->ndim, shape);
-  return ENET_OK;
+  return prepare_interleave3(ctx, perm);
 }
 
 void enet_transpose_invoke(const enet_op_context* ctx) {
+  const interleave3_state* st = ctx->state;
+  if (st) {
+    interleave3(ctx, st);
+    return;
+  }
   int perm[ENET_MAX_DIMS];
   transpose_perm(ctx, perm);
   enet_ref_transpose(ctx->inputs[0]->ndim, ctx->inputs[0]->shape, perm,
