@@ -67,7 +67,7 @@ def test_profile_covers_every_op_and_sums_to_invoke(monkeypatch):
                 "FULLY_CONNECTED": "f32-gemv-1x32-avx512"}),
 ] if X86 else [
     ("neon", {"CONV_2D": "f32-gemm-4x8-neon", "CONV_2D_3x3": "f32-igemm-4x8-neon", "DEPTHWISE_CONV_2D": "f32-dwconv-c4-neon",
-              "ADD": "f32-vbinary-neon", "FULLY_CONNECTED": "f32-gemm-4x8-neon"}),
+              "ADD": "f32-vbinary-neon", "FULLY_CONNECTED": "f32-gemv-1x8-neon"}),
 ]))
 def test_kernel_names_follow_the_family(family, expect, monkeypatch):
     monkeypatch.setenv("EDGENET_ISA", family)

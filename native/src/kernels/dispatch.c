@@ -50,6 +50,7 @@ static const enet_f32_kernels f32_sse = {
 #if defined(__aarch64__) || defined(__ARM_NEON)
 static const enet_f32_kernels f32_neon = {
     .isa = ENET_ISA_NEON, .gemm_mr = 4, .gemm_nr = 8, .gemm = enet_f32_gemm_4x8_neon,
+    .gemv = enet_f32_gemv_1x8_neon, .gemv_name = "f32-gemv-1x8-neon",
     .dwconv_cb = 4, .dwconv = enet_f32_dwconv_c4_neon,
     .gemm_name = "f32-gemm-4x8-neon", .dwconv_name = "f32-dwconv-c4-neon",
     .vadd = enet_f32_vadd_neon, .vsub = enet_f32_vsub_neon, .vmul = enet_f32_vmul_neon,

@@ -106,6 +106,8 @@ void enet_f32_gemm_7x32_avx512(size_t mr, size_t nc, size_t kc, const float* a, 
  * depends on how rows were split into tiles or threads. */
 void enet_f32_gemv_1x16_avx2(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
                              const float* bias, float* c, size_t c_stride, float min, float max);
+void enet_f32_gemv_1x8_neon(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
+                            const float* bias, float* c, size_t c_stride, float min, float max);
 void enet_f32_gemv_1x32_avx512(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
                                const float* bias, float* c, size_t c_stride, float min, float max);
 void enet_f32_gemm_4x8_sse(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, const float* bias,
