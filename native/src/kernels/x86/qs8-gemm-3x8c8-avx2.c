@@ -71,16 +71,24 @@ __attribute__((target("avx2"))) void enet_qs8_gemm_3x8c8_avx2(size_t mr, size_t 
     c2x45 = _mm256_madd_epi16(x, w2), c2x67 = _mm256_madd_epi16(x, w3);
   }
 #define MADD(acc, x, wj) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, wj))
-  for (size_t k = 0; k < full; k += 8, w += 4) {
-    __m256i x = widen8(_mm_loadl_epi64((const __m128i*)(a0 + k)));
-    MADD(c0x01, x, _mm256_loadu_si256(w)), MADD(c0x23, x, _mm256_loadu_si256(w + 1));
-    MADD(c0x45, x, _mm256_loadu_si256(w + 2)), MADD(c0x67, x, _mm256_loadu_si256(w + 3));
-    x = widen8(_mm_loadl_epi64((const __m128i*)(a1 + k)));
-    MADD(c1x01, x, _mm256_loadu_si256(w)), MADD(c1x23, x, _mm256_loadu_si256(w + 1));
-    MADD(c1x45, x, _mm256_loadu_si256(w + 2)), MADD(c1x67, x, _mm256_loadu_si256(w + 3));
-    x = widen8(_mm_loadl_epi64((const __m128i*)(a2 + k)));
-    MADD(c2x01, x, _mm256_loadu_si256(w)), MADD(c2x23, x, _mm256_loadu_si256(w + 1));
-    MADD(c2x45, x, _mm256_loadu_si256(w + 2)), MADD(c2x67, x, _mm256_loadu_si256(w + 3));
+  if (mr == 1) { /* one row (a fully connected layer at batch 1): not three copies of it */
+    for (size_t k = 0; k < full; k += 8, w += 4) {
+      const __m256i x = widen8(_mm_loadl_epi64((const __m128i*)(a0 + k)));
+      MADD(c0x01, x, _mm256_loadu_si256(w)), MADD(c0x23, x, _mm256_loadu_si256(w + 1));
+      MADD(c0x45, x, _mm256_loadu_si256(w + 2)), MADD(c0x67, x, _mm256_loadu_si256(w + 3));
+    }
+  } else {
+    for (size_t k = 0; k < full; k += 8, w += 4) {
+      __m256i x = widen8(_mm_loadl_epi64((const __m128i*)(a0 + k)));
+      MADD(c0x01, x, _mm256_loadu_si256(w)), MADD(c0x23, x, _mm256_loadu_si256(w + 1));
+      MADD(c0x45, x, _mm256_loadu_si256(w + 2)), MADD(c0x67, x, _mm256_loadu_si256(w + 3));
+      x = widen8(_mm_loadl_epi64((const __m128i*)(a1 + k)));
+      MADD(c1x01, x, _mm256_loadu_si256(w)), MADD(c1x23, x, _mm256_loadu_si256(w + 1));
+      MADD(c1x45, x, _mm256_loadu_si256(w + 2)), MADD(c1x67, x, _mm256_loadu_si256(w + 3));
+      x = widen8(_mm_loadl_epi64((const __m128i*)(a2 + k)));
+      MADD(c2x01, x, _mm256_loadu_si256(w)), MADD(c2x23, x, _mm256_loadu_si256(w + 1));
+      MADD(c2x45, x, _mm256_loadu_si256(w + 2)), MADD(c2x67, x, _mm256_loadu_si256(w + 3));
+    }
   }
 #undef MADD
   const __m256i bias = _mm256_loadu_si256((const __m256i*)packed); /* in H order, like every field */
