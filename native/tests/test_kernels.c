@@ -167,6 +167,40 @@ static void test_conv(const enet_f32_kernels* k, enet_threadpool** pools, int de
   free(x), free(w), free(b), free(ax), free(aw), free(ab), free(want), free(mag), free(got1), free(got);
 }
 
+/* The one-row kernel (gemv, batch 1) sums each column as the tile does: a fully connected layer at
+ * batch 1 equals row 0 of the same layer at batch 3 bit for bit (K blocks above 8192 included). */
+static void test_gemv_matches_tile(const enet_f32_kernels* k, enet_threadpool** pools) {
+  enet_window g;
+  memset(&g, 0, sizeof g);
+  g.in_h = g.in_w = g.out_h = g.out_w = 1, g.k_h = g.k_w = 1;
+  g.stride_h = g.stride_w = g.dilation_h = g.dilation_w = 1;
+  g.in_c = irand(0, 5) ? irand(1, 700) : irand(8193, 9000), g.out_c = irand(1, 300);
+  size_t kdim = (size_t)g.in_c, n = (size_t)g.out_c;
+  float *x = random_floats(3 * kdim), *w = random_floats(n * kdim), *b = irand(0, 3) ? random_floats(n) : NULL;
+  memcpy(x + kdim, x, kdim * sizeof *x), memcpy(x + 2 * kdim, x, kdim * sizeof *x);
+  float *row = malloc(n * sizeof *row), *rows = malloc(3 * n * sizeof *rows);
+  float lo, hi;
+  activation(irand(0, 2), &lo, &hi);
+  for (int t = 0; t < 3; t++) {
+    int threads = enet_threadpool_size(pools[t]);
+    for (int batch = 1; batch <= 3; batch += 2) {
+      g.batch = batch;
+      void* mem = NULL;
+      if (posix_memalign(&mem, 64, enet_f32_conv_plan_size(k, &g, threads))) abort();
+      enet_f32_conv_plan* p = enet_f32_conv_plan_init(mem, k, &g, threads, w, b, lo, hi);
+      enet_f32_conv_run(p, pools[t], x, batch == 1 ? row : rows);
+      free(mem);
+    }
+    checks++;
+    if (memcmp(row, rows, n * sizeof *row)) {
+      fprintf(stderr, "FAIL f32 fully connected [%s]: batch 1 (K %zu, N %zu, %d threads) differs from row 0 of batch 3\n",
+              enet_isa_name(k->isa), kdim, n, threads);
+      failures++;
+    }
+  }
+  free(x), free(w), free(b), free(row), free(rows);
+}
+
 /* Winograd F(4x4, 3x3) rounds differently from a direct sum: its transforms scale each tile's
  * values by up to 10x (B^T rows) and 19x (A^T rows) before the cancellations that give the
  * result, so its error relative to sum |x * w| + |b| (the largest in the tile) is about that much
@@ -728,6 +762,7 @@ int main(void) {
     for (int i = 0; i < 60; i++) test_conv(k, pools, 1, 0, 0);
     for (int i = 0; i < 30; i++) test_conv(k, pools, 0, 1, 0);
     for (int i = 0; i < 4; i++) test_conv(k, pools, 0, 1, 1);
+    for (int i = 0; i < 20; i++) test_gemv_matches_tile(k, pools);
     for (int i = 0; i < 4; i++) test_conv(k, pools, 0, 0, 1);
     for (int i = 0; i < 40; i++) test_conv_methods(k, pools, ANY_SHAPE);
     for (int i = 0; i < 40; i++) test_conv_methods(k, pools, WINOGRAD_SHAPE);

@@ -312,16 +312,20 @@ static void conv_task(void* context, size_t begin, size_t end, int thread) {
         im2col_block(p, job->x, m0, rows, k0, k0 + kc, scratch);
         a = scratch, a_stride = kc;
       }
-      /* One row in all (batch 1 fully connected): the one-row kernel. */
-      enet_f32_gemm_ukernel gemm = p->m == 1 && p->k->gemv ? p->k->gemv : p->k->gemm;
+      if (p->m == 1 && p->k->gemv && first < last) { /* one row in all: the group's panels at once */
+        const float* panel = p->packed + first * p->panel_floats;
+        size_t n0 = first * nr, n = (last * nr < p->n ? last * nr : p->n) - n0;
+        p->k->gemv(n, kc, a, panel + nr + k0 * nr, p->panel_floats, k0 == 0 ? panel : NULL, job->y + n0, lo, hi);
+        continue;
+      }
       for (size_t pi = first; pi < last; pi++) {
         size_t n0 = pi * nr, nc = p->n - n0 < nr ? p->n - n0 : nr;
         const float* panel = p->packed + pi * p->panel_floats;
         const float* w = panel + nr + k0 * nr;
         const float* bias = k0 == 0 ? panel : NULL;
         for (size_t i = 0; i < rows; i += mr)
-          gemm(rows - i < mr ? rows - i : mr, nc, kc, a + i * a_stride, a_stride, w, bias,
-               job->y + (m0 + i) * p->n + n0, p->n, lo, hi);
+          p->k->gemm(rows - i < mr ? rows - i : mr, nc, kc, a + i * a_stride, a_stride, w, bias,
+                     job->y + (m0 + i) * p->n + n0, p->n, lo, hi);
       }
     }
     if (p->kdim == 0) /* no inputs: y = clamp(bias) */
@@ -348,6 +352,8 @@ void enet_f32_conv_run(enet_f32_conv_plan* p, enet_threadpool* pool, const float
   if (enet_threadpool_size(pool) > 1 && tiles < want) groups = enet_div_up(want, tiles);
   if (groups > panels) groups = panels;
   conv_job job = {p, x, y, 0, enet_div_up(panels, groups)};
+  /* The one-row kernel goes four panels at a time. */
+  if (p->m == 1 && p->k->gemv) job.panels_per_group = enet_div_up(job.panels_per_group, 4) * 4;
   job.col_groups = enet_div_up(panels, job.panels_per_group);
   enet_parallel_for(pool, conv_task, &job, tiles * job.col_groups, 1);
 }

@@ -100,16 +100,19 @@ void enet_f32_gemm_6x16_avx2(size_t mr, size_t nc, size_t kc, const float* a, si
                              float* c, size_t c_stride, float min, float max);
 void enet_f32_gemm_7x32_avx512(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
                                const float* bias, float* c, size_t c_stride, float min, float max);
-/* One-row GEMM (M == 1: a fully connected layer at batch 1), called as enet_f32_gemm_ukernel
- * with mr 1: the same sums, but k is summed in interleaved partial sums (so the last bits may
- * differ from the tile's). Used only when the whole GEMM has one row, so a row's result never
- * depends on how rows were split into tiles or threads. */
-void enet_f32_gemv_1x16_avx2(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
-                             const float* bias, float* c, size_t c_stride, float min, float max);
-void enet_f32_gemv_1x8_neon(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
-                            const float* bias, float* c, size_t c_stride, float min, float max);
-void enet_f32_gemv_1x32_avx512(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
-                               const float* bias, float* c, size_t c_stride, float min, float max);
+/* One-row GEMM (M == 1: a fully connected layer at batch 1) over n columns of the tile GEMM's
+ * panels: panel p (columns p * NR ..) has its kc rows of weights at w + p * panel_stride and, with
+ * bias set, its NR biases at bias + p * panel_stride (NULL: continue the sums in c). Each column
+ * is summed exactly as the tile sums it (same order, from the same start), so results are
+ * bit-identical to the tile's; several panels go at once to hide the multiply-add latency. */
+typedef void (*enet_f32_gemv_ukernel)(size_t n, size_t kc, const float* a, const float* w, size_t panel_stride,
+                                      const float* bias, float* c, float min, float max);
+void enet_f32_gemv_1x16_avx2(size_t n, size_t kc, const float* a, const float* w, size_t panel_stride,
+                             const float* bias, float* c, float min, float max);
+void enet_f32_gemv_1x8_neon(size_t n, size_t kc, const float* a, const float* w, size_t panel_stride,
+                            const float* bias, float* c, float min, float max);
+void enet_f32_gemv_1x32_avx512(size_t n, size_t kc, const float* a, const float* w, size_t panel_stride,
+                               const float* bias, float* c, float min, float max);
 void enet_f32_gemm_4x8_sse(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, const float* bias,
                            float* c, size_t c_stride, float min, float max);
 void enet_f32_gemm_4x8_neon(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, const float* bias,
@@ -191,7 +194,7 @@ typedef struct enet_f32_kernels {
   enet_isa isa;
   size_t gemm_mr, gemm_nr;
   enet_f32_gemm_ukernel gemm;
-  enet_f32_gemm_ukernel gemv; /* the one-row GEMM over gemm's panels; NULL: gemm */
+  enet_f32_gemv_ukernel gemv; /* the one-row GEMM over gemm's panels; NULL: gemm */
   const char* gemv_name;
   size_t dwconv_cb;
   enet_f32_dwconv_ukernel dwconv;

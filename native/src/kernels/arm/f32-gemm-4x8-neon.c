@@ -40,42 +40,47 @@ static inline float32x4_t clamp(float32x4_t x, float32x4_t lo, float32x4_t hi) {
   return vbslq_f32(vcltq_f32(x, lo), lo, vbslq_f32(vcgtq_f32(x, hi), hi, x));
 }
 
-/* The one-row GEMM (enet_f32_kernels.gemv: a fully connected layer at batch 1). The 4-row tile
- * would run four copies of the row; here k goes round four independent sums instead, which
- * hide the multiply-add latency. */
-void enet_f32_gemv_1x8_neon(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
-                            const float* bias, float* c, size_t c_stride, float min, float max) {
-  (void)mr, (void)a_stride, (void)c_stride;
-  float32x4_t l0, h0;
-  if (bias)
-    l0 = vld1q_f32(bias), h0 = vld1q_f32(bias + 4);
-  else
-    load_row(c, nc, &l0, &h0);
-  float32x4_t l1 = vdupq_n_f32(0.0f), h1 = l1, l2 = l1, h2 = l1, l3 = l1, h3 = l1;
-  size_t k = 0;
-  for (; k + 4 <= kc; k += 4, w += 32) {
-    const float32x4_t v = vld1q_f32(a + k);
-#if defined(__aarch64__)
-    l0 = vfmaq_laneq_f32(l0, vld1q_f32(w), v, 0), h0 = vfmaq_laneq_f32(h0, vld1q_f32(w + 4), v, 0);
-    l1 = vfmaq_laneq_f32(l1, vld1q_f32(w + 8), v, 1), h1 = vfmaq_laneq_f32(h1, vld1q_f32(w + 12), v, 1);
-    l2 = vfmaq_laneq_f32(l2, vld1q_f32(w + 16), v, 2), h2 = vfmaq_laneq_f32(h2, vld1q_f32(w + 20), v, 2);
-    l3 = vfmaq_laneq_f32(l3, vld1q_f32(w + 24), v, 3), h3 = vfmaq_laneq_f32(h3, vld1q_f32(w + 28), v, 3);
-#else
-    const float32x2_t v01 = vget_low_f32(v), v23 = vget_high_f32(v);
-    l0 = vmlaq_lane_f32(l0, vld1q_f32(w), v01, 0), h0 = vmlaq_lane_f32(h0, vld1q_f32(w + 4), v01, 0);
-    l1 = vmlaq_lane_f32(l1, vld1q_f32(w + 8), v01, 1), h1 = vmlaq_lane_f32(h1, vld1q_f32(w + 12), v01, 1);
-    l2 = vmlaq_lane_f32(l2, vld1q_f32(w + 16), v23, 0), h2 = vmlaq_lane_f32(h2, vld1q_f32(w + 20), v23, 0);
-    l3 = vmlaq_lane_f32(l3, vld1q_f32(w + 24), v23, 1), h3 = vmlaq_lane_f32(h3, vld1q_f32(w + 28), v23, 1);
-#endif
-  }
-  for (; k < kc; k++, w += 8) {
-    const float32x4_t v = vld1q_dup_f32(a + k);
-    l0 = MULADD(l0, v, vld1q_f32(w)), h0 = MULADD(h0, v, vld1q_f32(w + 4));
-  }
+/* The one-row GEMM (enet_f32_gemv_ukernel: a fully connected layer at batch 1). The 4-row tile
+ * would run four copies of the row with two dependent sums; here four panels go at once, eight
+ * independent sums that hide the multiply-add latency, each summed in the tile's order. */
+void enet_f32_gemv_1x8_neon(size_t n, size_t kc, const float* a, const float* w, size_t panel_stride,
+                            const float* bias, float* c, float min, float max) {
   const float32x4_t lo = vdupq_n_f32(min), hi = vdupq_n_f32(max);
-  l0 = vaddq_f32(vaddq_f32(l0, l1), vaddq_f32(l2, l3));
-  h0 = vaddq_f32(vaddq_f32(h0, h1), vaddq_f32(h2, h3));
-  store_row(c, nc, clamp(l0, lo, hi), clamp(h0, lo, hi));
+  size_t p = 0, panels = (n + 7) / 8;
+  for (; p + 4 <= panels; p += 4, c += 32) {
+    const float* w0 = w + p * panel_stride;
+    const float *w1 = w0 + panel_stride, *w2 = w1 + panel_stride, *w3 = w2 + panel_stride;
+    float32x4_t s[8];
+    for (size_t j = 0; j < 8; j += 2) {
+      if (bias)
+        s[j] = vld1q_f32(bias + (p + j / 2) * panel_stride), s[j + 1] = vld1q_f32(bias + (p + j / 2) * panel_stride + 4);
+      else
+        load_row(c + 4 * j, n - 8 * p - 4 * j < 8 ? n - 8 * p - 4 * j : 8, &s[j], &s[j + 1]);
+    }
+    for (size_t k = 0; k < kc; k++, w0 += 8, w1 += 8, w2 += 8, w3 += 8) {
+      const float32x4_t v = vld1q_dup_f32(a + k);
+      s[0] = MULADD(s[0], v, vld1q_f32(w0)), s[1] = MULADD(s[1], v, vld1q_f32(w0 + 4));
+      s[2] = MULADD(s[2], v, vld1q_f32(w1)), s[3] = MULADD(s[3], v, vld1q_f32(w1 + 4));
+      s[4] = MULADD(s[4], v, vld1q_f32(w2)), s[5] = MULADD(s[5], v, vld1q_f32(w2 + 4));
+      s[6] = MULADD(s[6], v, vld1q_f32(w3)), s[7] = MULADD(s[7], v, vld1q_f32(w3 + 4));
+    }
+    for (size_t j = 0; j < 8; j += 2)
+      store_row(c + 4 * j, n - 8 * p - 4 * j < 8 ? n - 8 * p - 4 * j : 8, clamp(s[j], lo, hi), clamp(s[j + 1], lo, hi));
+  }
+  for (; p < panels; p++, c += 8) { /* the last panels one at a time */
+    const size_t nc = n - 8 * p < 8 ? n - 8 * p : 8;
+    const float* wp = w + p * panel_stride;
+    float32x4_t l, h;
+    if (bias)
+      l = vld1q_f32(bias + p * panel_stride), h = vld1q_f32(bias + p * panel_stride + 4);
+    else
+      load_row(c, nc, &l, &h);
+    for (size_t k = 0; k < kc; k++, wp += 8) {
+      const float32x4_t v = vld1q_dup_f32(a + k);
+      l = MULADD(l, v, vld1q_f32(wp)), h = MULADD(h, v, vld1q_f32(wp + 4));
+    }
+    store_row(c, nc, clamp(l, lo, hi), clamp(h, lo, hi));
+  }
 }
 
 void enet_f32_gemm_4x8_neon(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,

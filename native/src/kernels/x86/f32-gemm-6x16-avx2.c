@@ -33,37 +33,50 @@ __attribute__((target("avx2,fma"))) static inline void load_row(const float* c, 
   }
 }
 
-/* The one-row GEMM (enet_f32_kernels.gemv: a fully connected layer at batch 1). The 6-row tile
- * would run six copies of the row; here k goes round four independent sums instead, which
- * hide the multiply-add latency. */
-__attribute__((target("avx2,fma"))) void enet_f32_gemv_1x16_avx2(size_t mr, size_t nc, size_t kc, const float* a,
-                                                                  size_t a_stride, const float* w, const float* bias,
-                                                                  float* c, size_t c_stride, float min, float max) {
-  (void)mr, (void)a_stride, (void)c_stride;
-  __m256 l0, h0;
-  if (bias)
-    l0 = _mm256_loadu_ps(bias), h0 = _mm256_loadu_ps(bias + 8);
-  else
-    load_row(c, nc, &l0, &h0);
-  __m256 l1 = _mm256_setzero_ps(), h1 = l1, l2 = l1, h2 = l1, l3 = l1, h3 = l1;
-  size_t k = 0;
-  for (; k + 4 <= kc; k += 4, w += 64) {
-    const __m256 v0 = _mm256_broadcast_ss(a + k), v1 = _mm256_broadcast_ss(a + k + 1);
-    const __m256 v2 = _mm256_broadcast_ss(a + k + 2), v3 = _mm256_broadcast_ss(a + k + 3);
-    l0 = _mm256_fmadd_ps(v0, _mm256_loadu_ps(w), l0), h0 = _mm256_fmadd_ps(v0, _mm256_loadu_ps(w + 8), h0);
-    l1 = _mm256_fmadd_ps(v1, _mm256_loadu_ps(w + 16), l1), h1 = _mm256_fmadd_ps(v1, _mm256_loadu_ps(w + 24), h1);
-    l2 = _mm256_fmadd_ps(v2, _mm256_loadu_ps(w + 32), l2), h2 = _mm256_fmadd_ps(v2, _mm256_loadu_ps(w + 40), h2);
-    l3 = _mm256_fmadd_ps(v3, _mm256_loadu_ps(w + 48), l3), h3 = _mm256_fmadd_ps(v3, _mm256_loadu_ps(w + 56), h3);
-  }
-  for (; k < kc; k++, w += 16) {
-    const __m256 v = _mm256_broadcast_ss(a + k);
-    l0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w), l0), h0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w + 8), h0);
-  }
-  l0 = _mm256_add_ps(_mm256_add_ps(l0, l1), _mm256_add_ps(l2, l3));
-  h0 = _mm256_add_ps(_mm256_add_ps(h0, h1), _mm256_add_ps(h2, h3));
-  /* Clamp with the accumulator second so a NaN passes through unchanged. */
+/* The one-row GEMM (enet_f32_gemv_ukernel: a fully connected layer at batch 1). The 6-row tile
+ * would run six copies of the row with two dependent sums; here four panels go at once, eight
+ * independent sums that hide the multiply-add latency, each summed in the tile's order. */
+__attribute__((target("avx2,fma"))) void enet_f32_gemv_1x16_avx2(size_t n, size_t kc, const float* a, const float* w,
+                                                                  size_t panel_stride, const float* bias, float* c,
+                                                                  float min, float max) {
   const __m256 lo = _mm256_set1_ps(min), hi = _mm256_set1_ps(max);
-  store_row(c, nc, _mm256_min_ps(hi, _mm256_max_ps(lo, l0)), _mm256_min_ps(hi, _mm256_max_ps(lo, h0)));
+  size_t p = 0, panels = (n + 15) / 16;
+  for (; p + 4 <= panels; p += 4, c += 64) {
+    const float* w0 = w + p * panel_stride;
+    const float *w1 = w0 + panel_stride, *w2 = w1 + panel_stride, *w3 = w2 + panel_stride;
+    __m256 s[8];
+    for (size_t j = 0; j < 8; j += 2) {
+      if (bias)
+        s[j] = _mm256_loadu_ps(bias + (p + j / 2) * panel_stride), s[j + 1] = _mm256_loadu_ps(bias + (p + j / 2) * panel_stride + 8);
+      else
+        load_row(c + 8 * j, n - 16 * p - 8 * j < 16 ? n - 16 * p - 8 * j : 16, &s[j], &s[j + 1]);
+    }
+    for (size_t k = 0; k < kc; k++, w0 += 16, w1 += 16, w2 += 16, w3 += 16) {
+      const __m256 v = _mm256_broadcast_ss(a + k);
+      s[0] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w0), s[0]), s[1] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w0 + 8), s[1]);
+      s[2] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w1), s[2]), s[3] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w1 + 8), s[3]);
+      s[4] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w2), s[4]), s[5] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w2 + 8), s[5]);
+      s[6] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w3), s[6]), s[7] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w3 + 8), s[7]);
+    }
+    /* Clamp with the accumulator second so a NaN passes through unchanged. */
+    for (size_t j = 0; j < 8; j += 2)
+      store_row(c + 8 * j, n - 16 * p - 8 * j < 16 ? n - 16 * p - 8 * j : 16, _mm256_min_ps(hi, _mm256_max_ps(lo, s[j])),
+                _mm256_min_ps(hi, _mm256_max_ps(lo, s[j + 1])));
+  }
+  for (; p < panels; p++, c += 16) { /* the last panels one at a time */
+    const size_t nc = n - 16 * p < 16 ? n - 16 * p : 16;
+    const float* wp = w + p * panel_stride;
+    __m256 l, h;
+    if (bias)
+      l = _mm256_loadu_ps(bias + p * panel_stride), h = _mm256_loadu_ps(bias + p * panel_stride + 8);
+    else
+      load_row(c, nc, &l, &h);
+    for (size_t k = 0; k < kc; k++, wp += 16) {
+      const __m256 v = _mm256_broadcast_ss(a + k);
+      l = _mm256_fmadd_ps(v, _mm256_loadu_ps(wp), l), h = _mm256_fmadd_ps(v, _mm256_loadu_ps(wp + 8), h);
+    }
+    store_row(c, nc, _mm256_min_ps(hi, _mm256_max_ps(lo, l)), _mm256_min_ps(hi, _mm256_max_ps(lo, h)));
+  }
 }
 
 __attribute__((target("avx2,fma"))) void enet_f32_gemm_6x16_avx2(size_t mr, size_t nc, size_t kc, const float* a,

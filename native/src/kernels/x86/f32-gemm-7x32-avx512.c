@@ -4,33 +4,48 @@
 #if defined(__x86_64__)
 #include "f32-gemm-avx512.h"
 
-/* The one-row GEMM (enet_f32_kernels.gemv: a fully connected layer at batch 1). The 7-row tile
- * would run seven copies of the row; here k goes round four independent sums instead, which
- * hide the multiply-add latency. */
-ENET_TARGET_AVX512 void enet_f32_gemv_1x32_avx512(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
-                                                  const float* w, const float* bias, float* c, size_t c_stride,
-                                                  float min, float max) {
-  (void)mr, (void)a_stride, (void)c_stride;
-  const __mmask16 m0 = enet_f32_half_mask_avx512(nc, 0), m1 = enet_f32_half_mask_avx512(nc, 1);
-  __m512 l0 = bias ? _mm512_loadu_ps(bias) : _mm512_maskz_loadu_ps(m0, c);
-  __m512 h0 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_maskz_loadu_ps(m1, c + 16);
-  __m512 l1 = _mm512_setzero_ps(), h1 = l1, l2 = l1, h2 = l1, l3 = l1, h3 = l1;
-  size_t k = 0;
-  for (; k + 4 <= kc; k += 4, w += 128) {
-    const __m512 v0 = _mm512_set1_ps(a[k]), v1 = _mm512_set1_ps(a[k + 1]);
-    const __m512 v2 = _mm512_set1_ps(a[k + 2]), v3 = _mm512_set1_ps(a[k + 3]);
-    l0 = _mm512_fmadd_ps(v0, _mm512_loadu_ps(w), l0), h0 = _mm512_fmadd_ps(v0, _mm512_loadu_ps(w + 16), h0);
-    l1 = _mm512_fmadd_ps(v1, _mm512_loadu_ps(w + 32), l1), h1 = _mm512_fmadd_ps(v1, _mm512_loadu_ps(w + 48), h1);
-    l2 = _mm512_fmadd_ps(v2, _mm512_loadu_ps(w + 64), l2), h2 = _mm512_fmadd_ps(v2, _mm512_loadu_ps(w + 80), h2);
-    l3 = _mm512_fmadd_ps(v3, _mm512_loadu_ps(w + 96), l3), h3 = _mm512_fmadd_ps(v3, _mm512_loadu_ps(w + 112), h3);
+/* The one-row GEMM (enet_f32_gemv_ukernel: a fully connected layer at batch 1). The 7-row tile
+ * would run seven copies of the row with two dependent sums; here four panels go at once, eight
+ * independent sums that hide the multiply-add latency, each summed in the tile's order. */
+ENET_TARGET_AVX512 void enet_f32_gemv_1x32_avx512(size_t n, size_t kc, const float* a, const float* w,
+                                                  size_t panel_stride, const float* bias, float* c, float min,
+                                                  float max) {
+  const __m512 vmin = _mm512_set1_ps(min), vmax = _mm512_set1_ps(max);
+  size_t p = 0, panels = (n + 31) / 32;
+  for (; p + 4 <= panels; p += 4, c += 128) {
+    const float* w0 = w + p * panel_stride;
+    const float *w1 = w0 + panel_stride, *w2 = w1 + panel_stride, *w3 = w2 + panel_stride;
+    __m512 s[8];
+    for (int j = 0; j < 8; j++) {
+      const __mmask16 m = enet_f32_half_mask_avx512(n - 32 * p - 32 * (size_t)(j / 2), (size_t)(j % 2));
+      s[j] = bias ? _mm512_loadu_ps(bias + (p + (size_t)j / 2) * panel_stride + 16 * (j % 2))
+                  : _mm512_maskz_loadu_ps(m, c + 16 * j);
+    }
+    for (size_t k = 0; k < kc; k++, w0 += 32, w1 += 32, w2 += 32, w3 += 32) {
+      const __m512 v = _mm512_set1_ps(a[k]);
+      s[0] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w0), s[0]), s[1] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w0 + 16), s[1]);
+      s[2] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w1), s[2]), s[3] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w1 + 16), s[3]);
+      s[4] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w2), s[4]), s[5] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w2 + 16), s[5]);
+      s[6] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w3), s[6]), s[7] = _mm512_fmadd_ps(v, _mm512_loadu_ps(w3 + 16), s[7]);
+    }
+    for (int j = 0; j < 8; j += 2) {
+      const size_t left = n - 32 * p - 16 * (size_t)j;
+      enet_f32_store_row_avx512(c + 16 * j, enet_f32_half_mask_avx512(left, 0), enet_f32_half_mask_avx512(left, 1),
+                                s[j], s[j + 1], vmin, vmax);
+    }
   }
-  for (; k < kc; k++, w += 32) {
-    const __m512 v = _mm512_set1_ps(a[k]);
-    l0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(w), l0), h0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(w + 16), h0);
+  for (; p < panels; p++, c += 32) { /* the last panels one at a time */
+    const size_t left = n - 32 * p;
+    const __mmask16 m0 = enet_f32_half_mask_avx512(left, 0), m1 = enet_f32_half_mask_avx512(left, 1);
+    const float* wp = w + p * panel_stride;
+    __m512 lo = bias ? _mm512_loadu_ps(bias + p * panel_stride) : _mm512_maskz_loadu_ps(m0, c);
+    __m512 hi = bias ? _mm512_loadu_ps(bias + p * panel_stride + 16) : _mm512_maskz_loadu_ps(m1, c + 16);
+    for (size_t k = 0; k < kc; k++, wp += 32) {
+      const __m512 v = _mm512_set1_ps(a[k]);
+      lo = _mm512_fmadd_ps(v, _mm512_loadu_ps(wp), lo), hi = _mm512_fmadd_ps(v, _mm512_loadu_ps(wp + 16), hi);
+    }
+    enet_f32_store_row_avx512(c, m0, m1, lo, hi, vmin, vmax);
   }
-  l0 = _mm512_add_ps(_mm512_add_ps(l0, l1), _mm512_add_ps(l2, l3));
-  h0 = _mm512_add_ps(_mm512_add_ps(h0, h1), _mm512_add_ps(h2, h3));
-  enet_f32_store_row_avx512(c, m0, m1, l0, h0, _mm512_set1_ps(min), _mm512_set1_ps(max));
 }
 
 ENET_TARGET_AVX512 void enet_f32_gemm_7x32_avx512(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
