@@ -60,6 +60,7 @@ ENET_TARGET_AVX512VNNI void enet_qs8_gemm_7x16c4_avx512vnni(size_t mr, size_t nc
   }
   __m512i c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0;
   for (size_t k = 0; k < kc; k += 4, w += 64) {
+    ENET_PREFETCH_WEIGHTS(w);
     const __m512i wv = _mm512_loadu_si512((const void*)w);
     ENET_DPBUSD512(c0, broadcast4(a0 + k), wv);
     ENET_DPBUSD512(c1, broadcast4(a1 + k), wv);
