@@ -79,6 +79,7 @@ __attribute__((target("avx2"))) void enet_qs8_gemm_3x8c8_avx2(size_t mr, size_t 
     }
   } else {
     for (size_t k = 0; k < full; k += 8, w += 4) {
+      ENET_PREFETCH_WEIGHTS(w), ENET_PREFETCH_WEIGHTS(w + 2); /* 2 lines */
       __m256i x = widen8(_mm_loadl_epi64((const __m128i*)(a0 + k)));
       MADD(c0x01, x, _mm256_loadu_si256(w)), MADD(c0x23, x, _mm256_loadu_si256(w + 1));
       MADD(c0x45, x, _mm256_loadu_si256(w + 2)), MADD(c0x67, x, _mm256_loadu_si256(w + 3));

@@ -51,6 +51,7 @@ __attribute__((target("avx2"))) void enet_qs8_gemm_6x16c2_avx2(size_t mr, size_t
   const __m256i* w = (const __m256i*)((const uint8_t*)packed + ENET_QS8_PARAMS_BYTES(16));
 #define MADD(acc, x, wv) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, wv))
   for (size_t k = 0; k < kc; k += 2, w += 2) {
+    ENET_PREFETCH_WEIGHTS(w);
     const __m256i wlo = _mm256_loadu_si256(w), whi = _mm256_loadu_si256(w + 1);
     __m256i x = broadcast_pair(a0 + k);
     MADD(c0lo, x, wlo), MADD(c0hi, x, whi);
