@@ -170,6 +170,12 @@ typedef struct enet_op_context {
    * scratch): ONE malloc'ed block, or NULL. The interpreter frees it before
    * every re-prepare and when it is freed. */
   void* state;
+  /* Working memory invoke needs only while the op runs (a conv's gathered rows of A): prepare sets
+   * how many bytes (0: none), and the interpreter points `scratch` at one block, 64-byte aligned,
+   * that all its ops share (they run one after another), so it stays in cache from op to op.
+   * Its contents on entry are whatever the previous op left. */
+  size_t scratch_bytes;
+  void* scratch;
   /* Set by prepare when invoke applies op->activation itself (fused into the
    * kernel's clamp), so the interpreter does not apply it again. */
   int fused_activation;

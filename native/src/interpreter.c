@@ -17,7 +17,7 @@
 #include "kernels/reference/reference.h"
 #include "threadpool.h"
 #include "cpu.h"
-#include "portable.h" /* enet_aligned_free */
+#include "portable.h" /* enet_aligned_alloc / enet_aligned_free */
 
 struct enet_interpreter {
   const enet_model* model;
@@ -30,6 +30,8 @@ struct enet_interpreter {
   void* arena_raw;         /* malloc'ed block; `arena` is its 64-byte aligned start */
   uint8_t* arena;
   size_t arena_size, arena_capacity;
+  void* scratch; /* the ops' shared scratch (enet_op_context.scratch), 64-byte aligned */
+  size_t scratch_capacity;
   enet_threadpool* threadpool; /* shared by every op of this interpreter */
   int owns_threadpool;         /* 0 for a control-flow body: its parent's pool */
   enet_state_store states;     /* state variables, outside the arena (state.c); none in a body */
@@ -148,6 +150,7 @@ static enet_status prepare_op(enet_interpreter* it, int index) {
   const enet_op_registration* reg = enet_op_lookup(ctx->op->opcode);
   enet_aligned_free(ctx->state); /* from an earlier prepare (before a resize) */
   ctx->state = NULL;
+  ctx->scratch_bytes = 0;
   ctx->fused_activation = 0;
   ctx->optimized = 0;
   ctx->kernel[0] = '\0';
@@ -171,6 +174,24 @@ static enet_status prepare_op(enet_interpreter* it, int index) {
   return s;
 }
 
+/* One scratch block for all ops, as large as the largest need (kept across re-prepares while it
+ * is large enough). Zeroed when allocated, so no op ever reads uninitialized bytes. */
+static enet_status plan_scratch(enet_interpreter* it) {
+  size_t need = 0;
+  for (int o = 0; o < it->graph->num_ops; o++)
+    need = it->ops[o].scratch_bytes > need ? it->ops[o].scratch_bytes : need;
+  if (need > it->scratch_capacity) {
+    enet_aligned_free(it->scratch);
+    it->scratch_capacity = 0;
+    if (!(it->scratch = enet_aligned_alloc(64, need)))
+      return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory allocating %zu bytes of scratch", need);
+    memset(it->scratch, 0, need);
+    it->scratch_capacity = need;
+  }
+  for (int o = 0; o < it->graph->num_ops; o++) it->ops[o].scratch = it->ops[o].scratch_bytes ? it->scratch : NULL;
+  return ENET_OK;
+}
+
 /* Infers every shape and plans the arena; defers (prepared = 0) while a graph
  * input still has an unresolved dynamic dim. */
 static enet_status prepare_all(enet_interpreter* it) {
@@ -185,6 +206,7 @@ static enet_status prepare_all(enet_interpreter* it) {
   }
   enet_status s = enet_states_check_shapes(g, it->tensors);
   if (s == ENET_OK) s = plan_memory(it);
+  if (s == ENET_OK) s = plan_scratch(it);
   if (s == ENET_OK) it->prepared = 1;
   return s;
 }
@@ -207,6 +229,7 @@ void enet_interpreter_free(enet_interpreter* it) {
   free(it->ops);
   free(it->slots);
   free(it->arena_raw);
+  enet_aligned_free(it->scratch);
   free(it);
 }
 

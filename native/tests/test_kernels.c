@@ -99,6 +99,16 @@ static void same_bits(const char* what, const char* isa, int threads, const floa
   }
 }
 
+/* A run's scratch as an interpreter hands it over: whatever an earlier op left. Filled with
+ * 0xFF bytes (float NaN, int8 -1), so a float kernel that read a byte it did not write would
+ * turn its results into NaN. free() it after the run. */
+static void* used_scratch(size_t bytes) {
+  void* s = NULL;
+  if (bytes && posix_memalign(&s, 64, bytes)) abort();
+  if (s) memset(s, 0xFF, bytes);
+  return s;
+}
+
 static const int activations_lo_hi[3][2] = {{0, 0}, {1, 0}, {1, 1}}; /* none, relu, relu6 */
 
 static void activation(int a, float* lo, float* hi) {
@@ -156,7 +166,9 @@ static void test_conv(const enet_f32_kernels* k, enet_threadpool** pools, int de
       enet_f32_dwconv_run(p, pools[t], x, t ? got : got1);
     } else {
       enet_f32_conv_plan* p = enet_f32_conv_plan_init(mem, k, &g, threads, w, b, lo, hi);
-      enet_f32_conv_run(p, pools[t], x, t ? got : got1);
+      void* scratch = used_scratch(enet_f32_conv_scratch_bytes(p));
+      enet_f32_conv_run(p, pools[t], x, t ? got : got1, scratch);
+      free(scratch);
     }
     free(mem);
     if (t == 0)
@@ -188,7 +200,9 @@ static void test_gemv_matches_tile(const enet_f32_kernels* k, enet_threadpool** 
       void* mem = NULL;
       if (posix_memalign(&mem, 64, enet_f32_conv_plan_size(k, &g, threads))) abort();
       enet_f32_conv_plan* p = enet_f32_conv_plan_init(mem, k, &g, threads, w, b, lo, hi);
-      enet_f32_conv_run(p, pools[t], x, batch == 1 ? row : rows);
+      void* scratch = used_scratch(enet_f32_conv_scratch_bytes(p));
+      enet_f32_conv_run(p, pools[t], x, batch == 1 ? row : rows, scratch);
+      free(scratch);
       free(mem);
     }
     checks++;
@@ -283,7 +297,8 @@ static void test_conv_methods(const enet_f32_kernels* k, enet_threadpool** pools
       void* mem = NULL;
       if (posix_memalign(&mem, 64, enet_f32_conv_plan_size_with(k, &g, threads, method))) abort();
       enet_f32_conv_plan* p = enet_f32_conv_plan_init_with(mem, k, &g, threads, w, b, lo, hi, method);
-      enet_f32_conv_run(p, pools[t], x, t ? got : got1);
+      void* scratch = used_scratch(enet_f32_conv_scratch_bytes(p));
+      enet_f32_conv_run(p, pools[t], x, t ? got : got1, scratch);
       if (t == 0 && method == ENET_F32_CONV_WINOGRAD) {
         int within = 1;
         for (size_t i = 0; i < ny; i++) {
@@ -301,9 +316,10 @@ static void test_conv_methods(const enet_f32_kernels* k, enet_threadpool** pools
         same_bits(what, isa, threads, got1, got, ny);
       }
       if (t == 0 && method == ENET_F32_CONV_IGEMM) { /* another input address: the indirection is rebuilt */
-        enet_f32_conv_run(p, pools[t], x2, got);
+        enet_f32_conv_run(p, pools[t], x2, got, scratch);
         compare("f32 conv (igemm, second input buffer)", isa, &g, got, want2, mag2, ny);
       }
+      free(scratch);
       free(mem);
     }
   }
@@ -556,7 +572,9 @@ static void test_qs8_conv(const enet_qs8_kernels* k, enet_threadpool** pools, in
     if (posix_memalign(&mem, 64, enet_qs8_conv_plan_size(k, &g, threads))) abort();
     enet_qs8_conv_plan* p = enet_qs8_conv_plan_init(mem, k, &g, threads, w, bias, x_zp, rq, out.zero_point,
                                                     out.min, out.max);
-    enet_qs8_conv_run(p, pools[t], x, t ? got : got1);
+    void* scratch = used_scratch(enet_qs8_conv_scratch_bytes(p));
+    enet_qs8_conv_run(p, pools[t], x, t ? got : got1, scratch);
+    free(scratch);
     free(mem);
     if (t == 0) {
       checks++;

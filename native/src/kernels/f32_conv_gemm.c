@@ -94,24 +94,27 @@ static void plan_shape(const enet_f32_kernels* k, const enet_window* g, enet_f32
 
 /* Byte offsets of the plan's parts in its block, in order (shared by size and init). */
 typedef struct plan_layout {
-  size_t packed, scratch, zero, indirection, bias, end;
+  size_t packed, zero, indirection, bias, end;
 } plan_layout;
 
 static plan_layout layout(const enet_f32_conv_plan* p) {
   plan_layout l;
   size_t panels = enet_div_up(p->n, p->k->gemm_nr), sets = p->method == ENET_F32_CONV_WINOGRAD ? 36 : 1;
-  size_t scratch_floats = p->method == ENET_F32_CONV_IM2COL     ? p->mc * p->kc
-                          : p->method == ENET_F32_CONV_WINOGRAD ? enet_f32_winograd_scratch_floats(p)
-                                                                : 0;
   int padded = p->method == ENET_F32_CONV_IGEMM || p->method == ENET_F32_CONV_WINOGRAD;
   l.packed = enet_align64(sizeof *p);
-  l.scratch = l.packed + enet_align64(sets * panels * p->panel_floats * sizeof(float));
-  l.zero = l.scratch + enet_align64((size_t)p->num_threads * scratch_floats * sizeof(float));
+  l.zero = l.packed + enet_align64(sets * panels * p->panel_floats * sizeof(float));
   l.indirection = l.zero + (padded ? enet_align64((size_t)p->g.in_c * sizeof(float)) : 0);
   l.bias = l.indirection +
            (p->method == ENET_F32_CONV_IGEMM ? enet_align64(p->m * (size_t)(p->g.k_h * p->g.k_w) * sizeof(float*)) : 0);
   l.end = l.bias + (p->method == ENET_F32_CONV_WINOGRAD ? enet_align64(p->n * sizeof(float)) : 0);
   return l;
+}
+
+size_t enet_f32_conv_scratch_bytes(const enet_f32_conv_plan* p) {
+  size_t per_thread = p->method == ENET_F32_CONV_IM2COL     ? p->mc * p->kc
+                      : p->method == ENET_F32_CONV_WINOGRAD ? enet_f32_winograd_scratch_floats(p)
+                                                            : 0;
+  return enet_align64((size_t)p->num_threads * per_thread * sizeof(float));
 }
 
 size_t enet_f32_conv_plan_size_with(const enet_f32_kernels* k, const enet_window* g, int num_threads,
@@ -153,7 +156,6 @@ enet_f32_conv_plan* enet_f32_conv_plan_init_with(void* memory, const enet_f32_ke
   plan_layout l = layout(p);
   p->min = min, p->max = max;
   p->packed = (float*)(at + l.packed);
-  p->scratch = l.zero > l.scratch ? (float*)(at + l.scratch) : NULL;
   p->zero = l.indirection > l.zero ? (float*)(at + l.zero) : NULL;
   if (p->zero) memset(p->zero, 0, (size_t)g->in_c * sizeof(float));
   p->indirection = l.bias > l.indirection ? (const float**)(at + l.indirection) : NULL;
@@ -279,13 +281,14 @@ typedef struct conv_job {
   const float* x;
   float* y;
   size_t col_groups, panels_per_group;
+  float* scratch; /* IM2COL: per thread mc * kc floats */
 } conv_job;
 
 static void conv_task(void* context, size_t begin, size_t end, int thread) {
   const conv_job* job = context;
   const enet_f32_conv_plan* p = job->p;
   size_t mr = p->k->gemm_mr, nr = p->k->gemm_nr, panels = enet_div_up(p->n, nr);
-  float* scratch = p->scratch ? p->scratch + (size_t)thread * p->mc * p->kc : NULL;
+  float* scratch = job->scratch ? job->scratch + (size_t)thread * p->mc * p->kc : NULL;
   for (size_t u = begin; u < end; u++) {
     size_t tile = u / job->col_groups, group = u % job->col_groups;
     size_t m0 = tile * p->mc, rows = p->m - m0 < p->mc ? p->m - m0 : p->mc;
@@ -338,10 +341,10 @@ static void conv_task(void* context, size_t begin, size_t end, int thread) {
   }
 }
 
-void enet_f32_conv_run(enet_f32_conv_plan* p, enet_threadpool* pool, const float* x, float* y) {
+void enet_f32_conv_run(enet_f32_conv_plan* p, enet_threadpool* pool, const float* x, float* y, void* scratch) {
   if (p->m == 0 || p->n == 0) return;
   if (p->method == ENET_F32_CONV_WINOGRAD) {
-    enet_f32_winograd_run(p, pool, x, y);
+    enet_f32_winograd_run(p, pool, x, y, scratch);
     return;
   }
   if (p->method == ENET_F32_CONV_IGEMM && p->indirection_x != x) build_indirection(p, x);
@@ -351,7 +354,7 @@ void enet_f32_conv_run(enet_f32_conv_plan* p, enet_threadpool* pool, const float
   size_t want = 4 * (size_t)enet_threadpool_size(pool), groups = 1;
   if (enet_threadpool_size(pool) > 1 && tiles < want) groups = enet_div_up(want, tiles);
   if (groups > panels) groups = panels;
-  conv_job job = {p, x, y, 0, enet_div_up(panels, groups)};
+  conv_job job = {p, x, y, 0, enet_div_up(panels, groups), scratch};
   /* The one-row kernel goes four panels at a time. */
   if (p->m == 1 && p->k->gemv) job.panels_per_group = enet_div_up(job.panels_per_group, 4) * 4;
   job.col_groups = enet_div_up(panels, job.panels_per_group);

@@ -98,6 +98,7 @@ typedef struct winograd_job {
   const float* x;
   float* y;
   size_t tiles;
+  float* scratch; /* per thread: enet_f32_winograd_scratch_floats */
 } winograd_job;
 
 static void winograd_task(void* context, size_t begin, size_t end, int thread) {
@@ -107,7 +108,7 @@ static void winograd_task(void* context, size_t begin, size_t end, int thread) {
   const size_t ci = (size_t)g->in_c, co = p->n, tb = p->tile_block, mr = p->k->gemm_mr, nr = p->k->gemm_nr;
   const size_t panels = enet_div_up(co, nr), set_floats = panels * p->panel_floats;
   const size_t per_image = p->tiles_h * p->tiles_w;
-  float* v = p->scratch + (size_t)thread * enet_f32_winograd_scratch_floats(p); /* 36 x tb x ci */
+  float* v = job->scratch + (size_t)thread * enet_f32_winograd_scratch_floats(p); /* 36 x tb x ci */
   float* m = v + POINTS * tb * ci;                                               /* 36 x tb x co */
   for (size_t u = begin; u < end; u++) {
     const size_t t0 = u * tb, count = job->tiles - t0 < tb ? job->tiles - t0 : tb;
@@ -141,7 +142,8 @@ static void winograd_task(void* context, size_t begin, size_t end, int thread) {
   }
 }
 
-void enet_f32_winograd_run(const enet_f32_conv_plan* p, enet_threadpool* pool, const float* x, float* y) {
-  winograd_job job = {p, x, y, (size_t)p->g.batch * p->tiles_h * p->tiles_w};
+void enet_f32_winograd_run(const enet_f32_conv_plan* p, enet_threadpool* pool, const float* x, float* y,
+                           float* scratch) {
+  winograd_job job = {p, x, y, (size_t)p->g.batch * p->tiles_h * p->tiles_w, scratch};
   enet_parallel_for(pool, winograd_task, &job, enet_div_up(job.tiles, p->tile_block), 1);
 }

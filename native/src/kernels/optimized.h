@@ -257,7 +257,6 @@ typedef struct enet_f32_conv_plan {
   int direct;               /* 1: A is the input itself (1x1, stride 1, no padding) */
   size_t panel_floats;      /* NR biases + kdim*NR weights (WINOGRAD: NR zeros + Ci*NR per transform point) */
   float* packed;            /* ceil(n / NR) panels (WINOGRAD: 36 sets of them, one per transform point) */
-  float* scratch;           /* IM2COL: per thread mc * kc floats; WINOGRAD: per thread the transformed tiles */
   float* zero;              /* IGEMM, WINOGRAD: in_c zeros, what padding reads */
   /* IGEMM: per output pixel its KH*KW input pixels, built for the input at `indirection_x`
    * (tensor addresses are known only after the arena is planned, so the first run after a
@@ -285,8 +284,12 @@ enet_f32_conv_plan* enet_f32_conv_plan_init_with(void* memory, const enet_f32_ke
                                                  float min, float max, enet_f32_conv_method method);
 /* The profiler's name of the kernel the plan runs, e.g. "f32-igemm-6x16-avx2". */
 void enet_f32_conv_plan_name(const enet_f32_conv_plan* plan, char* name, size_t size);
-/* Not const: an IGEMM plan (re)builds its indirection buffer for a new input address. */
-void enet_f32_conv_run(enet_f32_conv_plan* plan, enet_threadpool* pool, const float* x, float* y);
+/* Bytes of working memory a run needs (IM2COL: per thread mc * kc floats; WINOGRAD: per thread the
+ * transformed tiles; else 0), 64-byte aligned; the interpreter shares one block among its ops. */
+size_t enet_f32_conv_scratch_bytes(const enet_f32_conv_plan* plan);
+/* Not const: an IGEMM plan (re)builds its indirection buffer for a new input address. `scratch`:
+ * scratch_bytes bytes, any contents (NULL when 0). */
+void enet_f32_conv_run(enet_f32_conv_plan* plan, enet_threadpool* pool, const float* x, float* y, void* scratch);
 
 /* Packs `n` rows of `kdim` weights (row o: weights[o * kdim ...]) and bias (or NULL: zeros)
  * into ceil(n / NR) GEMM panels of k->gemm_nr * (1 + kdim) floats (f32_conv_gemm.c). */
@@ -297,8 +300,9 @@ void enet_f32_pack_gemm_panels(const enet_f32_kernels* k, size_t n, size_t kdim,
 int enet_f32_winograd_pays(const enet_f32_kernels* k, const enet_window* g);
 void enet_f32_winograd_shape(enet_f32_conv_plan* p);                    /* tiles, tile_block */
 size_t enet_f32_winograd_scratch_floats(const enet_f32_conv_plan* p);   /* per thread */
+void enet_f32_winograd_run(const enet_f32_conv_plan* p, enet_threadpool* pool, const float* x, float* y,
+                           float* scratch);
 void enet_f32_winograd_pack(enet_f32_conv_plan* p, const float* weights, const float* bias);
-void enet_f32_winograd_run(const enet_f32_conv_plan* p, enet_threadpool* pool, const float* x, float* y);
 
 /* Elementwise float ADD / SUB / MUL of two same-shape tensors with a fused
  * clamp, split over the thread pool in cache-sized chunks. Returns 0 (and
@@ -525,7 +529,6 @@ typedef struct enet_qs8_conv_plan {
   enet_s8_output out;
   size_t panel_bytes;
   uint8_t* packed;
-  int8_t* scratch;             /* im2col: per thread mc * a_stride bytes */
   int num_threads;
 } enet_qs8_conv_plan;
 
@@ -538,7 +541,12 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
                                             int num_threads, const int8_t* weights, const int32_t* bias,
                                             int32_t x_zp, const enet_requant* requant, int32_t out_zp,
                                             int32_t out_min, int32_t out_max);
-void enet_qs8_conv_run(const enet_qs8_conv_plan* plan, enet_threadpool* pool, const int8_t* x, int8_t* y);
+/* Bytes of working memory a run needs (the gathered rows of A, per thread; 0 when A is the input
+ * itself), 64-byte aligned. */
+size_t enet_qs8_conv_scratch_bytes(const enet_qs8_conv_plan* plan);
+/* `scratch`: scratch_bytes bytes, any contents (the padding of a gathered row meets zero weights). */
+void enet_qs8_conv_run(const enet_qs8_conv_plan* plan, enet_threadpool* pool, const int8_t* x, int8_t* y,
+                       void* scratch);
 
 /* int8 depthwise convolution (depth_multiplier 1), weights (1, KH, KW, C), any
  * kernel size, stride, dilation and padding; the int8 twin of enet_f32_dwconv_plan. */

@@ -68,14 +68,15 @@ static void plan_shape(const enet_qs8_kernels* k, const enet_window* g, enet_qs8
 static size_t thread_scratch_bytes(const enet_qs8_conv_plan* p) {
   return p->direct ? 0 : p->mc * p->a_stride * (p->a_bytes == 2 ? 3 : 1);
 }
-static size_t scratch_bytes(const enet_qs8_conv_plan* p) { return (size_t)p->num_threads * thread_scratch_bytes(p); }
+size_t enet_qs8_conv_scratch_bytes(const enet_qs8_conv_plan* p) {
+  return enet_align64((size_t)p->num_threads * thread_scratch_bytes(p));
+}
 
 size_t enet_qs8_conv_plan_size(const enet_qs8_kernels* k, const enet_window* g, int num_threads) {
   enet_qs8_conv_plan p;
   plan_shape(k, g, &p);
   p.num_threads = num_threads;
-  return enet_align64(sizeof p) + enet_align64(enet_div_up(p.n, p.k->nr) * p.panel_bytes) +
-         enet_align64(scratch_bytes(&p));
+  return enet_align64(sizeof p) + enet_align64(enet_div_up(p.n, p.k->nr) * p.panel_bytes);
 }
 
 enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels* k, const enet_window* g,
@@ -91,9 +92,6 @@ enet_qs8_conv_plan* enet_qs8_conv_plan_init(void* memory, const enet_qs8_kernels
   k = p->k; /* the GEMM chosen for this shape */
   size_t nr = k->nr, kr = k->kr, panels = enet_div_up(p->n, nr), kblocks = enet_div_up(p->kdim, kr);
   p->packed = at;
-  at += enet_align64(panels * p->panel_bytes);
-  p->scratch = p->direct ? NULL : (int8_t*)at;
-  if (p->scratch) memset(p->scratch, 0, scratch_bytes(p)); /* the row padding stays 0 */
   for (size_t pi = 0; pi < panels; pi++) {
     uint8_t* panel = p->packed + pi * p->panel_bytes;
     int32_t folded[64]; /* nr <= 64 */
@@ -279,13 +277,14 @@ typedef struct qs8_job {
   const int8_t* x;
   int8_t* y;
   size_t col_groups, panels_per_group;
+  int8_t* scratch; /* per thread: the gathered rows of A */
 } qs8_job;
 
 static void qs8_task(void* context, size_t begin, size_t end, int thread) {
   const qs8_job* job = context;
   const enet_qs8_conv_plan* p = job->p;
   size_t mr = p->k->mr, nr = p->k->nr, panels = enet_div_up(p->n, nr);
-  int8_t* scratch = p->scratch ? p->scratch + (size_t)thread * thread_scratch_bytes(p) : NULL;
+  int8_t* scratch = p->direct ? NULL : job->scratch + (size_t)thread * thread_scratch_bytes(p);
   size_t gathered = (size_t)-1;
   for (size_t u = begin; u < end; u++) {
     size_t tile = u / job->col_groups, group = u % job->col_groups;
@@ -310,13 +309,14 @@ static void qs8_task(void* context, size_t begin, size_t end, int thread) {
   }
 }
 
-void enet_qs8_conv_run(const enet_qs8_conv_plan* p, enet_threadpool* pool, const int8_t* x, int8_t* y) {
+void enet_qs8_conv_run(const enet_qs8_conv_plan* p, enet_threadpool* pool, const int8_t* x, int8_t* y,
+                       void* scratch) {
   if (p->m == 0 || p->n == 0) return;
   size_t tiles = enet_div_up(p->m, p->mc), panels = enet_div_up(p->n, p->k->nr);
   size_t want = 4 * (size_t)enet_threadpool_size(pool), groups = 1; /* as in enet_f32_conv_run */
   if (enet_threadpool_size(pool) > 1 && tiles < want) groups = enet_div_up(want, tiles);
   if (groups > panels) groups = panels;
-  qs8_job job = {p, x, y, 0, enet_div_up(panels, groups)};
+  qs8_job job = {p, x, y, 0, enet_div_up(panels, groups), scratch};
   job.col_groups = enet_div_up(panels, job.panels_per_group);
   enet_parallel_for(pool, qs8_task, &job, tiles * job.col_groups, 1);
 }

@@ -88,6 +88,7 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, const enet_window* g
     const enet_f32_conv_plan* plan =
         enet_f32_conv_plan_init(state, k, g, threads, ctx->inputs[1]->data, bias_data(ctx), lo, hi);
     enet_f32_conv_plan_name(plan, ctx->kernel, sizeof ctx->kernel); /* im2col, igemm or Winograd */
+    ctx->scratch_bytes = enet_f32_conv_scratch_bytes(plan);
   }
   ctx->fused_activation = 1;
   ctx->optimized = 1;
@@ -112,9 +113,11 @@ enet_status enet_prepare_packed_s8_gemm(enet_op_context* ctx, const enet_window*
     ctx->state = st;
     return ENET_ERROR_OUT_OF_MEMORY;
   }
-  /* The plan may pick another GEMM for this shape (enet_qs8_gemm_for): name the one that runs. */
-  k = enet_qs8_conv_plan_init(plan, k, g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, st->in_zp,
-                              st->requant, st->out.zero_point, st->out.min, st->out.max)->k;
+  const enet_qs8_conv_plan* packed =
+      enet_qs8_conv_plan_init(plan, k, g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, st->in_zp,
+                              st->requant, st->out.zero_point, st->out.min, st->out.max);
+  ctx->scratch_bytes = enet_qs8_conv_scratch_bytes(packed);
+  k = packed->k; /* the plan may pick another GEMM for this shape (enet_qs8_gemm_for): name the one that runs */
   snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-gemm-%zux%zuc%zu-%s", k->mr, k->nr, k->kr,
            enet_isa_name(enet_qs8_gemm_isa(k)));
   free(st);
@@ -209,7 +212,7 @@ void enet_conv2d_invoke(const enet_op_context* ctx) {
     return;
   }
   if (ctx->optimized && enet_is_int8_op(ctx)) { /* packed at prepare */
-    enet_qs8_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
+    enet_qs8_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data, ctx->scratch);
     return;
   }
   if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
@@ -217,7 +220,7 @@ void enet_conv2d_invoke(const enet_op_context* ctx) {
     return;
   }
   if (ctx->optimized) { /* packed at prepare */
-    enet_f32_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
+    enet_f32_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data, ctx->scratch);
     return;
   }
   enet_window g;

@@ -25,6 +25,7 @@ static enet_status prepare_packed_f32(enet_op_context* ctx, int64_t rows, int64_
   enet_f32_conv_plan* plan =
       enet_f32_conv_plan_init(state, k, &g, threads, ctx->inputs[1]->data, bias ? bias->data : NULL, lo, hi);
   enet_f32_conv_plan_name(plan, ctx->kernel, sizeof ctx->kernel);
+  ctx->scratch_bytes = enet_f32_conv_scratch_bytes(plan);
   ctx->fused_activation = 1;
   ctx->optimized = 1;
   return ENET_OK;
@@ -89,7 +90,7 @@ enet_status enet_fully_connected_prepare(enet_op_context* ctx) {
 
 void enet_fully_connected_invoke(const enet_op_context* ctx) {
   if (ctx->optimized && enet_is_int8_op(ctx)) { /* packed at prepare */
-    enet_qs8_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
+    enet_qs8_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data, ctx->scratch);
     return;
   }
   if (enet_is_int8_op(ctx)) { /* int8: ops_s8.h */
@@ -101,7 +102,7 @@ void enet_fully_connected_invoke(const enet_op_context* ctx) {
     return;
   }
   if (ctx->optimized) { /* packed at prepare */
-    enet_f32_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data);
+    enet_f32_conv_run(ctx->state, ctx->threadpool, ctx->inputs[0]->data, ctx->outputs[0]->data, ctx->scratch);
     return;
   }
   const enet_rt_tensor *x = ctx->inputs[0], *w = ctx->inputs[1];

@@ -238,7 +238,7 @@ static void invoke_optimized(const recurrent_plan* p, const enet_op_context* ctx
   size_t row_stride = (g->layout ? T : 1) * GH;
   for (int d = 0; d < g->directions; d++) {
     float* projected = p->projected + (size_t)d * T * B * GH;
-    enet_f32_conv_run(p->projection[d], ctx->threadpool, x, projected);
+    enet_f32_conv_run(p->projection[d], ctx->threadpool, x, projected, NULL); /* direct: no scratch */
     for (size_t b = 0; b < B; b++) {
       int64_t s = enet_recurrent_state_row(g, d, (int64_t)b);
       for (size_t j = 0; j < H; j++) {
