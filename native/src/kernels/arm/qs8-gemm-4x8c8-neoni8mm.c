@@ -39,6 +39,11 @@ I8MM void enet_qs8_gemm_4x8c8_neoni8mm(size_t mr, size_t nc, size_t kc, const in
     acc[1][cp] = vmmlaq_s32(acc[1][cp], x23, wc);           \
   }
   size_t k = 0;
+  if (mr <= 2) /* one row pair (a fully connected layer at batch 1): not the second, a copy of it */
+    for (; k + 8 <= kc; k += 8, w += 64) {
+      const int8x16_t x01 = vcombine_s8(vld1_s8(a0 + k), vld1_s8(a1 + k));
+      for (int cp = 0; cp < 4; cp++) acc[0][cp] = vmmlaq_s32(acc[0][cp], x01, vld1q_s8(w + 16 * cp));
+    }
   for (; k + 8 <= kc; k += 8, w += 64) {
     const int8x16_t x01 = vcombine_s8(vld1_s8(a0 + k), vld1_s8(a1 + k));
     const int8x16_t x23 = vcombine_s8(vld1_s8(a2 + k), vld1_s8(a3 + k));
