@@ -27,8 +27,7 @@ struct enet_interpreter {
   enet_rt_tensor** slots;  /* backing store for every op's input/output pointers */
   int prepared;            /* shapes inferred and memory planned */
   int invoked;             /* outputs hold results for the current shapes */
-  void* arena_raw;         /* malloc'ed block; `arena` is its 64-byte aligned start */
-  uint8_t* arena;
+  uint8_t* arena;          /* enet_big_alloc'ed, 64-byte aligned */
   size_t arena_size, arena_capacity;
   void* scratch; /* the ops' shared scratch (enet_op_context.scratch), 64-byte aligned */
   size_t scratch_capacity;
@@ -122,18 +121,13 @@ static enet_status plan_memory(enet_interpreter* it) {
   enet_status s = ENET_OK;
   if ((uint64_t)arena_size > (uint64_t)SIZE_MAX - ENET_ALIGNMENT) {
     s = enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "arena of %lld bytes is too large", (long long)arena_size);
-  } else if ((size_t)arena_size > it->arena_capacity || !it->arena_raw) {
-    free(it->arena_raw);
+  } else if ((size_t)arena_size > it->arena_capacity || !it->arena) {
+    enet_aligned_free(it->arena);
     it->arena_capacity = 0;
-    it->arena = NULL;
-    /* One extra alignment unit to align the start; never malloc(0). */
-    it->arena_raw = malloc((size_t)arena_size + ENET_ALIGNMENT);
-    if (!it->arena_raw)
+    if (!(it->arena = enet_big_alloc((size_t)arena_size))) /* ENET_ALIGNMENT-aligned, never 0 bytes */
       s = enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory allocating a %lld-byte arena", (long long)arena_size);
-    else {
-      it->arena = (uint8_t*)it->arena_raw + (ENET_ALIGNMENT - (uintptr_t)it->arena_raw % ENET_ALIGNMENT);
+    else
       it->arena_capacity = (size_t)arena_size;
-    }
   }
   if (s == ENET_OK) {
     it->arena_size = (size_t)arena_size;
@@ -183,7 +177,7 @@ static enet_status plan_scratch(enet_interpreter* it) {
   if (need > it->scratch_capacity) {
     enet_aligned_free(it->scratch);
     it->scratch_capacity = 0;
-    if (!(it->scratch = enet_aligned_alloc(64, need)))
+    if (!(it->scratch = enet_big_alloc(need)))
       return enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory allocating %zu bytes of scratch", need);
     memset(it->scratch, 0, need);
     it->scratch_capacity = need;
@@ -228,7 +222,7 @@ void enet_interpreter_free(enet_interpreter* it) {
   free(it->tensors);
   free(it->ops);
   free(it->slots);
-  free(it->arena_raw);
+  enet_aligned_free(it->arena);
   enet_aligned_free(it->scratch);
   free(it);
 }

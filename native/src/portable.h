@@ -11,6 +11,8 @@
  *   enet_monotonic_ns        a monotonic clock in nanoseconds (per-op profiling)
  *   enet_aligned_alloc/free  aligned heap blocks (posix_memalign / _aligned_malloc,
  *                            whose blocks need their own free)
+ *   enet_big_alloc           a block for packed weights, the arena or scratch (memory.c):
+ *                            on Linux, one of 2 MB or more asks for transparent huge pages
  *
  * Compiler differences (target attributes, builtins) stay next to the code that
  * needs them; on MSVC the x86 SIMD files compile to nothing (they are guarded by
@@ -149,5 +151,9 @@ static inline void* enet_aligned_alloc(size_t alignment, size_t bytes) {
 static inline void enet_aligned_free(void* block) { free(block); }
 
 #endif
+
+/* A block for packed weights, the arena or scratch: 64-byte aligned, never NULL for 0 bytes (on
+ * Linux, 2 MB or more asks for huge pages: memory.c); free with enet_aligned_free. */
+void* enet_big_alloc(size_t bytes);
 
 #endif /* EDGENET_PORTABLE_H */

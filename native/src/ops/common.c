@@ -53,8 +53,9 @@ enet_status enet_window_output(int64_t in, int pad_before, int pad_after, int64_
 }
 
 void* enet_alloc_op_state(enet_op_context* ctx, size_t bytes) {
-  /* 64-byte aligned for SIMD loads and cache lines; the interpreter frees it with enet_aligned_free. */
-  void* block = enet_aligned_alloc(64, bytes ? bytes : 64);
+  /* 64-byte aligned for SIMD loads and cache lines (huge pages when large: portable.h); the
+   * interpreter frees it with enet_aligned_free. */
+  void* block = enet_big_alloc(bytes);
   if (!block) {
     enet_set_error(ENET_ERROR_OUT_OF_MEMORY, "out of memory allocating %zu bytes of packed weights/scratch", bytes);
     return NULL;
