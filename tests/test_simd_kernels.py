@@ -411,8 +411,14 @@ def test_float_binary_same_shape(op, shape, act, monkeypatch):
     g = edgenet.Graph("binary")
     x, y = g.input("x", shape), g.input("y", shape)
     g.output(getattr(g, op)(x, y, activation=act), "z")
-    # The reference computes in float64; rounding that to float32 is exact float32 arithmetic (one
-    # +, - or * of two floats is correctly rounded through float64: 53 >= 2 * 24 + 2 bits).
+    check_binary_bits(g, a, b, monkeypatch)
+
+
+def check_binary_bits(g, a, b, monkeypatch):
+    """Graph g (inputs x, y; output z) equals the reference bit for bit in every family x thread
+    count. The reference computes in float64; rounding that to float32 is exact float32 arithmetic
+    (one +, - or * of two floats is correctly rounded through float64: 53 >= 2 * 24 + 2 bits).
+    Returns the model's bytes."""
     want = edgenet.reference.run(g, {"x": a, "y": b})["z"].astype(np.float32)
     model = edgenet.convert(g).to_bytes()
     for family in FAMILIES:
@@ -420,6 +426,33 @@ def test_float_binary_same_shape(op, shape, act, monkeypatch):
             monkeypatch.setenv("EDGENET_ISA", family)
             got = edgenet.Interpreter(model, num_threads=threads).run({"x": a, "y": b})["z"]
             np.testing.assert_array_equal(got, want, err_msg=f"{family}, {threads} threads")
+    return model
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul"])
+@pytest.mark.parametrize("shapes", [((1, 28, 28, 96), (1, 1, 1, 96)),   # squeeze-excite scale, per channel
+                                    ((1, 1, 1, 72), (2, 7, 5, 72)),     # the broadcast operand first
+                                    ((3, 9, 70), (3, 9, 1)),            # one value per row
+                                    ((2, 33), (1,)),                    # one value for all (a row of 66)
+                                    ((4, 1, 80), (1, 6, 80)),           # both operands broadcast
+                                    ((1, 9, 9, 16), (1, 1, 1, 16))])    # rows too short: the reference
+@pytest.mark.parametrize("act", [None, "relu6"])
+def test_float_binary_broadcast_rows(op, shapes, act, monkeypatch):
+    """Broadcasts that split into rows of at least 64 floats run the vector kernels row by row
+    (kernel name "...-rows"): still one rounding per element, so bit-equal to the reference."""
+    sa, sb = shapes
+    rng = np.random.default_rng(sum(sa) + 7 * sum(sb))
+    a, b = rand(rng, *sa, scale=4.0), rand(rng, *sb, scale=4.0)
+    a.flat[:2] = [np.nan, -np.inf]
+    g = edgenet.Graph("broadcast")
+    x, y = g.input("x", sa), g.input("y", sb)
+    g.output(getattr(g, op)(x, y, activation=act), "z")
+    model = check_binary_bits(g, a, b, monkeypatch)  # the reference broadcasts as numpy does
+    monkeypatch.setenv("EDGENET_ISA", "auto")
+    kernel = edgenet.Interpreter(model).profile({"x": a, "y": b}, runs=1).ops[0].kernel
+    if X86 and "avx2" in RUNNABLE:
+        short = sa[-1] < 64 and sa != (2, 33)
+        assert kernel == "reference" if short else kernel.startswith("f32-vbinary-") and kernel.endswith("-rows"), kernel
 
 
 @pytest.mark.parametrize("kind", ["mean_hw", "mean_h", "global_avg_pool", "avg_pool_3x3"])

@@ -74,6 +74,51 @@ void enet_aligned_shape(const enet_rt_tensor* t, int ndim, int64_t* out) {
   for (int d = 0; d < t->ndim; d++) out[ndim - t->ndim + d] = t->shape[d];
 }
 
+/* The longest block of trailing dims where each operand is either whole (the output's size) or
+ * one value: those dims are a row; the dims outside index the rows. */
+int enet_split_binary_rows(int ndim, const int64_t* out, const int64_t* as, const int64_t* bs, enet_binary_rows* r) {
+  int d = ndim - 1, a_full = -1, b_full = -1;
+  r->inner = 1;
+  for (; d >= 0; d--) {
+    if (out[d] == 1) continue; /* size-1 dims fit any pattern */
+    int af = as[d] == out[d], bf = bs[d] == out[d];
+    if (a_full < 0) a_full = af, b_full = bf;
+    if (af != a_full || bf != b_full) break;
+    r->inner *= out[d];
+  }
+  if (a_full < 0 || r->inner < ENET_BINARY_MIN_ROW) return 0; /* a single element, or short rows */
+  r->a_scalar = !a_full, r->b_scalar = !b_full;
+  r->outer_ndim = d + 1;
+  r->outer = 1;
+  int64_t sa = r->a_scalar ? 1 : r->inner, sb = r->b_scalar ? 1 : r->inner; /* elements per row in a, b */
+  for (int k = d; k >= 0; k--) {
+    r->outer_shape[k] = out[k];
+    r->a_stride[k] = as[k] == 1 ? 0 : sa;
+    r->b_stride[k] = bs[k] == 1 ? 0 : sb;
+    sa *= as[k], sb *= bs[k];
+    r->outer *= out[k];
+  }
+  return 1;
+}
+
+void enet_binary_row_start(const enet_binary_rows* r, int64_t row, int64_t* index, int64_t* ia, int64_t* ib) {
+  *ia = 0, *ib = 0;
+  for (int d = r->outer_ndim - 1; d >= 0; d--) { /* the row's index in the outer dims -> operand offsets */
+    index[d] = row % r->outer_shape[d];
+    row /= r->outer_shape[d];
+    *ia += index[d] * r->a_stride[d], *ib += index[d] * r->b_stride[d];
+  }
+}
+
+void enet_binary_row_next(const enet_binary_rows* r, int64_t* index, int64_t* ia, int64_t* ib) {
+  for (int d = r->outer_ndim - 1; d >= 0; d--) {
+    *ia += r->a_stride[d], *ib += r->b_stride[d];
+    if (++index[d] < r->outer_shape[d]) return;
+    *ia -= r->a_stride[d] * r->outer_shape[d], *ib -= r->b_stride[d] * r->outer_shape[d];
+    index[d] = 0;
+  }
+}
+
 enet_status enet_broadcast_prepare(enet_op_context* ctx, int first, int count) {
   int ndim = 0;
   for (int i = first; i < first + count; i++) ndim = ctx->inputs[i]->ndim > ndim ? ctx->inputs[i]->ndim : ndim;

@@ -8,57 +8,13 @@
 #include "../kernels/optimized.h"
 #include "ops_s8.h"
 
-/* ---- broadcasting as rows for the vector kernels ----------------------------------
- * Broadcasts in int8 models are mostly per-channel (SE scaling: (1,H,W,C) * (1,1,1,C)),
- * per-tensor scalars ((1,1,1,1) * x) or one value per row ((N,R,C) + (N,R,1)). They
- * split into rows: the longest block of trailing dims where each operand is either
- * whole (contiguous, the output's size) or one value for the whole row. Each row then
- * runs the same-shape vector kernel (a single value is repeated into a small buffer),
- * which computes every element exactly like enet_ref_binary_s8. */
-#define MIN_ROW 16       /* shorter rows keep the reference loop: a call per row would cost more */
+/* Broadcasts that split into rows (enet_binary_rows, ops/common.c) run the vector kernels, each
+ * row computing every element exactly like enet_ref_binary_s8; a single value is repeated into a
+ * small buffer. */
 #define SCALAR_CHUNK 512 /* elements of a repeated single value per kernel call */
 
-typedef struct binary_rows {
-  int64_t inner, outer;            /* elements per row, rows */
-  int a_scalar, b_scalar;          /* 1: the operand is one value per row */
-  int outer_ndim;                  /* dims outside the rows */
-  int64_t outer_shape[ENET_MAX_DIMS], a_stride[ENET_MAX_DIMS], b_stride[ENET_MAX_DIMS]; /* 0: broadcast */
-} binary_rows;
-
-/* Right-aligns t's shape into ndim dims, padding with leading 1s. */
-static void aligned_shape(const enet_rt_tensor* t, int ndim, int64_t* out) {
-  for (int d = 0; d < ndim; d++) out[d] = 1;
-  for (int d = 0; d < t->ndim; d++) out[ndim - t->ndim + d] = t->shape[d];
-}
-
-/* Fills `r` and returns 1 when the broadcast splits into rows of at least MIN_ROW elements. */
-static int split_rows(int ndim, const int64_t* out, const int64_t* as, const int64_t* bs, binary_rows* r) {
-  int d = ndim - 1, a_full = -1, b_full = -1;
-  r->inner = 1;
-  for (; d >= 0; d--) {
-    if (out[d] == 1) continue; /* size-1 dims fit any pattern */
-    int af = as[d] == out[d], bf = bs[d] == out[d];
-    if (a_full < 0) a_full = af, b_full = bf;
-    if (af != a_full || bf != b_full) break;
-    r->inner *= out[d];
-  }
-  if (a_full < 0 || r->inner < MIN_ROW) return 0; /* a single element, or short rows */
-  r->a_scalar = !a_full, r->b_scalar = !b_full;
-  r->outer_ndim = d + 1;
-  r->outer = 1;
-  int64_t sa = r->a_scalar ? 1 : r->inner, sb = r->b_scalar ? 1 : r->inner; /* elements per row in a, b */
-  for (int k = d; k >= 0; k--) {
-    r->outer_shape[k] = out[k];
-    r->a_stride[k] = as[k] == 1 ? 0 : sa;
-    r->b_stride[k] = bs[k] == 1 ? 0 : sb;
-    sa *= as[k], sb *= bs[k];
-    r->outer *= out[k];
-  }
-  return 1;
-}
-
 typedef struct rows_job {
-  const binary_rows* r;
+  const enet_binary_rows* r;
   const enet_qs8_binary_plan* plan;
   const int8_t *a, *b;
   int8_t* y;
@@ -83,15 +39,11 @@ static void run_row(const enet_qs8_binary_plan* p, size_t n, const int8_t* a, in
 
 static void rows_task(void* context, size_t begin, size_t end, int thread) {
   const rows_job* job = context;
-  const binary_rows* r = job->r;
+  const enet_binary_rows* r = job->r;
   (void)thread;
-  for (size_t row = begin; row < end; row++) {
-    int64_t ia = 0, ib = 0, rest = (int64_t)row; /* the row's index in the outer dims -> operand offsets */
-    for (int d = r->outer_ndim - 1; d >= 0; d--) {
-      int64_t i = rest % r->outer_shape[d];
-      rest /= r->outer_shape[d];
-      ia += i * r->a_stride[d], ib += i * r->b_stride[d];
-    }
+  int64_t index[ENET_MAX_DIMS], ia, ib; /* the row's index in the outer dims, its operands' offsets */
+  enet_binary_row_start(r, (int64_t)begin, index, &ia, &ib);
+  for (size_t row = begin; row < end; row++, enet_binary_row_next(r, index, &ia, &ib)) {
     run_row(job->plan, (size_t)r->inner, job->a + ia, r->a_scalar, job->b + ib, r->b_scalar,
             job->y + (int64_t)row * r->inner);
   }
@@ -129,11 +81,11 @@ enet_status enet_binary_s8_prepare(enet_op_context* ctx) {
   const enet_rt_tensor* y = ctx->outputs[0];
   const enet_qs8_kernels* k = enet_qs8_kernels_for(ctx->isa);
   int64_t as[ENET_MAX_DIMS], bs[ENET_MAX_DIMS];
-  binary_rows rows;
-  aligned_shape(ctx->inputs[0], y->ndim, as);
-  aligned_shape(ctx->inputs[1], y->ndim, bs);
+  enet_binary_rows rows;
+  enet_aligned_shape(ctx->inputs[0], y->ndim, as);
+  enet_aligned_shape(ctx->inputs[1], y->ndim, bs);
   int mul = ctx->op->opcode == ENET_OpCode_MUL;
-  if (k && (mul ? k->vmul != NULL : k->vadd != NULL) && split_rows(y->ndim, y->shape, as, bs, &rows) &&
+  if (k && (mul ? k->vmul != NULL : k->vadd != NULL) && enet_split_binary_rows(y->ndim, y->shape, as, bs, &rows) &&
       (!mul || enet_requantization_fixed_point(ctx)))
     snprintf(ctx->kernel, sizeof ctx->kernel, "qs8-v%s-%s-rows", mul ? "mul" : "add", enet_isa_name(k->isa));
   if (mul) {
@@ -147,15 +99,15 @@ enet_status enet_binary_s8_prepare(enet_op_context* ctx) {
 void enet_binary_s8_invoke(const enet_op_context* ctx) {
   const enet_rt_tensor *a = ctx->inputs[0], *b = ctx->inputs[1], *y = ctx->outputs[0];
   int64_t as[ENET_MAX_DIMS], bs[ENET_MAX_DIMS];
-  aligned_shape(a, y->ndim, as);
-  aligned_shape(b, y->ndim, bs);
+  enet_aligned_shape(a, y->ndim, as);
+  enet_aligned_shape(b, y->ndim, bs);
   enet_binary_op op = ctx->op->opcode == ENET_OpCode_ADD   ? ENET_BINARY_ADD
                       : ctx->op->opcode == ENET_OpCode_SUB ? ENET_BINARY_SUB
                                                            : ENET_BINARY_MUL;
   const enet_binary_s8_params* params = &((const enet_s8_state*)ctx->state)->binary;
-  binary_rows rows;
+  enet_binary_rows rows;
   enet_qs8_binary_plan plan; /* a few dozen bytes of folded parameters: cheap to build per call */
-  if (split_rows(y->ndim, y->shape, as, bs, &rows) && (op != ENET_BINARY_MUL || enet_requantization_fixed_point(ctx)) &&
+  if (enet_split_binary_rows(y->ndim, y->shape, as, bs, &rows) && (op != ENET_BINARY_MUL || enet_requantization_fixed_point(ctx)) &&
       enet_qs8_binary_plan_init(&plan, enet_qs8_kernels_for(ctx->isa), op, params)) {
     rows_job job = {&rows, &plan, a->data, b->data, y->data};
     size_t rows_per_task = rows.inner >= 4096 ? 1 : (size_t)(4096 / rows.inner);

@@ -128,6 +128,24 @@ void enet_aligned_shape(const enet_rt_tensor* t, int ndim, int64_t* out);
 /* CONCAT's geometry, in elements: for each of `outer` indices every input contributes one row of
  * shape[axis] * inner elements, laid side by side in an output row of `out_row` (ops/shape.c). */
 void enet_concat_rows(const enet_op_context* ctx, int64_t* outer, int64_t* inner, int64_t* out_row);
+/* A binary op's broadcast as rows for the vector kernels. Broadcasts in models are mostly
+ * per-channel (squeeze-excite scaling: (1,H,W,C) * (1,1,1,C)), per-tensor scalars or one value
+ * per row ((N,R,C) + (N,R,1)): they split into `outer` rows of `inner` elements in which each
+ * operand is either whole (contiguous) or one value; each row then runs the same-shape kernel. */
+#define ENET_BINARY_MIN_ROW 16 /* shorter rows keep the reference loop: a call per row would cost more */
+typedef struct enet_binary_rows {
+  int64_t inner, outer;   /* elements per row, rows */
+  int a_scalar, b_scalar; /* 1: the operand is one value per row */
+  int outer_ndim;         /* dims outside the rows */
+  int64_t outer_shape[ENET_MAX_DIMS], a_stride[ENET_MAX_DIMS], b_stride[ENET_MAX_DIMS]; /* 0: broadcast */
+} enet_binary_rows;
+/* Fills `r` from the output shape and the operands' right-aligned shapes (enet_aligned_shape);
+ * returns 1 when the broadcast splits into rows of at least ENET_BINARY_MIN_ROW elements. */
+int enet_split_binary_rows(int ndim, const int64_t* out, const int64_t* as, const int64_t* bs, enet_binary_rows* r);
+/* Rows in order: start sets row `row`'s index in the outer dims and its element offsets in a and b;
+ * next steps all three to the following row (no division per row). */
+void enet_binary_row_start(const enet_binary_rows* r, int64_t row, int64_t* index, int64_t* ia, int64_t* ib);
+void enet_binary_row_next(const enet_binary_rows* r, int64_t* index, int64_t* ia, int64_t* ib);
 /* Sets outputs[0]'s shape to the numpy broadcast of inputs[first .. first + count - 1]. */
 enet_status enet_broadcast_prepare(enet_op_context* ctx, int first, int count);
 /* Fails unless t has `dtype`; `role` names the tensor in the message ("input a", "the output").
