@@ -5,6 +5,7 @@
  *   x86/f32-gemm-6x16-avx2.c   x86/f32-gemm-4x8-sse.c   arm/f32-gemm-4x8-neon.c
  *   x86/f32-igemm-6x16-avx2.c  x86/f32-igemm-4x8-sse.c  arm/f32-igemm-4x8-neon.c
  *   x86/f32-gemm-7x32-avx512.c x86/f32-igemm-7x32-avx512.c (row helpers in x86/f32-gemm-avx512.h)
+ *     (the one-row GEMMs f32-gemv-1x16-avx2, -1x32-avx512, -1x8-neon live in their tile's file)
  *   x86/f32-winograd-4x4-3x3-avx2.c  arm/f32-winograd-4x4-3x3-neon.c
  *   x86/f32-dwconv-c8-avx2.c   x86/f32-dwconv-c16-avx512.c x86/f32-dwconv-c4-sse.c  arm/f32-dwconv-c4-neon.c
  *   x86/f32-vbinary-avx2.c     x86/f32-vbinary-avx512.c  arm/f32-vbinary-neon.c
@@ -20,6 +21,7 @@
  *   x86/qs8-vadd-avx2.c  x86/qs8-vmul-avx2.c  arm/qs8-vadd-neon.c  arm/qs8-vmul-neon.c
  *   x86/qs8-lut-avx2.c   arm/qs8-lut-neon.c (aarch64)
  *   x86/qs8-vmax-avx2.c  arm/qs8-vmax-neon.c  x86/f32-qs8-vcvt-avx2.c  arm/f32-qs8-vcvt-neon.c (aarch64)
+ *   x86/x32-interleave3-avx2.c x86/x8-interleave3-avx2.c arm/x32-interleave3-neon.c arm/x8-interleave3-neon.c
  * with the shared int8 requantization inlined from x86/qs8-requant-avx2.h,
  * x86/qs8-requant-avx512.h, x86/qs8-requant-sse41.h and arm/qs8-requant-neon.h.
  * The AVX-512 and VNNI files include x86/x86-intrinsics.h first (their target
