@@ -174,11 +174,17 @@ enet_f32_conv_plan* enet_f32_conv_plan_init(void* memory, const enet_f32_kernels
                                       enet_f32_conv_method_for(k, g));
 }
 
+/* One row in all (a fully connected layer at batch 1, or a conv with one output pixel): the
+ * one-row kernel runs instead of the tiles (direct and im2col plans; see enet_f32_gemv_ukernel). */
+static int runs_gemv(const enet_f32_conv_plan* p) {
+  return p->m == 1 && p->k->gemv && (p->method == ENET_F32_CONV_DIRECT || p->method == ENET_F32_CONV_IM2COL);
+}
+
 void enet_f32_conv_plan_name(const enet_f32_conv_plan* p, char* name, size_t size) {
   const enet_f32_kernels* k = p->k;
   switch (p->method) {
-    case ENET_F32_CONV_DIRECT: snprintf(name, size, "%s", p->m == 1 && k->gemv ? k->gemv_name : k->gemm_name); break;
-    case ENET_F32_CONV_IM2COL: snprintf(name, size, "%s+im2col", k->gemm_name); break;
+    case ENET_F32_CONV_DIRECT: snprintf(name, size, "%s", runs_gemv(p) ? k->gemv_name : k->gemm_name); break;
+    case ENET_F32_CONV_IM2COL: snprintf(name, size, "%s+im2col", runs_gemv(p) ? k->gemv_name : k->gemm_name); break;
     case ENET_F32_CONV_IGEMM: snprintf(name, size, "%s", k->igemm_name); break;
     case ENET_F32_CONV_WINOGRAD: snprintf(name, size, "%s+%s", k->winograd_name, k->gemm_name); break;
   }
@@ -315,7 +321,7 @@ static void conv_task(void* context, size_t begin, size_t end, int thread) {
         im2col_block(p, job->x, m0, rows, k0, k0 + kc, scratch);
         a = scratch, a_stride = kc;
       }
-      if (p->m == 1 && p->k->gemv && first < last) { /* one row in all: the group's panels at once */
+      if (runs_gemv(p) && first < last) { /* the group's panels at once */
         const float* panel = p->packed + first * p->panel_floats;
         size_t n0 = first * nr, n = (last * nr < p->n ? last * nr : p->n) - n0;
         p->k->gemv(n, kc, a, panel + nr + k0 * nr, p->panel_floats, k0 == 0 ? panel : NULL, job->y + n0, lo, hi);
@@ -356,7 +362,7 @@ void enet_f32_conv_run(enet_f32_conv_plan* p, enet_threadpool* pool, const float
   if (groups > panels) groups = panels;
   conv_job job = {p, x, y, 0, enet_div_up(panels, groups), scratch};
   /* The one-row kernel goes four panels at a time. */
-  if (p->m == 1 && p->k->gemv) job.panels_per_group = enet_div_up(job.panels_per_group, 4) * 4;
+  if (runs_gemv(p)) job.panels_per_group = enet_div_up(job.panels_per_group, 4) * 4;
   job.col_groups = enet_div_up(panels, job.panels_per_group);
   enet_parallel_for(pool, conv_task, &job, tiles * job.col_groups, 1);
 }
